@@ -1,0 +1,51 @@
+# The two commands: `make run` and `make test`. Everything else supports them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+WORKERS ?= 2
+export FLASK_APP := wsgi
+
+.PHONY: run test install translations migrate demo lint bench messages clean
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed translations
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -d participation/translations -f -q
+
+migrate: install
+	$(BIN)/flask db upgrade
+
+demo: migrate
+	$(BIN)/flask demo load --if-empty
+
+run: demo
+	@echo "Serving on http://127.0.0.1:$(PORT) (demo password: demo-password)"
+	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+
+test: install
+	env -u PARTICIPATION_TEST_DATABASE_URL $(BIN)/pytest
+	@if [ -n "$$PARTICIPATION_TEST_DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL: $$PARTICIPATION_TEST_DATABASE_URL"; \
+		$(BIN)/pytest; \
+	fi
+
+lint: install
+	$(BIN)/ruff check .
+
+# Extract the messages and merge them into the catalogues (run after changing texts).
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o participation/translations/messages.pot .
+	$(BIN)/pybabel update -i participation/translations/messages.pot -d participation/translations --no-fuzzy-matching
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,96 @@
+"""Participation: public participation and decision consultation for local governments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Application factory: configuration, extensions, blueprints and CLI commands.
+
+    ``config`` overrides the defaults and the environment (tests pass their database URL).
+    """
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    from participation.config import default_config, engine_options, load_secret_key
+
+    app.config.update(default_config(Path(app.instance_path)))
+    if config:
+        app.config.update(config)
+        if "SQLALCHEMY_DATABASE_URI" in config and "SQLALCHEMY_ENGINE_OPTIONS" not in config:
+            app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+                config["SQLALCHEMY_DATABASE_URI"]
+            )
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = load_secret_key(Path(app.instance_path))
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+
+    from participation.core import errors, web
+
+    errors.register_error_handlers(app)
+    web.init_app(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from participation.core import database, i18n, ratelimit
+    from participation.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    database.configure_engine_events()
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=i18n.select_locale,
+        default_translation_directories=str(Path(__file__).parent / "translations"),
+    )
+    ratelimit.init_app(app, limiter)
+
+    from participation.accounts import auth
+
+    auth.init_login_manager(login_manager)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from participation.accounts.views import bp as accounts_bp
+    from participation.api.views import bp as api_bp
+    from participation.catalogue.views import bp as catalogue_bp
+    from participation.consultations.views import bp as consultations_bp
+    from participation.dossier.views import bp as dossier_bp
+    from participation.opinions.views import bp as opinions_bp
+
+    for blueprint in (
+        catalogue_bp,
+        dossier_bp,
+        consultations_bp,
+        opinions_bp,
+        accounts_bp,
+        api_bp,
+    ):
+        app.register_blueprint(blueprint)
+
+
+def _register_cli(app: Flask) -> None:
+    from participation.accounts.cli import users_cli
+    from participation.consultations.cli import drafts_cli
+    from participation.demo.cli import demo_cli
+    from participation.opinions.cli import opinions_cli
+
+    for group in (users_cli, drafts_cli, opinions_cli, demo_cli):
+        app.cli.add_command(group)

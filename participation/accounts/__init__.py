@@ -1,0 +1,1 @@
+"""Governments, their units, accounts and roles."""

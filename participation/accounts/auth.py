@@ -1,0 +1,27 @@
+"""Flask-Login wiring: users are loaded by id and session version."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager
+
+from participation.extensions import db
+
+
+def init_login_manager(login_manager: LoginManager) -> None:
+    from participation.accounts.models import User
+
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Please sign in to continue.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def _load_user(session_id: str) -> User | None:
+        user_id, _, version = session_id.partition(":")
+        if not user_id.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or str(user.session_version) != version or not user.is_active:
+            return None
+        return user

@@ -1,0 +1,291 @@
+"""Account operations: registration with a verification code, sign-in, roles, units.
+
+Operations flush, never commit, and write the audit entry; views commit.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import timedelta
+from typing import ClassVar
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from participation.accounts.models import (
+    Government,
+    Membership,
+    Role,
+    Unit,
+    User,
+    VerificationCode,
+    VerificationPurpose,
+)
+from participation.core import audit
+from participation.core.database import utcnow
+from participation.core.errors import DomainError
+from participation.core.sanitize import plain_text
+from participation.extensions import db
+
+CODE_LIFETIME = timedelta(minutes=15)
+MAX_CODE_ATTEMPTS = 5
+MIN_PASSWORD_LENGTH = 8
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A real hash to compare against when the account does not exist (same timing).
+_DUMMY_HASH = generate_password_hash("not-a-real-password-" + secrets.token_hex(8))
+
+
+class AccountError(DomainError):
+    messages: ClassVar[dict[str, object]] = {
+        "bad_identifier": _l("Enter an 11-digit mobile number or an e-mail address."),
+        "taken": _l("An account with this mobile number or e-mail address already exists."),
+        "weak_password": _l("The password must have at least 8 characters."),
+        "code_expired": _l("The verification code has expired. Please register again."),
+        "code_wrong": _l("The verification code is not correct."),
+        "too_many_attempts": _l("Too many wrong codes. Please register again."),
+        "bad_credentials": _l("The account or password is not correct."),
+        "unit_cycle": _l("A unit cannot be placed inside itself."),
+        "unit_other_government": _l("The unit belongs to another government."),
+        "last_administrator": _l("The last administrator of a government cannot be removed."),
+    }
+
+
+def normalise_identifier(value: str) -> tuple[str, str]:
+    """Return ``("mobile"|"email", normalised value)`` or raise ``bad_identifier``."""
+    value = plain_text(value, multiline=False)
+    digits = re.sub(r"[\s-]", "", value)
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    if _MOBILE.match(digits):
+        return "mobile", digits
+    if _EMAIL.match(value) and len(value) <= 200:
+        return "email", value.lower()
+    raise AccountError("bad_identifier", field="identifier")
+
+
+def find_user(identifier: str) -> User | None:
+    try:
+        kind, value = normalise_identifier(identifier)
+    except AccountError:
+        return None
+    column = User.mobile if kind == "mobile" else User.email
+    return db.session.scalar(sa.select(User).where(column == value))
+
+
+def _check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError("weak_password", field="password")
+
+
+def start_registration(identifier: str, display_name: str, password: str) -> tuple[str, str]:
+    """Create a pending registration; return ``(token, code)``.
+
+    The caller commits, then sends ``code`` to the destination with the configured sender
+    and keeps ``token`` in the visitor's session. No account exists until the code is
+    confirmed.
+    """
+    kind, destination = normalise_identifier(identifier)
+    _check_password_strength(password)
+    if find_user(destination) is not None:
+        raise AccountError("taken", field="identifier")
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        VerificationCode(
+            token=token,
+            purpose=VerificationPurpose.REGISTER,
+            destination=destination,
+            code_hash=generate_password_hash(code),
+            payload={
+                "kind": kind,
+                "display_name": plain_text(display_name, multiline=False)[:100],
+                "password_hash": generate_password_hash(password),
+            },
+            expires_at=utcnow() + CODE_LIFETIME,
+        )
+    )
+    db.session.flush()
+    return token, code
+
+
+def finish_registration(token: str, code: str) -> User:
+    """Confirm the code of a pending registration and create the citizen account."""
+    pending = db.session.scalar(
+        sa.select(VerificationCode)
+        .where(VerificationCode.token == token, VerificationCode.used_at.is_(None))
+        .with_for_update()
+    )
+    if pending is None or pending.expires_at < utcnow():
+        raise AccountError("code_expired", field="code")
+    if pending.attempts >= MAX_CODE_ATTEMPTS:
+        raise AccountError("too_many_attempts", field="code")
+    if not check_password_hash(pending.code_hash, (code or "").strip()):
+        pending.attempts += 1
+        db.session.flush()
+        raise AccountError("code_wrong", field="code")
+    if find_user(pending.destination) is not None:
+        raise AccountError("taken", field="code")
+    payload = pending.payload
+    user = User(display_name=payload["display_name"], password_hash=payload["password_hash"])
+    if payload["kind"] == "mobile":
+        user.mobile = pending.destination
+    else:
+        user.email = pending.destination
+    pending.used_at = utcnow()
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.registered", user, {"kind": payload["kind"]}, actor=user)
+    return user
+
+
+def authenticate(identifier: str, password: str) -> User:
+    """The active user with this identifier and password, or ``bad_credentials``."""
+    user = find_user(identifier)
+    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    valid = check_password_hash(stored, password or "")
+    if user is None or not valid or not user.is_active:
+        raise AccountError("bad_credentials", field="password")
+    user.last_login_at = utcnow()
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not user.password_hash or not check_password_hash(user.password_hash, current or ""):
+        raise AccountError("bad_credentials", field="current_password")
+    _check_password_strength(new)
+    user.password_hash = generate_password_hash(new)
+    user.session_version += 1
+    audit.record("user.password_changed", user, actor=user)
+
+
+def delete_account(user: User, password: str) -> None:
+    """Delete a citizen's account: personal data erased, opinions kept but anonymised."""
+    from participation.opinions.models import Opinion
+
+    if not user.password_hash or not check_password_hash(user.password_hash, password or ""):
+        raise AccountError("bad_credentials", field="password")
+    db.session.execute(
+        sa.update(Opinion)
+        .where(Opinion.author_id == user.id)
+        .values(author_id=None, display_name=None, contact=None)
+        .execution_options(synchronize_session=False)
+    )
+    audit.record("user.deleted", user, actor=user)
+    user.display_name = "—"
+    user.email = None
+    user.mobile = None
+    user.password_hash = None
+    user.deleted_at = utcnow()
+    user.session_version += 1
+    for membership in list(user.memberships):
+        db.session.delete(membership)
+    db.session.flush()
+
+
+# -- governments, units and officials -------------------------------------------------
+
+
+def create_government(slug: str, name: str, **details: str) -> Government:
+    government = Government(slug=slug, name=name, short_name=details.pop("short_name", name),
+                            **details)
+    db.session.add(government)
+    db.session.flush()
+    audit.record("government.created", government, {"name": name}, government_id=government.id)
+    return government
+
+
+def create_unit(government: Government, name: str, parent: Unit | None = None) -> Unit:
+    if parent is not None and parent.government_id != government.id:
+        raise AccountError("unit_other_government", field="parent")
+    position = db.session.scalar(
+        sa.select(sa.func.count(Unit.id)).where(Unit.government_id == government.id)
+    ) or 0
+    unit = Unit(government_id=government.id, name=plain_text(name, multiline=False),
+                parent=parent, position=position)
+    db.session.add(unit)
+    db.session.flush()
+    audit.record("unit.created", unit, {"name": unit.name, "parent_id": unit.parent_id})
+    return unit
+
+
+def update_unit(unit: Unit, name: str, parent: Unit | None) -> None:
+    if parent is not None:
+        if parent.government_id != unit.government_id:
+            raise AccountError("unit_other_government", field="parent")
+        if unit in parent.ancestors_and_self():
+            raise AccountError("unit_cycle", field="parent")
+    changes = audit.diff(unit, {"name": plain_text(name, multiline=False),
+                                "parent_id": parent.id if parent else None})
+    if parent is not None:
+        unit.parent = parent
+    if changes:
+        audit.record("unit.updated", unit, changes)
+    db.session.flush()
+
+
+def create_official(government: Government, email: str, display_name: str,
+                    password: str) -> User:
+    kind, value = normalise_identifier(email)
+    _check_password_strength(password)
+    if find_user(value) is not None:
+        raise AccountError("taken", field="email")
+    user = User(display_name=plain_text(display_name, multiline=False)[:100],
+                password_hash=generate_password_hash(password))
+    setattr(user, kind, value)
+    db.session.add(user)
+    db.session.flush()
+    audit.record("official.created", user, {"display_name": user.display_name},
+                 government_id=government.id)
+    return user
+
+
+def grant_role(user: User, government: Government, role: Role, unit: Unit | None) -> Membership:
+    """Give ``user`` a role; administrators hold theirs for the whole government."""
+    if role == Role.ADMINISTRATOR:
+        unit = None
+    elif unit is None or unit.government_id != government.id:
+        raise AccountError("unit_other_government", field="unit")
+    for existing in user.memberships:
+        if (existing.government_id, existing.unit_id, existing.role) == (
+            government.id, unit.id if unit else None, role
+        ):
+            return existing
+    membership = Membership(user=user, government_id=government.id,
+                            unit_id=unit.id if unit else None, role=role)
+    db.session.add(membership)
+    db.session.flush()
+    audit.record("official.role_granted", user,
+                 {"role": role, "unit_id": membership.unit_id}, government_id=government.id)
+    return membership
+
+
+def revoke_role(membership: Membership) -> None:
+    if membership.role == Role.ADMINISTRATOR:
+        remaining = db.session.scalar(
+            sa.select(sa.func.count(Membership.id)).where(
+                Membership.government_id == membership.government_id,
+                Membership.role == Role.ADMINISTRATOR,
+            )
+        )
+        if remaining <= 1:
+            raise AccountError("last_administrator")
+    user = membership.user
+    audit.record("official.role_revoked", user,
+                 {"role": membership.role, "unit_id": membership.unit_id},
+                 government_id=membership.government_id)
+    user.memberships.remove(membership)
+    db.session.flush()
+
+
+def set_active(user: User, government: Government, active: bool) -> None:
+    if user.is_active_account != active:
+        user.is_active_account = active
+        user.session_version += 1
+        audit.record("official.activated" if active else "official.deactivated", user,
+                     government_id=government.id)
+        db.session.flush()
+
+

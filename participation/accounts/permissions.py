@@ -1,0 +1,29 @@
+"""Who may do what with governments, units and officials."""
+
+from __future__ import annotations
+
+from participation.accounts.models import Government, Role, Unit
+
+# Approvers publish what editors prepare and may prepare it themselves.
+EDITING_ROLES = frozenset({Role.EDITOR, Role.APPROVER})
+PUBLISHING_ROLES = frozenset({Role.APPROVER})
+OPINION_ROLES = frozenset({Role.MODERATOR, Role.EDITOR, Role.APPROVER})
+ANY_ROLE = frozenset(Role)
+
+
+def _official(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_official)
+
+
+def can_administer(user, government: Government) -> bool:
+    """Units, officials, the catalogue itself and the audit log: administrators only."""
+    return _official(user) and user.is_administrator(government.id)
+
+
+def has_unit_role(user, unit: Unit, roles: frozenset[Role]) -> bool:
+    return _official(user) and user.has_role(set(roles), unit=unit)
+
+
+def can_see_internal(user, unit: Unit) -> bool:
+    """Officials with any role on the unit (or administrators) see its unpublished work."""
+    return has_unit_role(user, unit, ANY_ROLE)

@@ -1,0 +1,394 @@
+"""Sign-in, registration, the citizen's account, and administration of units and officials."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from participation.accounts import operations
+from participation.accounts.forms import (
+    ChangePasswordForm,
+    DeleteAccountForm,
+    LocaleForm,
+    LoginForm,
+    OfficialForm,
+    RegisterForm,
+    RoleForm,
+    UnitForm,
+    VerifyForm,
+)
+from participation.accounts.models import ROLE_LABELS, Government, Membership, Role, Unit, User
+from participation.accounts.permissions import can_administer
+from participation.accounts.senders import get_sender
+from participation.core.audit import AuditEntry
+from participation.core.errors import DomainError
+from participation.core.forms_common import ConfirmForm
+from participation.core.i18n import LOCALE_COOKIE
+from participation.core.permissions import require, require_official
+from participation.core.web_helpers import attach_error, paginate, safe_next
+from participation.extensions import db, limiter
+
+bp = Blueprint("accounts", __name__)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _identifier_key() -> str:
+    return "login:" + (request.form.get("identifier") or "").strip().lower()[:200]
+
+
+def _failed(response) -> bool:
+    return response.status_code != 302
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_login_limit, methods=["POST"], key_func=_identifier_key, deduct_when=_failed)
+def login():
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        try:
+            user = operations.authenticate(form.identifier.data, form.password.data)
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            login_user(user, remember=form.remember.data)
+            db.session.commit()
+            return redirect(safe_next(form.next.data,
+                                      "accounts.show_dashboard" if user.is_official
+                                      else "catalogue.show_home"))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        logout_user()
+        flash(_("You have signed out."), "success")
+    return redirect(url_for("catalogue.show_home"))
+
+
+def _verification_limit() -> str:
+    return current_app.config["VERIFICATION_RATE_LIMIT"]
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_verification_limit, methods=["POST"], deduct_when=lambda r: r.status_code == 302)
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.show_account"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            token, code = operations.start_registration(
+                form.identifier.data, form.display_name.data, form.password.data)
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            _, destination = operations.normalise_identifier(form.identifier.data)
+            get_sender().send(destination, code)
+            session["registration_token"] = token
+            return redirect(url_for("accounts.verify_registration"))
+    return render_template("accounts/register.html", form=form)
+
+
+@bp.route("/register/verify", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
+def verify_registration():
+    token = session.get("registration_token")
+    if not token:
+        return redirect(url_for("accounts.register"))
+    form = VerifyForm()
+    if form.validate_on_submit():
+        try:
+            user = operations.finish_registration(token, form.code.data)
+        except DomainError as error:
+            db.session.commit()  # keeps the attempt count
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            session.pop("registration_token", None)
+            login_user(user)
+            flash(_("Welcome! Your account is ready."), "success")
+            return redirect(url_for("catalogue.show_home"))
+    return render_template("accounts/verify.html", form=form)
+
+
+@bp.route("/account")
+@login_required
+def show_account():
+    g.private_page = True
+    return render_template("accounts/account.html", delete_form=DeleteAccountForm(),
+                           password_form=ChangePasswordForm())
+
+
+@bp.route("/account/password", methods=["POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            operations.change_password(current_user, form.current_password.data,
+                                       form.new_password.data)
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            login_user(current_user)  # the session version changed
+            flash(_("Your password has been changed. Other devices are signed out."),
+                  "success")
+            return redirect(url_for("accounts.show_account"))
+    return render_template("accounts/account.html", delete_form=DeleteAccountForm(),
+                           password_form=form), 400
+
+
+@bp.route("/account/delete", methods=["POST"])
+@login_required
+def delete_account():
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        try:
+            operations.delete_account(current_user, form.password.data)
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            logout_user()
+            flash(_("Your account has been deleted. Your opinions remain, without your "
+                    "name."), "success")
+            return redirect(url_for("catalogue.show_home"))
+    return render_template("accounts/account.html", delete_form=form,
+                           password_form=ChangePasswordForm()), 400
+
+
+@bp.route("/locale", methods=["POST"])
+def set_locale():
+    form = LocaleForm()
+    target = safe_next(form.next.data)
+    response = redirect(target)
+    if form.validate_on_submit() and form.locale.data in current_app.config["LANGUAGES"]:
+        response.set_cookie(LOCALE_COOKIE, form.locale.data, max_age=365 * 24 * 3600,
+                            samesite="Lax", httponly=True,
+                            secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
+
+
+# -- administration -------------------------------------------------------------------
+
+
+@bp.route("/admin/")
+@login_required
+def show_dashboard():
+    require_official()
+    g.private_page = True
+    from participation.catalogue.views import dashboard_context
+
+    return render_template("accounts/dashboard.html", **dashboard_context(current_user))
+
+
+def _government(government_id: int) -> Government:
+    government = db.session.get(Government, government_id) or abort(404)
+    require(can_administer(current_user, government))
+    g.private_page = True
+    return government
+
+
+def _unit_choices(government: Government, empty_label: str) -> list[tuple[int, str]]:
+    units = db.session.scalars(sa.select(Unit).where(Unit.government_id == government.id)
+                               .order_by(Unit.position)).all()
+    return [(0, empty_label)] + [(u.id, u.name) for u in units]
+
+
+def _unit(government: Government, unit_id: int | None) -> Unit | None:
+    if not unit_id:
+        return None
+    unit = db.session.get(Unit, unit_id)
+    if unit is None or unit.government_id != government.id:
+        abort(400)
+    return unit
+
+
+@bp.route("/admin/governments/<int:government_id>/units", methods=["GET", "POST"])
+@login_required
+def manage_units(government_id: int):
+    government = _government(government_id)
+    form = UnitForm()
+    form.parent_id.choices = _unit_choices(government, _("(directly under the government)"))
+    if form.validate_on_submit():
+        try:
+            operations.create_unit(government, form.name.data,
+                                   _unit(government, form.parent_id.data))
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error)
+        except sa.exc.IntegrityError:
+            db.session.rollback()
+            form.name.errors = [_("A unit with this name already exists.")]
+        else:
+            flash(_("The unit has been created."), "success")
+            return redirect(url_for("accounts.manage_units", government_id=government.id))
+    units = db.session.scalars(sa.select(Unit).where(Unit.government_id == government.id)
+                               .order_by(Unit.position)).all()
+    return render_template("accounts/units.html", government=government, units=units,
+                           form=form)
+
+
+@bp.route("/admin/units/<int:unit_id>", methods=["GET", "POST"])
+@login_required
+def edit_unit(unit_id: int):
+    unit = db.session.get(Unit, unit_id) or abort(404)
+    government = _government(unit.government_id)
+    form = UnitForm(obj=unit)
+    form.parent_id.choices = _unit_choices(government, _("(directly under the government)"))
+    if request.method == "GET":
+        form.parent_id.data = unit.parent_id or 0
+    if form.validate_on_submit():
+        try:
+            operations.update_unit(unit, form.name.data, _unit(government, form.parent_id.data))
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error)
+        except sa.exc.IntegrityError:
+            db.session.rollback()
+            form.name.errors = [_("A unit with this name already exists.")]
+        else:
+            flash(_("The unit has been saved."), "success")
+            return redirect(url_for("accounts.manage_units", government_id=government.id))
+    return render_template("accounts/unit_edit.html", government=government, unit=unit,
+                           form=form)
+
+
+def _role_choices():
+    return [(role.value, str(ROLE_LABELS[role])) for role in Role]
+
+
+@bp.route("/admin/governments/<int:government_id>/officials")
+@login_required
+def list_officials(government_id: int):
+    government = _government(government_id)
+    officials = db.session.scalars(
+        sa.select(User).join(Membership, Membership.user_id == User.id)
+        .where(Membership.government_id == government.id).distinct().order_by(User.id)
+    ).all()
+    return render_template("accounts/officials.html", government=government,
+                           officials=officials, role_labels=ROLE_LABELS)
+
+
+@bp.route("/admin/governments/<int:government_id>/officials/new", methods=["GET", "POST"])
+@login_required
+def create_official(government_id: int):
+    government = _government(government_id)
+    form = OfficialForm()
+    form.role.choices = _role_choices()
+    form.unit_id.choices = _unit_choices(government, _("(whole government)"))
+    if form.validate_on_submit():
+        try:
+            user = operations.create_official(government, form.email.data,
+                                              form.display_name.data, form.password.data)
+            operations.grant_role(user, government, Role(form.role.data),
+                                  _unit(government, form.unit_id.data))
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error, "unit_id")
+        else:
+            db.session.commit()
+            flash(_("The official has been created."), "success")
+            return redirect(url_for("accounts.edit_official", government_id=government.id,
+                                    user_id=user.id))
+    return render_template("accounts/official_new.html", government=government, form=form)
+
+
+@bp.route("/admin/governments/<int:government_id>/officials/<int:user_id>",
+          methods=["GET", "POST"])
+@login_required
+def edit_official(government_id: int, user_id: int):
+    government = _government(government_id)
+    official = db.session.get(User, user_id) or abort(404)
+    if not official.roles_in(government.id):
+        abort(404)
+    form = RoleForm()
+    form.role.choices = _role_choices()
+    form.unit_id.choices = _unit_choices(government, _("(whole government)"))
+    if form.validate_on_submit():
+        try:
+            operations.grant_role(official, government, Role(form.role.data),
+                                  _unit(government, form.unit_id.data))
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error, "unit_id")
+        else:
+            db.session.commit()
+            flash(_("The role has been granted."), "success")
+            return redirect(url_for("accounts.edit_official", government_id=government.id,
+                                    user_id=official.id))
+    return render_template("accounts/official_edit.html", government=government,
+                           official=official, form=form, confirm_form=ConfirmForm(),
+                           role_labels=ROLE_LABELS)
+
+
+@bp.route("/admin/memberships/<int:membership_id>/revoke", methods=["POST"])
+@login_required
+def revoke_role(membership_id: int):
+    membership = db.session.get(Membership, membership_id) or abort(404)
+    government = _government(membership.government_id)
+    user_id = membership.user_id
+    if ConfirmForm().validate_on_submit():
+        try:
+            operations.revoke_role(membership)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("The role has been removed."), "success")
+    return redirect(url_for("accounts.edit_official", government_id=government.id,
+                            user_id=user_id) if db.session.get(User, user_id).roles_in(
+        government.id) else url_for("accounts.list_officials", government_id=government.id))
+
+
+@bp.route("/admin/governments/<int:government_id>/officials/<int:user_id>/active",
+          methods=["POST"])
+@login_required
+def toggle_official(government_id: int, user_id: int):
+    government = _government(government_id)
+    official = db.session.get(User, user_id) or abort(404)
+    if not official.roles_in(government.id) or official.id == current_user.id:
+        abort(403)
+    if ConfirmForm().validate_on_submit():
+        operations.set_active(official, government, not official.is_active_account)
+        db.session.commit()
+        flash(_("The account has been updated."), "success")
+    return redirect(url_for("accounts.edit_official", government_id=government.id,
+                            user_id=official.id))
+
+
+@bp.route("/admin/governments/<int:government_id>/audit")
+@login_required
+def list_audit_entries(government_id: int):
+    government = _government(government_id)
+    query = sa.select(AuditEntry).where(AuditEntry.government_id == government.id)
+    action = request.args.get("action", "").strip()
+    if action:
+        query = query.where(AuditEntry.action.startswith(action))
+    page = paginate(query.order_by(AuditEntry.id.desc()), per_page=50)
+    return render_template("accounts/audit.html", government=government, page=page,
+                           action=action)

@@ -1,0 +1,1 @@
+"""Read-only JSON API v1."""

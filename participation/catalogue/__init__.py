@@ -1,0 +1,1 @@
+"""The yearly catalogue of major decisions and each decision's stages."""

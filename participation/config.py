@@ -1,0 +1,103 @@
+"""Configuration: defaults here, the environment overrides, ``instance/`` keeps local secrets.
+
+Every setting a deployment may change is read from a ``PARTICIPATION_*`` environment
+variable (or ``SECRET_KEY``); the README lists them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ENV_PREFIX = "PARTICIPATION_"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(ENV_PREFIX + name, default)
+
+
+def _env_int(name: str, default: int) -> int:
+    value = _env(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value in (None, ""):
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_secret_key(instance_path: Path) -> str:
+    """Return ``SECRET_KEY`` from the environment, or the key generated once into instance/.
+
+    There is no fixed default key: on first start a random key is written to
+    ``instance/secret_key`` (mode 0600) and reused by every later start and every worker.
+    """
+    from_env = os.environ.get("SECRET_KEY") or _env("SECRET_KEY")
+    if from_env:
+        return from_env
+    key_file = instance_path / "secret_key"
+    try:
+        return key_file.read_text().strip()
+    except FileNotFoundError:
+        pass
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # O_EXCL: when two workers start at once, one writes and the other reads its key.
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return key_file.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def default_config(instance_path: Path) -> dict:
+    """Build the configuration mapping for an app whose instance folder is ``instance_path``."""
+    database_url = _env("DATABASE_URL") or f"sqlite:///{instance_path / 'participation.sqlite3'}"
+    redis_url = _env("REDIS_URL")
+    return {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
+        # Rate limits are shared by every worker and host: Redis when configured,
+        # otherwise a table in the application database (never process memory).
+        "RATELIMIT_STORAGE_URI": redis_url or "participation+sql://",
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "RATELIMIT_STRATEGY": "fixed-window",
+        "LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        "VERIFICATION_RATE_LIMIT": _env("VERIFICATION_RATE_LIMIT", "5 per 10 minutes;20 per day"),
+        "OPINION_RATE_LIMIT": _env("OPINION_RATE_LIMIT", "20 per 10 minutes;100 per day"),
+        "UPLOAD_FOLDER": str(instance_path / "uploads"),
+        "MAX_UPLOAD_BYTES": _env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024),
+        "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024) + 1024 * 1024,
+        "BABEL_DEFAULT_LOCALE": "zh_CN",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "LANGUAGES": ["zh_CN", "en"],
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _env_bool("SECURE_COOKIES", False),
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": _env_bool("SECURE_COOKIES", False),
+        "PREFERRED_URL_SCHEME": "https" if _env_bool("SECURE_COOKIES", False) else "http",
+        "WTF_CSRF_TIME_LIMIT": 24 * 3600,
+        "VERIFICATION_SENDER": _env("VERIFICATION_SENDER", "console"),
+        "MAIL_SERVER": _env("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": _env_int("MAIL_PORT", 25),
+        "MAIL_USE_TLS": _env_bool("MAIL_USE_TLS", False),
+        "MAIL_USERNAME": _env("MAIL_USERNAME"),
+        "MAIL_PASSWORD": _env("MAIL_PASSWORD"),
+        "MAIL_DEFAULT_SENDER": _env("MAIL_DEFAULT_SENDER", "noreply@localhost"),
+        "PAGE_SIZE": 20,
+        "TRUST_PROXY_HEADERS": _env_int("TRUSTED_PROXIES", 0),
+    }
+
+
+def engine_options(database_url: str) -> dict:
+    """Engine options per backend (SQLite gets a busy timeout for concurrent workers)."""
+    if database_url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5}

@@ -1,0 +1,190 @@
+"""Article-by-article comparison of two versions of a draft.
+
+The commentable units are the articles when either version has articles, otherwise the
+outline headings of all levels. Units are matched by content (difflib), not by label, so that
+inserting an article shows one added unit while the renumbered ones keep their pairing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+
+from participation.consultations.outline import OutlineNode, iter_nodes
+
+__all__ = [
+    "NodeChange",
+    "TextSegment",
+    "commentable_units",
+    "diff_outlines",
+    "inline_diff",
+    "unit_text",
+]
+
+SIMILARITY_THRESHOLD = 0.5  # minimum difflib ratio for two different units to be paired
+SAME_LABEL_THRESHOLD = 0.2  # lower bar when both units carry the same label
+_PREFILTER_THRESHOLD = 0.15  # character-bigram overlap below which difflib is not even run
+_SAME_LABEL_SCORE = 0.01
+EXACT_PAIRS_LIMIT = 2500  # larger blocks of differing units are scored by bigram overlap only
+
+
+@dataclass
+class TextSegment:
+    op: str  # "equal" | "insert" | "delete"
+    text: str
+
+
+@dataclass
+class NodeChange:
+    status: str  # "unchanged" | "changed" | "added" | "removed"
+    old: OutlineNode | None
+    new: OutlineNode | None
+    segments: list[TextSegment] = field(default_factory=list)
+
+    @property
+    def renumbered(self) -> bool:
+        """True when a matched unit carries a different label in the new version."""
+        return self.old is not None and self.new is not None and self.old.label != self.new.label
+
+
+def commentable_units(nodes: Sequence[OutlineNode]) -> list[OutlineNode]:
+    """Articles if the document has any, otherwise its outline headings, in document order."""
+    articles = [n for n in iter_nodes(nodes) if n.kind == "article"]
+    return articles or [n for n in iter_nodes(nodes) if n.kind == "heading"]
+
+
+def _units_of_kind(nodes: Sequence[OutlineNode], kind: str) -> list[OutlineNode]:
+    return [n for n in iter_nodes(nodes) if n.kind == kind]
+
+
+def unit_text(node: OutlineNode) -> str:
+    """The content of a unit without its own label: heading and text, and for an article the
+    text of its paragraphs and items (with the item labels, which are part of the content)."""
+    parts = [f"【{node.heading}】" if node.kind == "article" and node.heading else node.heading]
+    parts.append(node.text)
+    if node.kind == "article":
+        for child in iter_nodes(node.children):
+            parts.append(child.text if child.kind == "paragraph" else child.label + child.text)
+    return "\n".join(p for p in parts if p)
+
+
+def inline_diff(old: str, new: str) -> list[TextSegment]:
+    """Character-level diff of two texts as equal/delete/insert segments."""
+    segments: list[TextSegment] = []
+
+    def add(op: str, text: str) -> None:
+        if not text:
+            return
+        if segments and segments[-1].op == op:
+            segments[-1].text += text
+        else:
+            segments.append(TextSegment(op, text))
+
+    matcher = SequenceMatcher(None, old, new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            add("equal", old[i1:i2])
+        else:
+            add("delete", old[i1:i2])
+            add("insert", new[j1:j2])
+    return segments
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)} or {text}
+
+
+def _similarity(a: OutlineNode, b: OutlineNode, ta: str, tb: str, ga: set, gb: set, exact: bool):
+    """difflib ratio of two unit texts (bigram Dice coefficient when not exact), 0.0 when they
+    should not be paired. Units with the same label can always be paired (a rewrite in place),
+    with a token score so that a real content match elsewhere wins."""
+    same_label = a.label == b.label
+    threshold = SAME_LABEL_THRESHOLD if same_label else SIMILARITY_THRESHOLD
+    dice = 2 * len(ga & gb) / (len(ga) + len(gb))
+    ratio = 0.0
+    if dice >= _PREFILTER_THRESHOLD:
+        ratio = SequenceMatcher(None, ta, tb, autojunk=False).ratio() if exact else dice
+    if ratio >= threshold:
+        return ratio
+    return _SAME_LABEL_SCORE if same_label else 0.0
+
+
+def _align_block(
+    old: list[OutlineNode], new: list[OutlineNode], old_texts: list[str], new_texts: list[str]
+) -> list[tuple[int | None, int | None]]:
+    """Order-preserving pairing of two runs of differing units maximising total similarity."""
+    n, m = len(old), len(new)
+    exact = n * m <= EXACT_PAIRS_LIMIT
+    old_grams = [_bigrams(t) for t in old_texts]
+    new_grams = [_bigrams(t) for t in new_texts]
+    score = [
+        [
+            _similarity(
+                old[i], new[j], old_texts[i], new_texts[j], old_grams[i], new_grams[j], exact
+            )
+            for j in range(m)
+        ]
+        for i in range(n)
+    ]
+    best = [[0.0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            paired = best[i + 1][j + 1] + score[i][j] if score[i][j] else 0.0
+            best[i][j] = max(best[i + 1][j], best[i][j + 1], paired)
+    pairs: list[tuple[int | None, int | None]] = []
+    i = j = 0
+    while i < n or j < m:
+        if i < n and j < m and score[i][j] and best[i][j] == best[i + 1][j + 1] + score[i][j]:
+            pairs.append((i, j))
+            i, j = i + 1, j + 1
+        elif i < n and (j == m or best[i][j] == best[i + 1][j]):
+            pairs.append((i, None))  # removed units come before the units added in their place
+            i += 1
+        else:
+            pairs.append((None, j))
+            j += 1
+    return pairs
+
+
+def diff_outlines(old: Sequence[OutlineNode], new: Sequence[OutlineNode]) -> list[NodeChange]:
+    """Changes between the commentable units of two versions, in the new version's order,
+    removed units placed where they were.
+
+    Every change carries segments: the whole text as one "equal" segment when unchanged
+    (labels may still differ: see NodeChange.renumbered), one "insert" segment when added,
+    one "delete" segment when removed and the inline diff when changed.
+    """
+    kind = "article" if any(n.kind == "article" for n in iter_nodes([*old, *new])) else "heading"
+    old_units, new_units = _units_of_kind(old, kind), _units_of_kind(new, kind)
+    old_texts = [unit_text(u) for u in old_units]
+    new_texts = [unit_text(u) for u in new_units]
+    changes: list[NodeChange] = []
+    matcher = SequenceMatcher(None, old_texts, new_texts, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            pairs: list[tuple[int | None, int | None]] = [(i1 + k, j1 + k) for k in range(i2 - i1)]
+        else:
+            block = _align_block(
+                old_units[i1:i2], new_units[j1:j2], old_texts[i1:i2], new_texts[j1:j2]
+            )
+            pairs = [
+                (None if a is None else i1 + a, None if b is None else j1 + b) for a, b in block
+            ]
+        for a, b in pairs:
+            if a is None and b is not None:
+                changes.append(
+                    NodeChange("added", None, new_units[b], [TextSegment("insert", new_texts[b])])
+                )
+            elif b is None and a is not None:
+                changes.append(
+                    NodeChange("removed", old_units[a], None, [TextSegment("delete", old_texts[a])])
+                )
+            elif a is not None and b is not None:
+                if old_texts[a] == new_texts[b]:
+                    segments = [TextSegment("equal", new_texts[b])] if new_texts[b] else []
+                    changes.append(NodeChange("unchanged", old_units[a], new_units[b], segments))
+                else:
+                    segments = inline_diff(old_texts[a], new_texts[b])
+                    changes.append(NodeChange("changed", old_units[a], new_units[b], segments))
+    return changes

@@ -1,0 +1,256 @@
+"""Drafts with their versions and parsed structure, and the consultations on them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.ext.hybrid import hybrid_method
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from participation.core.database import TimestampMixin, enum_column, utcnow
+from participation.extensions import db
+
+
+class Draft(TimestampMixin, db.Model):
+    """The text being decided (决策草案); every published version is kept."""
+
+    __tablename__ = "draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    government_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("government.id", ondelete="CASCADE"), nullable=False
+    )
+    decision_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("decision.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    title: Mapped[str] = mapped_column(sa.String(300), nullable=False)
+
+    decision = relationship("Decision")
+    versions = relationship("DraftVersion", back_populates="draft", order_by="DraftVersion.number")
+
+    def __repr__(self) -> str:
+        return f"<Draft {self.id}>"
+
+
+class SourceKind(enum.StrEnum):
+    PASTED = "pasted"
+    DOCX = "docx"
+
+
+class DraftVersion(TimestampMixin, db.Model):
+    """One version of a draft: its source text and the structure parsed from it."""
+
+    __tablename__ = "draft_version"
+    __table_args__ = (sa.UniqueConstraint("draft_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("draft.id", ondelete="CASCADE"), nullable=False
+    )
+    number: Mapped[int] = mapped_column(sa.Integer, nullable=False, comment="1, 2, …")
+    title: Mapped[str] = mapped_column(sa.String(300), nullable=False)
+    source_text: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    source_kind: Mapped[SourceKind] = mapped_column(enum_column(SourceKind), nullable=False)
+    change_note: Mapped[str] = mapped_column(
+        sa.Text, nullable=False, default="", comment="what changed from the previous version"
+    )
+
+    draft = relationship("Draft", back_populates="versions")
+    nodes = relationship(
+        "DraftNode",
+        back_populates="version",
+        order_by="DraftNode.position",
+        cascade="all, delete-orphan",
+    )
+
+    def __repr__(self) -> str:
+        return f"<DraftVersion {self.draft_id} v{self.number}>"
+
+
+class DraftNode(db.Model):
+    """A structural node of a draft version: chapter, article, outline heading …
+
+    ``position`` is the pre-order index, so ``ORDER BY position`` gives reading order and
+    the tree is rebuilt from ``parent_id``. Articles and outline headings are commentable.
+    """
+
+    __tablename__ = "draft_node"
+    __table_args__ = (
+        sa.UniqueConstraint("version_id", "anchor"),
+        sa.Index("ix_draft_node_version_position", "version_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("draft_version.id", ondelete="CASCADE"), nullable=False
+    )
+    parent_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("draft_node.id", ondelete="CASCADE"), nullable=True
+    )
+    position: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    depth: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    kind: Mapped[str] = mapped_column(
+        sa.String(20),
+        nullable=False,
+        comment="part, chapter, section, article, paragraph, item, heading or preamble",
+    )
+    label: Mapped[str] = mapped_column(
+        sa.String(50),
+        nullable=False,
+        default="",
+        comment="number as written, e.g. 第十二条, （一）",
+    )
+    ordinal: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    sub_ordinal: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    level: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    heading: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    text: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    anchor: Mapped[str] = mapped_column(
+        sa.String(80), nullable=False, comment="permalink fragment, unique per version"
+    )
+    opinion_count: Mapped[int] = mapped_column(
+        sa.Integer,
+        nullable=False,
+        default=0,
+        comment="opinions received on this node (kept by the opinion operations)",
+    )
+
+    version = relationship("DraftVersion", back_populates="nodes")
+
+    def __repr__(self) -> str:
+        return f"<DraftNode {self.kind} {self.label}>"
+
+    COMMENTABLE_KINDS = frozenset({"article", "heading"})
+
+    @property
+    def is_commentable(self) -> bool:
+        return self.kind in self.COMMENTABLE_KINDS
+
+    @property
+    def display_label(self) -> str:
+        return (self.label + (" " + self.heading if self.heading else "")).strip()
+
+
+class ConsultationStatus(enum.StrEnum):
+    UPCOMING = "upcoming"
+    OPEN = "open"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return str(STATUS_LABELS[self])
+
+
+STATUS_LABELS = {
+    ConsultationStatus.UPCOMING: _l("Upcoming"),
+    ConsultationStatus.OPEN: _l("Open for comment"),
+    ConsultationStatus.CLOSED: _l("Closed"),
+}
+
+MIN_PERIOD_DAYS = 30
+
+
+class Consultation(TimestampMixin, db.Model):
+    """A public comment period (公开征求意见) on a draft.
+
+    Upcoming, open or closed follows from the times alone; ``status_at`` and ``is_open_at``
+    are hybrid, so Python and SQL agree on "open now".
+    """
+
+    __tablename__ = "consultation"
+    __table_args__ = (
+        sa.CheckConstraint("closes_at > opens_at", name="period_order"),
+        sa.Index("ix_consultation_period", "opens_at", "closes_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    government_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("government.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    decision_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("decision.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    draft_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("draft.id", ondelete="RESTRICT"), nullable=False
+    )
+    draft_version_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("draft_version.id", ondelete="RESTRICT"),
+        nullable=False,
+        comment="the version currently shown for comment",
+    )
+    title: Mapped[str] = mapped_column(sa.String(300), nullable=False)
+    opens_at: Mapped[datetime] = mapped_column(sa.DateTime, nullable=False, comment="UTC")
+    closes_at: Mapped[datetime] = mapped_column(sa.DateTime, nullable=False, comment="UTC")
+    short_period_reason: Mapped[str] = mapped_column(
+        sa.Text,
+        nullable=False,
+        default="",
+        comment="public reason for a period shorter than 30 days",
+    )
+    postal_address: Mapped[str] = mapped_column(sa.String(300), nullable=False, default="")
+    email: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
+    hotline: Mapped[str] = mapped_column(sa.String(50), nullable=False, default="")
+    other_channels: Mapped[str] = mapped_column(
+        sa.Text,
+        nullable=False,
+        default="",
+        comment="symposiums, hearings … announced with the consultation",
+    )
+    opinions_public: Mapped[bool] = mapped_column(
+        sa.Boolean,
+        nullable=False,
+        default=True,
+        comment="whether opinions (with the author's consent) are shown publicly",
+    )
+    opinion_count: Mapped[int] = mapped_column(
+        sa.Integer, nullable=False, default=0, comment="opinions received, all channels"
+    )
+    opened_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
+    )
+
+    decision = relationship("Decision")
+    draft = relationship("Draft")
+    draft_version = relationship("DraftVersion")
+
+    def __repr__(self) -> str:
+        return f"<Consultation {self.id}>"
+
+    @hybrid_method
+    def is_open_at(self, moment: datetime) -> bool:
+        return (self.opens_at <= moment) & (moment < self.closes_at)
+
+    @hybrid_method
+    def status_at(self, moment: datetime) -> ConsultationStatus:
+        if moment < self.opens_at:
+            return ConsultationStatus.UPCOMING
+        if moment < self.closes_at:
+            return ConsultationStatus.OPEN
+        return ConsultationStatus.CLOSED
+
+    @status_at.expression
+    def status_at(cls, moment: datetime):  # noqa: N805
+        return sa.case(
+            (cls.opens_at > moment, ConsultationStatus.UPCOMING.value),
+            (cls.closes_at > moment, ConsultationStatus.OPEN.value),
+            else_=ConsultationStatus.CLOSED.value,
+        )
+
+    @property
+    def status(self) -> ConsultationStatus:
+        return self.status_at(utcnow())
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == ConsultationStatus.OPEN
+
+    @property
+    def period_days(self) -> int:
+        return (self.closes_at - self.opens_at).days
+
+    @property
+    def is_public(self) -> bool:
+        return self.decision.is_public

@@ -1,0 +1,340 @@
+"""Public consultation pages and the officials' consultation screens."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from participation.catalogue import queries
+from participation.catalogue.models import Decision
+from participation.consultations import operations
+from participation.consultations.diff import diff_outlines
+from participation.consultations.forms import (
+    CloseForm,
+    ExtendForm,
+    OpenConsultationForm,
+    RevisionForm,
+)
+from participation.consultations.models import (
+    Consultation,
+    ConsultationStatus,
+    DraftNode,
+    DraftVersion,
+    SourceKind,
+)
+from participation.consultations.outline import parse_outline
+from participation.consultations.permissions import (
+    can_manage_consultation,
+    can_open_consultation,
+    can_view_consultation,
+)
+from participation.core.database import utcnow
+from participation.core.errors import DomainError
+from participation.core.permissions import require
+from participation.core.timeutil import local_to_utc, utc_to_local
+from participation.core.web_helpers import attach_error, paginate
+from participation.dossier.models import Document, DocumentKind, DocumentState
+from participation.extensions import db
+from participation.opinions.models import Channel, Opinion
+from participation.opinions.permissions import can_record_opinions
+
+bp = Blueprint("consultations", __name__)
+
+
+@bp.route("/consultations")
+def list_consultations():
+    government = queries.current_government()
+    status_arg = request.args.get("status", "")
+    status = (
+        ConsultationStatus(status_arg)
+        if status_arg in ConsultationStatus.__members__.values()
+        else None
+    )
+    now = utcnow()
+    query = (
+        sa.select(Consultation)
+        .join(Decision, Consultation.decision_id == Decision.id)
+        .where(Consultation.government_id == government.id, Decision.public_filter())
+    )
+    if status is not None:
+        query = query.where(Consultation.status_at(now) == status.value)
+    page = paginate(query.order_by(Consultation.opens_at.desc()))
+    return render_template(
+        "consultations/list.html",
+        government=government,
+        page=page,
+        status=status,
+        statuses=list(ConsultationStatus),
+    )
+
+
+def _public_consultation(consultation_id: int) -> Consultation:
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None or not can_view_consultation(current_user, consultation):
+        abort(404)
+    if not consultation.is_public:
+        g.private_page = True
+    return consultation
+
+
+def _companion_documents(consultation: Consultation) -> list[Document]:
+    """The draft explanation and background published with the consultation."""
+    return list(
+        db.session.scalars(
+            sa.select(Document)
+            .where(
+                Document.decision_id == consultation.decision_id,
+                Document.kind.in_([DocumentKind.EXPLANATION, DocumentKind.BACKGROUND]),
+                Document.state == DocumentState.PUBLISHED,
+            )
+            .order_by(Document.kind, Document.id)
+        )
+    )
+
+
+@bp.route("/consultations/<int:consultation_id>")
+def show_consultation(consultation_id: int):
+    consultation = _public_consultation(consultation_id)
+    version = consultation.draft_version
+    documents = [d for d in _companion_documents(consultation) if d.body_is_public]
+    versions = db.session.scalars(
+        sa.select(DraftVersion)
+        .where(DraftVersion.draft_id == consultation.draft_id)
+        .order_by(DraftVersion.number)
+    ).all()
+    return render_template(
+        "consultations/show.html",
+        consultation=consultation,
+        version=version,
+        tree=operations.version_tree(version),
+        documents=documents,
+        versions=versions,
+        now=utcnow(),
+        can_manage=current_user.is_authenticated
+        and can_manage_consultation(current_user, consultation),
+    )
+
+
+@bp.route("/consultations/<int:consultation_id>/articles/<anchor>")
+def show_article(consultation_id: int, anchor: str):
+    consultation = _public_consultation(consultation_id)
+    node = db.session.scalar(
+        sa.select(DraftNode)
+        .where(
+            DraftNode.anchor == anchor[:80],
+            DraftNode.version_id.in_(
+                sa.select(DraftVersion.id).where(DraftVersion.draft_id == consultation.draft_id)
+            ),
+        )
+        .order_by(DraftNode.version_id.desc())
+        .limit(1)
+    )
+    if node is None or not node.is_commentable:
+        abort(404)
+    return redirect(
+        url_for("opinions.list_opinions", consultation_id=consultation.id, node=node.id)
+    )
+
+
+@bp.route("/consultations/<int:consultation_id>/compare")
+def compare_versions(consultation_id: int):
+    consultation = _public_consultation(consultation_id)
+    versions = db.session.scalars(
+        sa.select(DraftVersion)
+        .where(DraftVersion.draft_id == consultation.draft_id)
+        .order_by(DraftVersion.number)
+    ).all()
+    if len(versions) < 2:
+        abort(404)
+    numbers = {v.number: v for v in versions}
+
+    def pick(name: str, default: DraftVersion) -> DraftVersion:
+        value = request.args.get(name, "")
+        return numbers.get(int(value), default) if value.isdigit() else default
+
+    old = pick("from", versions[-2])
+    new = pick("to", versions[-1])
+    changes = diff_outlines(parse_outline(old.source_text), parse_outline(new.source_text))
+    return render_template(
+        "consultations/compare.html",
+        consultation=consultation,
+        versions=versions,
+        old=old,
+        new=new,
+        changes=changes,
+    )
+
+
+# -- officials ---------------------------------------------------------------------------
+
+
+def _draft_text(form) -> tuple[str, SourceKind]:
+    upload = form.docx.data
+    if upload and getattr(upload, "filename", ""):
+        return operations.draft_text_from_upload(upload.filename, upload.read()), SourceKind.DOCX
+    return form.text.data or "", SourceKind.PASTED
+
+
+@bp.route("/admin/decisions/<int:decision_id>/consultations/new", methods=["GET", "POST"])
+@login_required
+def open_consultation(decision_id: int):
+    decision = db.session.get(Decision, decision_id) or abort(404)
+    require(can_open_consultation(current_user, decision))
+    g.private_page = True
+    government = decision.catalogue.government
+    form = OpenConsultationForm()
+    if request.method == "GET":
+        form.title.data = decision.title + "（征求意见稿）"
+        start = utc_to_local(utcnow()).replace(second=0, microsecond=0)
+        form.opens_at.data = start
+        from datetime import timedelta
+
+        form.closes_at.data = start + timedelta(days=30)
+        form.postal_address.data = government.postal_address
+        form.email.data = government.email
+        form.hotline.data = government.hotline
+    if form.validate_on_submit():
+        try:
+            text, source_kind = _draft_text(form)
+            consultation = operations.open_consultation(
+                decision,
+                {
+                    "title": form.title.data,
+                    "text": text,
+                    "source_kind": source_kind,
+                    "opens_at": local_to_utc(form.opens_at.data),
+                    "closes_at": local_to_utc(form.closes_at.data),
+                    "short_period_reason": form.short_period_reason.data,
+                    "postal_address": form.postal_address.data,
+                    "email": form.email.data,
+                    "hotline": form.hotline.data,
+                    "other_channels": form.other_channels.data,
+                    "opinions_public": form.opinions_public.data,
+                },
+            )
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error, "text")
+        else:
+            db.session.commit()
+            flash(_("The consultation has been published."), "success")
+            return redirect(
+                url_for("consultations.manage_consultation", consultation_id=consultation.id)
+            )
+    return render_template("consultations/open.html", decision=decision, form=form)
+
+
+def _managed(consultation_id: int) -> Consultation:
+    consultation = db.session.get(Consultation, consultation_id) or abort(404)
+    require(
+        can_manage_consultation(current_user, consultation)
+        or can_record_opinions(current_user, consultation)
+    )
+    g.private_page = True
+    return consultation
+
+
+@bp.route("/admin/consultations/<int:consultation_id>")
+@login_required
+def manage_consultation(consultation_id: int):
+    consultation = _managed(consultation_id)
+    by_channel = dict(
+        db.session.execute(
+            sa.select(Opinion.channel, sa.func.count(Opinion.id))
+            .where(Opinion.consultation_id == consultation.id)
+            .group_by(Opinion.channel)
+        )
+        .tuples()
+        .all()
+    )
+    versions = db.session.scalars(
+        sa.select(DraftVersion)
+        .where(DraftVersion.draft_id == consultation.draft_id)
+        .order_by(DraftVersion.number)
+    ).all()
+    extend_form = ExtendForm()
+    extend_form.closes_at.data = utc_to_local(consultation.closes_at)
+    return render_template(
+        "consultations/manage.html",
+        consultation=consultation,
+        versions=versions,
+        by_channel=by_channel,
+        channels=list(Channel),
+        revision_form=RevisionForm(),
+        close_form=CloseForm(),
+        extend_form=extend_form,
+        can_manage=can_manage_consultation(current_user, consultation),
+        can_record=can_record_opinions(current_user, consultation),
+    )
+
+
+@bp.route("/admin/consultations/<int:consultation_id>/revisions", methods=["POST"])
+@login_required
+def publish_revision(consultation_id: int):
+    consultation = _managed(consultation_id)
+    require(can_manage_consultation(current_user, consultation))
+    form = RevisionForm()
+    if form.validate_on_submit():
+        try:
+            text, source_kind = _draft_text(form)
+            version = operations.publish_revision(
+                consultation, text, source_kind, form.change_note.data
+            )
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error, "text")
+        else:
+            db.session.commit()
+            flash(
+                _("Version %(number)s of the draft has been published.", number=version.number),
+                "success",
+            )
+            return redirect(
+                url_for("consultations.manage_consultation", consultation_id=consultation.id)
+            )
+    for errors in form.errors.values():
+        for message in errors:
+            flash(message, "error")
+    return redirect(url_for("consultations.manage_consultation", consultation_id=consultation.id))
+
+
+@bp.route("/admin/consultations/<int:consultation_id>/close", methods=["POST"])
+@login_required
+def close_consultation(consultation_id: int):
+    consultation = _managed(consultation_id)
+    require(can_manage_consultation(current_user, consultation))
+    form = CloseForm()
+    if form.validate_on_submit():
+        try:
+            operations.close_early(consultation, form.reason.data)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("The consultation has been closed."), "success")
+    else:
+        flash(_("Give the reason for closing early."), "error")
+    return redirect(url_for("consultations.manage_consultation", consultation_id=consultation.id))
+
+
+@bp.route("/admin/consultations/<int:consultation_id>/extend", methods=["POST"])
+@login_required
+def extend_consultation(consultation_id: int):
+    consultation = _managed(consultation_id)
+    require(can_manage_consultation(current_user, consultation))
+    form = ExtendForm()
+    if form.validate_on_submit():
+        try:
+            operations.extend(consultation, local_to_utc(form.closes_at.data))
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("The closing time has been moved."), "success")
+    else:
+        flash(_("Enter a valid closing time."), "error")
+    return redirect(url_for("consultations.manage_consultation", consultation_id=consultation.id))

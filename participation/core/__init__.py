@@ -1,0 +1,1 @@
+"""Shared foundations: database helpers, audit, sanitizing, errors, permissions, uploads."""

@@ -1,0 +1,130 @@
+"""Shared rate-limit storage for Flask-Limiter.
+
+With ``PARTICIPATION_REDIS_URL`` the counters live in Redis. Without it they live in the
+``rate_limit_counter`` table of the application database, so that every gunicorn worker
+and every host sees the same counts (process memory would give each worker its own).
+The storage registers the ``participation+sql://`` scheme with the ``limits`` library.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from flask_limiter import Limiter
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from limits.storage import Storage
+from participation.extensions import db
+
+rate_limit_counter = sa.Table(
+    "rate_limit_counter",
+    db.metadata,
+    sa.Column("key", sa.String(255), primary_key=True, comment="limit and identity"),
+    sa.Column("count", sa.Integer, nullable=False, comment="hits in the current window"),
+    sa.Column("expires_at", sa.Float, nullable=False, comment="window end, Unix time"),
+)
+
+
+class SQLCounterStorage(Storage):
+    """Fixed-window counters in a SQL table, updated with one atomic upsert per hit."""
+
+    STORAGE_SCHEME = ["participation+sql"]
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False,
+                 **options: Any) -> None:
+        super().__init__(uri, wrap_exceptions=wrap_exceptions)
+        self._url = options["database_url"]
+        self._engine: sa.Engine | None = None
+
+    @property
+    def engine(self) -> sa.Engine:
+        # Created lazily, so each forked worker opens its own connections.
+        if self._engine is None:
+            from participation.config import engine_options
+
+            options = engine_options(self._url)
+            options.pop("pool_size", None)
+            options.pop("max_overflow", None)
+            self._engine = sa.create_engine(self._url, **options)
+        return self._engine
+
+    @property
+    def base_exceptions(self) -> type[Exception]:
+        return SQLAlchemyError
+
+    def _insert(self):
+        dialect = self.engine.dialect.name
+        if dialect == "postgresql":
+            return postgresql.insert(rate_limit_counter)
+        if dialect == "sqlite":
+            return sqlite.insert(rate_limit_counter)
+        raise RuntimeError(f"unsupported database for rate limits: {dialect}")
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        now = time.time()
+        table = rate_limit_counter
+        insert = self._insert().values(key=key, count=amount, expires_at=now + expiry)
+        expired = table.c.expires_at <= now
+        statement = insert.on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={
+                "count": sa.case((expired, amount), else_=table.c.count + amount),
+                "expires_at": sa.case((expired, now + expiry), else_=table.c.expires_at),
+            },
+        ).returning(table.c.count)
+        with self.engine.begin() as connection:
+            return int(connection.execute(statement).scalar_one())
+
+    def get(self, key: str) -> int:
+        table = rate_limit_counter
+        with self.engine.connect() as connection:
+            value = connection.execute(
+                sa.select(table.c.count).where(table.c.key == key,
+                                               table.c.expires_at > time.time())
+            ).scalar()
+        return int(value or 0)
+
+    def get_expiry(self, key: str) -> float:
+        table = rate_limit_counter
+        with self.engine.connect() as connection:
+            value = connection.execute(
+                sa.select(table.c.expires_at).where(table.c.key == key)
+            ).scalar()
+        return float(value) if value else time.time()
+
+    def check(self) -> bool:
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(sa.select(1))
+        except SQLAlchemyError:
+            return False
+        return True
+
+    def reset(self) -> int | None:
+        with self.engine.begin() as connection:
+            return connection.execute(sa.delete(rate_limit_counter)).rowcount
+
+    def clear(self, key: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(sa.delete(rate_limit_counter).where(rate_limit_counter.c.key == key))
+
+
+def init_app(app: Flask, limiter: Limiter) -> None:
+    if app.config["RATELIMIT_STORAGE_URI"].startswith("participation+sql"):
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {})
+        app.config["RATELIMIT_STORAGE_OPTIONS"]["database_url"] = app.config[
+            "SQLALCHEMY_DATABASE_URI"
+        ]
+    limiter.init_app(app)
+
+
+def purge_expired(engine: sa.Engine) -> int:
+    """Delete windows that have ended (run from the periodic job or by hand)."""
+    with engine.begin() as connection:
+        return connection.execute(
+            sa.delete(rate_limit_counter).where(rate_limit_counter.c.expires_at < time.time())
+        ).rowcount

@@ -1,0 +1,65 @@
+"""All sanitizing lives here, with named allow-lists. Applied in operations, not model hooks.
+
+- ``plain_text``: opinions and every short field: no markup at all, control characters removed.
+- ``document_html``: official documents: a small HTML subset, links limited to safe schemes.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import bleach
+
+DOCUMENT_TAGS = frozenset(
+    {
+        "p", "br", "h2", "h3", "h4", "strong", "em", "b", "i", "u", "ul", "ol", "li",
+        "blockquote", "table", "thead", "tbody", "tr", "th", "td", "a", "sup", "sub",
+    }
+)
+DOCUMENT_ATTRIBUTES = {"a": ["href", "title"], "th": ["colspan", "rowspan", "scope"],
+                       "td": ["colspan", "rowspan"]}
+DOCUMENT_PROTOCOLS = frozenset({"http", "https", "mailto"})
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def plain_text(value: str | None, *, multiline: bool = True) -> str:
+    """Text without markup or control characters; newlines kept only when ``multiline``.
+
+    Tags are not stripped (a citizen may legitimately write ``<`` or ``>``): the text is
+    stored as typed and escaped on output; only invisible and control characters go.
+    """
+    if not value:
+        return ""
+    value = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
+    value = _CONTROL.sub("", value)
+    if not multiline:
+        value = " ".join(value.split())
+    else:
+        value = "\n".join(line.rstrip() for line in value.split("\n"))
+        value = re.sub(r"\n{3,}", "\n\n", value)
+    return value.strip()
+
+
+def document_html(value: str | None) -> str:
+    """Official document HTML reduced to the DOCUMENT allow-list; everything else escaped."""
+    if not value:
+        return ""
+    cleaned = bleach.clean(
+        value,
+        tags=DOCUMENT_TAGS,
+        attributes=DOCUMENT_ATTRIBUTES,
+        protocols=DOCUMENT_PROTOCOLS,
+        strip=True,
+        strip_comments=True,
+    )
+    return cleaned.strip()
+
+
+def text_to_html(value: str) -> str:
+    """Plain text (pasted by an official) as paragraphs of escaped HTML."""
+    from markupsafe import escape
+
+    paragraphs = [p.strip() for p in plain_text(value).split("\n") if p.strip()]
+    return "\n".join(f"<p>{escape(p)}</p>" for p in paragraphs)

@@ -1,0 +1,1 @@
+"""Dossier documents of a decision, stage by stage, with attachments and disclosure."""

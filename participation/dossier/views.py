@@ -1,0 +1,153 @@
+"""Public document pages and downloads; officials' document editing."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from participation.accounts.permissions import can_see_internal
+from participation.catalogue.models import Decision
+from participation.core.errors import DomainError
+from participation.core.forms_common import ConfirmForm
+from participation.core.permissions import require
+from participation.core.uploads import serve_stored_file
+from participation.core.web_helpers import attach_error
+from participation.dossier import operations
+from participation.dossier.forms import AttachmentForm, DocumentForm
+from participation.dossier.models import Disclosure, Document, DocumentAttachment
+from participation.dossier.permissions import (
+    can_edit_documents,
+    can_publish_document,
+    can_view_document,
+)
+from participation.extensions import db
+
+bp = Blueprint("dossier", __name__)
+
+
+@bp.route("/documents/<int:document_id>")
+def show_document(document_id: int):
+    document = db.session.get(Document, document_id)
+    internal = document is not None and can_see_internal(current_user, document.decision.unit)
+    if document is None or not (document.is_public or internal):
+        abort(404)
+    if not document.is_public:
+        g.private_page = True
+    return render_template("dossier/document.html", document=document,
+                           show_body=document.body_is_public or internal, internal=internal)
+
+
+@bp.route("/attachments/<int:attachment_id>")
+def download_attachment(attachment_id: int):
+    attachment = db.session.get(DocumentAttachment, attachment_id)
+    if attachment is None or not can_view_document(current_user, attachment.document):
+        abort(404)
+    return serve_stored_file(attachment.stored_file, attachment.filename)
+
+
+def _values(form: DocumentForm) -> dict:
+    return {"kind": form.kind.data, "title": form.title.data, "body_html": form.body_html.data,
+            "disclosure": form.disclosure.data, "withheld_ground": form.withheld_ground.data}
+
+
+@bp.route("/admin/decisions/<int:decision_id>/documents/new", methods=["GET", "POST"])
+@login_required
+def create_document(decision_id: int):
+    decision = db.session.get(Decision, decision_id) or abort(404)
+    require(can_edit_documents(current_user, decision))
+    g.private_page = True
+    form = DocumentForm()
+    if form.validate_on_submit():
+        try:
+            document = operations.create_document(decision, _values(form))
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The document has been saved. It is not public until published."),
+                  "success")
+            return redirect(url_for("dossier.edit_document", document_id=document.id))
+    return render_template("dossier/document_form.html", decision=decision, form=form,
+                           document=None)
+
+
+def _editable(document_id: int) -> Document:
+    document = db.session.get(Document, document_id) or abort(404)
+    require(can_edit_documents(current_user, document.decision))
+    g.private_page = True
+    return document
+
+
+@bp.route("/admin/documents/<int:document_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_document(document_id: int):
+    document = _editable(document_id)
+    form = DocumentForm(obj=document)
+    if form.validate_on_submit():
+        try:
+            operations.update_document(document, _values(form))
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The document has been saved."), "success")
+            return redirect(url_for("dossier.edit_document", document_id=document.id))
+    return render_template(
+        "dossier/document_form.html", decision=document.decision, form=form, document=document,
+        attachment_form=AttachmentForm(), confirm_form=ConfirmForm(),
+        can_publish=can_publish_document(current_user, document),
+        withheld=Disclosure.WITHHELD,
+    )
+
+
+@bp.route("/admin/documents/<int:document_id>/publish", methods=["POST"])
+@login_required
+def publish_document(document_id: int):
+    document = db.session.get(Document, document_id) or abort(404)
+    require(can_publish_document(current_user, document))
+    if ConfirmForm().validate_on_submit():
+        try:
+            operations.publish_document(document)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("The document has been published."), "success")
+    return redirect(url_for("dossier.edit_document", document_id=document.id))
+
+
+@bp.route("/admin/documents/<int:document_id>/attachments", methods=["POST"])
+@login_required
+def add_attachment(document_id: int):
+    document = _editable(document_id)
+    form = AttachmentForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            operations.add_attachment(document, upload.filename or "", upload.read())
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("The file has been attached."), "success")
+    else:
+        flash(_("Choose a file to attach."), "error")
+    return redirect(url_for("dossier.edit_document", document_id=document.id))
+
+
+@bp.route("/admin/attachments/<int:attachment_id>/remove", methods=["POST"])
+@login_required
+def remove_attachment(attachment_id: int):
+    attachment = db.session.get(DocumentAttachment, attachment_id) or abort(404)
+    document = attachment.document
+    require(can_edit_documents(current_user, document.decision))
+    if ConfirmForm().validate_on_submit():
+        operations.remove_attachment(attachment)
+        db.session.commit()
+        flash(_("The file has been removed."), "success")
+    return redirect(url_for("dossier.edit_document", document_id=document.id))

@@ -1,0 +1,152 @@
+"""Opinions (意见) from every channel share this one model.
+
+Online submissions, offline records (12345 hotline, letters, symposiums …) and, in later
+issues, meeting statements and open-day questionnaires all become :class:`Opinion` rows.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from participation.core.database import TimestampMixin, enum_column
+from participation.extensions import db
+
+
+class Channel(enum.StrEnum):
+    """How an opinion reached the government (意见来源渠道)."""
+
+    ONLINE = "online"
+    HOTLINE = "hotline"
+    LETTER = "letter"
+    EMAIL = "email"
+    SYMPOSIUM = "symposium"
+    HEARING = "hearing"
+    FIELD_VISIT = "field_visit"
+    QUESTIONNAIRE = "questionnaire"
+    POLL = "poll"
+    OPEN_DAY = "open_day"
+    REPRESENTATIVE = "representative"
+
+    @property
+    def label(self) -> str:
+        return str(CHANNEL_LABELS[self])
+
+
+CHANNEL_LABELS = {
+    Channel.ONLINE: _l("Online"),
+    Channel.HOTLINE: _l("12345 hotline"),
+    Channel.LETTER: _l("Letter"),
+    Channel.EMAIL: _l("E-mail"),
+    Channel.SYMPOSIUM: _l("Symposium"),
+    Channel.HEARING: _l("Hearing"),
+    Channel.FIELD_VISIT: _l("Field visit"),
+    Channel.QUESTIONNAIRE: _l("Questionnaire"),
+    Channel.POLL: _l("Poll"),
+    Channel.OPEN_DAY: _l("Open day"),
+    Channel.REPRESENTATIVE: _l("Representative"),
+}
+
+OFFLINE_CHANNELS = tuple(c for c in Channel if c != Channel.ONLINE)
+
+
+class ModerationState(enum.StrEnum):
+    """Whether an opinion may be shown publicly (moderation comes in a later issue)."""
+
+    PUBLISHED = "published"
+    PENDING = "pending"
+    REJECTED = "rejected"
+
+
+class Opinion(TimestampMixin, db.Model):
+    """One opinion from one person or meeting, on a whole draft or on one of its articles."""
+
+    __tablename__ = "opinion"
+    __table_args__ = (
+        sa.UniqueConstraint("consultation_id", "submission_key"),
+        sa.Index("ix_opinion_public_list", "consultation_id", "consent_to_publish",
+                 "moderation_state", "id"),
+        sa.Index("ix_opinion_node_public", "node_id", "consent_to_publish",
+                 "moderation_state", "id"),
+        sa.Index("ix_opinion_reference", "consultation_id", "channel", "reference"),
+        sa.CheckConstraint("length(body) >= 1", name="body_not_empty"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    receipt_number: Mapped[str] = mapped_column(
+        sa.String(32), nullable=False, unique=True,
+        comment="unguessable number given to the person to look the opinion up",
+    )
+    government_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("government.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    decision_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("decision.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    consultation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("consultation.id", ondelete="CASCADE"), nullable=True,
+        comment="source: a consultation (meetings and open days come later)",
+    )
+    draft_version_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("draft_version.id", ondelete="SET NULL"), nullable=True
+    )
+    node_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("draft_node.id", ondelete="SET NULL"), nullable=True,
+        comment="the article or outline heading; null for the whole draft",
+    )
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel), nullable=False)
+    reference: Mapped[str | None] = mapped_column(
+        sa.String(100), nullable=True, comment="hotline ticket or letter number"
+    )
+    received_at: Mapped[datetime] = mapped_column(sa.DateTime, nullable=False,
+                                                  comment="when it reached us (UTC)")
+    body: Mapped[str] = mapped_column(sa.Text, nullable=False,
+                                      comment="plain text as received; masked when shown")
+    display_name: Mapped[str | None] = mapped_column(
+        sa.String(100), nullable=True, comment="name to show; null means anonymous"
+    )
+    contact: Mapped[str | None] = mapped_column(sa.String(200), nullable=True,
+                                                comment="private; never shown publicly")
+    consent_to_publish: Mapped[bool] = mapped_column(sa.Boolean, nullable=False,
+                                                     default=False)
+    author_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True,
+        comment="official who recorded an offline opinion",
+    )
+    is_late: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False,
+                                          comment="received after the closing time")
+    submission_key: Mapped[str | None] = mapped_column(
+        sa.String(64), nullable=True, comment="form token: a repeated POST creates nothing"
+    )
+    moderation_state: Mapped[ModerationState] = mapped_column(
+        enum_column(ModerationState), nullable=False, default=ModerationState.PUBLISHED
+    )
+    attachment_file_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("stored_file.id", ondelete="SET NULL"), nullable=True
+    )
+    attachment_name: Mapped[str | None] = mapped_column(sa.String(200), nullable=True)
+
+    consultation = relationship("Consultation")
+    node = relationship("DraftNode")
+    attachment_file = relationship("StoredFile")
+
+    def __repr__(self) -> str:
+        return f"<Opinion {self.id} {self.channel}>"
+
+    @hybrid_property
+    def is_public(self) -> bool:
+        """Shown on public pages (the consultation must also show opinions publicly)."""
+        return self.consent_to_publish and self.moderation_state == ModerationState.PUBLISHED
+
+    @is_public.expression
+    def is_public(cls):  # noqa: N805
+        return sa.and_(cls.consent_to_publish.is_(True),
+                       cls.moderation_state == ModerationState.PUBLISHED)

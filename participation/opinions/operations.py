@@ -1,0 +1,305 @@
+"""Opinion operations: online submission, offline records, bulk import, receipt look-up.
+
+Every path ends in :func:`_add_opinion`, which keeps the consultation's and the article's
+opinion counts with conditional SQL updates (no read-modify-write) and writes the audit
+entry. Operations flush, never commit.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from participation.consultations.models import Consultation, DraftNode, DraftVersion
+from participation.consultations.outline import chinese_numeral_to_int
+from participation.core import audit
+from participation.core.database import utcnow
+from participation.core.errors import DomainError
+from participation.core.sanitize import plain_text
+from participation.core.uploads import clean_filename, store_upload
+from participation.extensions import db
+from participation.opinions.imports import ImportResult, parse_opinion_file
+from participation.opinions.models import Channel, ModerationState, Opinion
+
+BODY_MIN = 5
+BODY_MAX = 5000
+RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
+RECEIPT_LENGTH = 16  # 80 random bits
+
+
+class OpinionError(DomainError):
+    messages: ClassVar[dict[str, object]] = {
+        "closed": _l(
+            "This consultation closed on %(closed)s. Opinions can no longer be submitted "
+            "online; what you wrote has not been saved."
+        ),
+        "not_open_yet": _l("This consultation is not open yet. It opens on %(opens)s."),
+        "body_too_short": _l("Write at least 5 characters."),
+        "body_too_long": _l("Write at most 5,000 characters."),
+        "unknown_article": _l("Choose an article of this draft."),
+        "offline_channel_required": _l("Choose the channel the opinion came through."),
+        "duplicate_reference": _l("An opinion with this reference number is already recorded."),
+        "future_date": _l("The date received cannot be in the future."),
+        "import_rejected": _l("The file has errors; nothing was imported."),
+    }
+
+
+def new_receipt_number() -> str:
+    raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
+    return "-".join(raw[i:i + 4] for i in range(0, RECEIPT_LENGTH, 4))
+
+
+def normalise_receipt_number(value: str) -> str:
+    raw = re.sub(r"[^0-9A-Za-z]", "", value or "").upper()
+    raw = raw.replace("O", "0").replace("I", "1")
+    return "-".join(raw[i:i + 4] for i in range(0, len(raw), 4))
+
+
+def clean_body(body: str | None) -> str:
+    text = plain_text(body)
+    if len(text) < BODY_MIN:
+        raise OpinionError("body_too_short", field="body")
+    if len(text) > BODY_MAX:
+        raise OpinionError("body_too_long", field="body")
+    return text
+
+
+def find_node(consultation: Consultation, node_id: int | None,
+              any_version: bool = False) -> DraftNode | None:
+    """The commentable node ``node_id`` of the consultation's draft, or None for the whole.
+
+    Online opinions may target the current version only; officials recording offline
+    opinions may target any version of the draft.
+    """
+    if not node_id:
+        return None
+    node = db.session.get(DraftNode, node_id)
+    if node is None or not node.is_commentable:
+        raise OpinionError("unknown_article", field="node_id")
+    if node.version_id == consultation.draft_version_id:
+        return node
+    if any_version and node.version.draft_id == consultation.draft_id:
+        return node
+    raise OpinionError("unknown_article", field="node_id")
+
+
+def _count(consultation_id: int, node_id: int | None, amount: int = 1) -> None:
+    db.session.execute(
+        sa.update(Consultation).where(Consultation.id == consultation_id)
+        .values(opinion_count=Consultation.opinion_count + amount)
+        .execution_options(synchronize_session=False)
+    )
+    if node_id:
+        db.session.execute(
+            sa.update(DraftNode).where(DraftNode.id == node_id)
+            .values(opinion_count=DraftNode.opinion_count + amount)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _new_opinion(consultation: Consultation, node: DraftNode | None, **fields: Any) -> Opinion:
+    return Opinion(
+        receipt_number=new_receipt_number(),
+        government_id=consultation.government_id,
+        decision_id=consultation.decision_id,
+        consultation_id=consultation.id,
+        draft_version_id=node.version_id if node else consultation.draft_version_id,
+        node_id=node.id if node else None,
+        moderation_state=ModerationState.PUBLISHED,
+        **fields,
+    )
+
+
+def submit_online(consultation: Consultation, *, body: str, node_id: int | None,
+                  consent_to_publish: bool, display_name: str | None, contact: str | None,
+                  submission_key: str, author=None, attachment: tuple[str, bytes] | None = None
+                  ) -> tuple[Opinion, bool]:
+    """Accept an online opinion while the consultation is open.
+
+    Returns ``(opinion, created)``. A repeated submission of the same form (same
+    ``submission_key``) returns the first opinion with ``created=False``; the unique
+    constraint makes this hold under concurrent requests too.
+    """
+    now = utcnow()
+    existing = _by_submission_key(consultation, submission_key)
+    if existing is not None:
+        return existing, False
+    if now < consultation.opens_at:
+        raise OpinionError("not_open_yet", opens=_local(consultation.opens_at))
+    if now >= consultation.closes_at:
+        raise OpinionError("closed", closed=_local(consultation.closes_at))
+    text = clean_body(body)
+    node = find_node(consultation, node_id)
+    name = plain_text(display_name, multiline=False)[:100] or None
+    opinion = _new_opinion(
+        consultation, node,
+        channel=Channel.ONLINE, received_at=now, body=text,
+        display_name=name, contact=plain_text(contact, multiline=False)[:200] or None,
+        consent_to_publish=bool(consent_to_publish), author_id=getattr(author, "id", None),
+        submission_key=submission_key[:64] if submission_key else None,
+    )
+    if attachment is not None:
+        stored = store_upload(attachment[1])
+        opinion.attachment_file = stored
+        opinion.attachment_name = clean_filename(attachment[0], stored.file_type)
+    try:
+        with db.session.begin_nested():
+            db.session.add(opinion)
+            db.session.flush()
+    except IntegrityError:
+        existing = _by_submission_key(consultation, submission_key)
+        if existing is None:
+            raise
+        return existing, False
+    _count(consultation.id, opinion.node_id)
+    audit.record("opinion.submitted", opinion,
+                 {"channel": Channel.ONLINE, "node_id": opinion.node_id}, actor=author)
+    return opinion, True
+
+
+def _by_submission_key(consultation: Consultation, key: str | None) -> Opinion | None:
+    if not key:
+        return None
+    return db.session.scalar(sa.select(Opinion).where(
+        Opinion.consultation_id == consultation.id, Opinion.submission_key == key[:64]))
+
+
+def _local(moment: datetime) -> str:
+    from flask_babel import format_datetime
+
+    return format_datetime(moment, "yyyy-MM-dd HH:mm")
+
+
+def _reference_taken(consultation: Consultation, channel: Channel, reference: str) -> bool:
+    return db.session.scalar(sa.select(sa.func.count(Opinion.id)).where(
+        Opinion.consultation_id == consultation.id, Opinion.channel == channel,
+        Opinion.reference == reference)) > 0
+
+
+def record_offline(consultation: Consultation, values: dict[str, Any], actor=None) -> Opinion:
+    """Record an opinion received offline (hotline, letter, symposium …), also after the
+    closing time, in which case it is marked late."""
+    channel = Channel(values["channel"])
+    if channel == Channel.ONLINE:
+        raise OpinionError("offline_channel_required", field="channel")
+    received_at: datetime = values["received_at"]
+    if received_at > utcnow():
+        raise OpinionError("future_date", field="received_at")
+    reference = plain_text(values.get("reference"), multiline=False)[:100] or None
+    if reference and _reference_taken(consultation, channel, reference):
+        raise OpinionError("duplicate_reference", field="reference")
+    node = find_node(consultation, values.get("node_id"), any_version=True)
+    opinion = _new_opinion(
+        consultation, node,
+        channel=channel, reference=reference, received_at=received_at,
+        body=clean_body(values.get("body")),
+        display_name=plain_text(values.get("display_name"), multiline=False)[:100] or None,
+        contact=plain_text(values.get("contact"), multiline=False)[:200] or None,
+        consent_to_publish=bool(values.get("consent_to_publish")),
+        recorded_by_id=getattr(actor, "id", None),
+        is_late=received_at >= consultation.closes_at,
+    )
+    db.session.add(opinion)
+    db.session.flush()
+    _count(consultation.id, opinion.node_id)
+    audit.record("opinion.recorded", opinion,
+                 {"channel": channel, "reference": reference, "is_late": opinion.is_late},
+                 actor=actor)
+    return opinion
+
+
+def article_resolver(version: DraftVersion) -> Callable[[str], int | None]:
+    """Map labels as people write them ("第12条", "十二", "第十二条之一", "（一）") to the
+    commentable nodes of ``version``; ambiguous or unknown labels give None."""
+    nodes = db.session.scalars(
+        sa.select(DraftNode).where(DraftNode.version_id == version.id,
+                                   DraftNode.kind.in_(DraftNode.COMMENTABLE_KINDS))
+    ).all()
+    articles = {(n.ordinal, n.sub_ordinal): n.id for n in nodes if n.kind == "article"}
+    by_label: dict[str, list[int]] = {}
+    for node in nodes:
+        by_label.setdefault("".join(node.label.split()), []).append(node.id)
+    pattern = re.compile(r"^第?([0-9〇零一二两三四五六七八九十百千]+)条?(?:之([一二三四五六七八九十]+))?$")
+
+    def resolve(label: str) -> int | None:
+        label = "".join((label or "").split())
+        match = pattern.match(label)
+        if match and articles:
+            try:
+                key = (chinese_numeral_to_int(match.group(1)),
+                       chinese_numeral_to_int(match.group(2)) if match.group(2) else 0)
+            except ValueError:
+                key = None
+            if key in articles:
+                return articles[key]
+        candidates = by_label.get(label, [])
+        return candidates[0] if len(candidates) == 1 else None
+
+    return resolve
+
+
+def import_file(consultation: Consultation, filename: str, data: bytes,
+                actor=None) -> tuple[ImportResult, list[Opinion]]:
+    """Import offline opinions from CSV or XLSX: all rows, or none when any row has an error.
+
+    Returns the parse result (with every row error) and the created opinions.
+    """
+    version = consultation.draft_version
+    existing = set(db.session.execute(
+        sa.select(Opinion.channel, Opinion.reference).where(
+            Opinion.consultation_id == consultation.id, Opinion.reference.is_not(None))
+    ).tuples())
+    existing_refs = {(str(channel.value if hasattr(channel, "value") else channel), ref)
+                     for channel, ref in existing}
+    from participation.core.timeutil import local_to_utc, utc_to_local
+
+    result = parse_opinion_file(filename, data, resolve_article=article_resolver(version),
+                                existing_references=frozenset(existing_refs),
+                                now=utc_to_local(utcnow()))
+    if not result.ok:
+        return result, []
+    created: list[Opinion] = []
+    per_node: dict[int | None, int] = {}
+    for row in result.rows:
+        received_at = local_to_utc(row.received_at)
+        opinion = _new_opinion(
+            consultation, db.session.get(DraftNode, row.article_id) if row.article_id else None,
+            channel=Channel(row.channel), reference=row.reference, received_at=received_at,
+            body=plain_text(row.body), display_name=row.name, contact=row.contact,
+            consent_to_publish=False, recorded_by_id=getattr(actor, "id", None),
+            is_late=received_at >= consultation.closes_at,
+        )
+        db.session.add(opinion)
+        created.append(opinion)
+        per_node[opinion.node_id] = per_node.get(opinion.node_id, 0) + 1
+    db.session.flush()
+    for node_id, amount in per_node.items():
+        _count(consultation.id, node_id, amount)
+    audit.record("opinion.imported", consultation,
+                 {"filename": filename, "count": len(created),
+                  "opinion_ids": [o.id for o in created]}, actor=actor)
+    return result, created
+
+
+def find_by_receipt(number: str) -> Opinion | None:
+    normalised = normalise_receipt_number(number)
+    if len(normalised.replace("-", "")) != RECEIPT_LENGTH:
+        return None
+    return db.session.scalar(sa.select(Opinion).where(Opinion.receipt_number == normalised))
+
+
+def public_opinions_query(consultation: Consultation, node: DraftNode | None = None):
+    """Opinions any visitor may read for a consultation (and article), newest first."""
+    query = sa.select(Opinion).options(selectinload(Opinion.node)).where(
+        Opinion.consultation_id == consultation.id, Opinion.is_public)
+    if node is not None:
+        query = query.where(Opinion.node_id == node.id)
+    return query.order_by(Opinion.id.desc())

@@ -1,0 +1,25 @@
+"""Opinion permissions: anyone may comment on a public open consultation; officials of the
+unit (moderators, editors, approvers) record offline opinions and see private fields."""
+
+from __future__ import annotations
+
+from participation.accounts.permissions import OPINION_ROLES, has_unit_role
+from participation.consultations.models import Consultation
+from participation.opinions.models import Opinion
+
+
+def can_submit_opinion(user, consultation: Consultation) -> bool:
+    """Visitors and citizens alike; the open period is checked by the operation."""
+    return consultation.is_public
+
+
+def can_record_opinions(user, consultation: Consultation) -> bool:
+    return has_unit_role(user, consultation.decision.unit, OPINION_ROLES)
+
+
+def can_view_private_opinions(user, consultation: Consultation) -> bool:
+    return has_unit_role(user, consultation.decision.unit, OPINION_ROLES)
+
+
+def can_view_own_opinion(user, opinion: Opinion) -> bool:
+    return bool(user and user.is_authenticated and opinion.author_id == user.id)

@@ -1,0 +1,274 @@
+"""Submitting and reading opinions; receipts; officials' offline records and imports."""
+
+from __future__ import annotations
+
+import secrets
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from participation.consultations.models import Consultation, DraftNode, DraftVersion
+from participation.consultations.permissions import can_view_consultation
+from participation.core.database import utcnow
+from participation.core.errors import DomainError
+from participation.core.permissions import require
+from participation.core.timeutil import local_to_utc, utc_to_local
+from participation.core.uploads import serve_stored_file
+from participation.core.web_helpers import attach_error, paginate
+from participation.extensions import db, limiter
+from participation.opinions import operations
+from participation.opinions.forms import (
+    ImportForm,
+    OfflineOpinionForm,
+    OpinionForm,
+    ReceiptLookupForm,
+)
+from participation.opinions.imports import template_csv
+from participation.opinions.models import Opinion
+from participation.opinions.permissions import (
+    can_record_opinions,
+    can_submit_opinion,
+    can_view_private_opinions,
+)
+
+bp = Blueprint("opinions", __name__)
+
+
+def _consultation(consultation_id: int) -> Consultation:
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None or not can_view_consultation(current_user, consultation):
+        abort(404)
+    return consultation
+
+
+def _node_choices(version: DraftVersion) -> list[tuple[int, str]]:
+    nodes = db.session.scalars(
+        sa.select(DraftNode).where(DraftNode.version_id == version.id,
+                                   DraftNode.kind.in_(DraftNode.COMMENTABLE_KINDS))
+        .order_by(DraftNode.position)
+    ).all()
+    choices = [(0, _("The whole draft"))]
+    for node in nodes:
+        label = node.display_label or node.text[:20]
+        if node.kind == "heading" and len(label) > 40:
+            label = label[:40] + "…"
+        choices.append((node.id, label))
+    return choices
+
+
+def _selected_node(consultation: Consultation) -> DraftNode | None:
+    value = request.args.get("node", "")
+    if not value.isdigit():
+        return None
+    node = db.session.get(DraftNode, int(value))
+    if node is None or node.version.draft_id != consultation.draft_id:
+        abort(404)
+    return node
+
+
+@bp.route("/consultations/<int:consultation_id>/opinions")
+def list_opinions(consultation_id: int):
+    consultation = _consultation(consultation_id)
+    node = _selected_node(consultation)
+    page = None
+    if consultation.opinions_public:
+        page = paginate(operations.public_opinions_query(consultation, node))
+    return render_template("opinions/list.html", consultation=consultation, node=node,
+                           page=page)
+
+
+def _opinion_limit() -> str:
+    return current_app.config["OPINION_RATE_LIMIT"]
+
+
+@bp.route("/consultations/<int:consultation_id>/opinions/new", methods=["GET", "POST"])
+@limiter.limit(_opinion_limit, methods=["POST"], deduct_when=lambda r: r.status_code == 302)
+def submit_opinion(consultation_id: int):
+    consultation = _consultation(consultation_id)
+    require(can_submit_opinion(current_user, consultation))
+    form = OpinionForm()
+    form.node_id.choices = _node_choices(consultation.draft_version)
+    if request.method == "GET":
+        form.submission_key.data = secrets.token_urlsafe(24)
+        node = _selected_node(consultation)
+        form.node_id.data = node.id if node else 0
+        if current_user.is_authenticated:
+            form.display_name.data = current_user.display_name
+    if form.validate_on_submit():
+        upload = form.attachment.data
+        attachment = (upload.filename or "", upload.read()) \
+            if upload and getattr(upload, "filename", "") else None
+        try:
+            opinion, _created = operations.submit_online(
+                consultation, body=form.body.data, node_id=form.node_id.data or None,
+                consent_to_publish=form.consent_to_publish.data,
+                display_name=None if form.anonymous.data else form.display_name.data,
+                contact=form.contact.data,
+                submission_key=form.submission_key.data or secrets.token_urlsafe(24),
+                author=current_user if current_user.is_authenticated else None,
+                attachment=attachment,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error, "body")
+        else:
+            db.session.commit()
+            return redirect(url_for("opinions.show_receipt", number=opinion.receipt_number,
+                                    new=1))
+    status = 400 if request.method == "POST" else 200
+    return render_template("opinions/form.html", consultation=consultation, form=form,
+                           now=utcnow()), status
+
+
+@bp.route("/receipts")
+def lookup_receipt():
+    form = ReceiptLookupForm(request.args)
+    if request.args.get("number") is not None and form.validate():
+        opinion = operations.find_by_receipt(form.number.data)
+        if opinion is not None:
+            return redirect(url_for("opinions.show_receipt", number=opinion.receipt_number))
+        form.number.errors = [_("No opinion has this receipt number. Check the number and "
+                                "try again.")]
+    return render_template("opinions/lookup.html", form=form)
+
+
+@bp.route("/receipts/<number>")
+def show_receipt(number: str):
+    opinion = operations.find_by_receipt(number)
+    if opinion is None:
+        abort(404)
+    g.private_page = True
+    return render_template("opinions/receipt.html", opinion=opinion,
+                           is_new=request.args.get("new") == "1")
+
+
+@bp.route("/my/opinions")
+@login_required
+def list_my_opinions():
+    g.private_page = True
+    page = paginate(sa.select(Opinion).where(Opinion.author_id == current_user.id)
+                    .order_by(Opinion.id.desc()))
+    return render_template("opinions/mine.html", page=page)
+
+
+# -- officials ---------------------------------------------------------------------------
+
+
+def _recordable(consultation_id: int) -> Consultation:
+    consultation = db.session.get(Consultation, consultation_id) or abort(404)
+    require(can_record_opinions(current_user, consultation))
+    g.private_page = True
+    return consultation
+
+
+@bp.route("/admin/consultations/<int:consultation_id>/opinions")
+@login_required
+def list_received_opinions(consultation_id: int):
+    consultation = db.session.get(Consultation, consultation_id) or abort(404)
+    require(can_view_private_opinions(current_user, consultation))
+    g.private_page = True
+    query = sa.select(Opinion).where(Opinion.consultation_id == consultation.id)
+    channel = request.args.get("channel", "")
+    if channel:
+        query = query.where(Opinion.channel == channel)
+    page = paginate(query.order_by(Opinion.id.desc()), per_page=50)
+    return render_template("opinions/admin_list.html", consultation=consultation, page=page,
+                           channel=channel)
+
+
+@bp.route("/admin/consultations/<int:consultation_id>/opinions/new", methods=["GET", "POST"])
+@login_required
+def record_opinion(consultation_id: int):
+    consultation = _recordable(consultation_id)
+    form = OfflineOpinionForm()
+    choices: list[tuple[int, str]] = []
+    for version in consultation.draft.versions:
+        for value, label in _node_choices(version):
+            if value == 0 and choices:
+                continue
+            choices.append((value, label if len(consultation.draft.versions) == 1 or value == 0
+                            else f"v{version.number} {label}"))
+    form.node_id.choices = choices
+    if request.method == "GET":
+        form.received_at.data = utc_to_local(utcnow()).replace(second=0, microsecond=0)
+    if form.validate_on_submit():
+        try:
+            opinion = operations.record_offline(consultation, {
+                "channel": form.channel.data, "reference": form.reference.data,
+                "received_at": local_to_utc(form.received_at.data),
+                "node_id": form.node_id.data or None, "body": form.body.data,
+                "display_name": form.display_name.data, "contact": form.contact.data,
+                "consent_to_publish": form.consent_to_publish.data,
+            }, actor=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            attach_error(form, error, "body")
+        else:
+            db.session.commit()
+            flash(_("The opinion has been recorded. Receipt number: %(number)s",
+                    number=opinion.receipt_number), "success")
+            return redirect(url_for("opinions.record_opinion",
+                                    consultation_id=consultation.id))
+    return render_template("opinions/record.html", consultation=consultation, form=form)
+
+
+@bp.route("/admin/consultations/<int:consultation_id>/opinions/import",
+          methods=["GET", "POST"])
+@login_required
+def import_opinions(consultation_id: int):
+    consultation = _recordable(consultation_id)
+    form = ImportForm()
+    result = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        result, created = operations.import_file(consultation, upload.filename or "",
+                                                 upload.read(), actor=current_user)
+        if result.ok:
+            db.session.commit()
+            flash(_("%(count)d opinions have been imported.", count=len(created)), "success")
+            return redirect(url_for("opinions.list_received_opinions",
+                                    consultation_id=consultation.id))
+        db.session.rollback()
+    return render_template("opinions/import.html", consultation=consultation, form=form,
+                           result=result), (400 if result is not None else 200)
+
+
+@bp.route("/admin/opinion-import-template.csv")
+@login_required
+def download_import_template():
+    return Response(template_csv(), mimetype="text/csv", headers={
+        "Content-Disposition": "attachment; filename=opinions-template.csv"})
+
+
+@bp.route("/admin/opinions/<int:opinion_id>")
+@login_required
+def show_received_opinion(opinion_id: int):
+    opinion = db.session.get(Opinion, opinion_id) or abort(404)
+    require(opinion.consultation is not None
+            and can_view_private_opinions(current_user, opinion.consultation))
+    g.private_page = True
+    return render_template("opinions/admin_show.html", opinion=opinion)
+
+
+@bp.route("/admin/opinions/<int:opinion_id>/attachment")
+@login_required
+def download_opinion_attachment(opinion_id: int):
+    opinion = db.session.get(Opinion, opinion_id) or abort(404)
+    require(opinion.consultation is not None
+            and can_view_private_opinions(current_user, opinion.consultation))
+    if opinion.attachment_file is None:
+        abort(404)
+    return serve_stored_file(opinion.attachment_file, opinion.attachment_name or "attachment")

@@ -1,0 +1,111 @@
+"""Shared fixtures: one migrated database per run, rolled back after every test.
+
+The suite runs on SQLite by default and on PostgreSQL when
+``PARTICIPATION_TEST_DATABASE_URL`` is set (``make test`` does both).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from participation import create_app
+from participation.extensions import db
+
+PASSWORD = "correct-horse-battery"
+
+
+def _reset_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("PARTICIPATION_TEST_DATABASE_URL")
+    if url:
+        url = re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", url)
+        _reset_postgres(url)
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+def make_config(database_url: str, tmp_path, **overrides) -> dict:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        "SERVER_NAME": "participation.test",
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory) -> Iterator[Flask]:
+    app = create_app(make_config(database_url, tmp_path_factory.mktemp("instance")))
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    yield app
+
+
+@pytest.fixture(autouse=True)
+def _transaction(request, app) -> Iterator[None]:
+    """Every test runs inside a transaction that is rolled back afterwards; the views'
+    commits become savepoints."""
+    if "no_db_transaction" in request.keywords:
+        yield
+        return
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        session = db._make_scoped_session(
+            {"bind": connection, "join_transaction_mode": "create_savepoint"})
+        original = db.session
+        db.session = session
+        try:
+            yield
+        finally:
+            session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def login(client: FlaskClient, user, password: str = PASSWORD):
+    identifier = user.email or user.mobile
+    response = client.post("/login", data={"identifier": identifier, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
+
+
+@pytest.fixture
+def world(app):
+    """Two units of one government with an official of every role, and a citizen."""
+    from tests import factories
+
+    return factories.make_world()
