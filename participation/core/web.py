@@ -64,4 +64,4 @@ def paragraphs(text: str | None) -> Markup:
 
 def _html_lang() -> str:
     locale = get_locale()
-    return "zh-CN" if locale is None or str(locale) == "zh_CN" else str(locale).replace("_", "-")
+    return "zh-CN" if locale is None or locale.language == "zh" else locale.language

@@ -24,7 +24,7 @@ from participation.consultations.models import Consultation, DraftNode, DraftVer
 from participation.consultations.permissions import can_view_consultation
 from participation.core.database import utcnow
 from participation.core.errors import DomainError
-from participation.core.permissions import require
+from participation.core.permissions import require, require_official
 from participation.core.timeutil import local_to_utc, utc_to_local
 from participation.core.uploads import serve_stored_file
 from participation.core.web_helpers import attach_error, paginate
@@ -249,6 +249,7 @@ def import_opinions(consultation_id: int):
 @bp.route("/admin/opinion-import-template.csv")
 @login_required
 def download_import_template():
+    require_official()
     return Response(template_csv(), mimetype="text/csv", headers={
         "Content-Disposition": "attachment; filename=opinions-template.csv"})
 
