@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+import sqlalchemy.orm
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -73,8 +74,10 @@ def _transaction(request, app) -> Iterator[None]:
     with app.app_context():
         connection = db.engine.connect()
         outer = connection.begin()
-        session = db._make_scoped_session(
-            {"bind": connection, "join_transaction_mode": "create_savepoint"})
+        # A plain session bound to the connection (Flask-SQLAlchemy's session class would
+        # pick the engine by bind key and escape the outer transaction).
+        session = sa.orm.scoped_session(sa.orm.sessionmaker(
+            bind=connection, join_transaction_mode="create_savepoint"))
         original = db.session
         db.session = session
         try:

@@ -60,9 +60,11 @@ def public_decisions_query(catalogue: Catalogue, *, unit_id: int | None = None,
 
 
 def unit_and_descendants(unit_id: int) -> list[int]:
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        return []
     units = db.session.execute(sa.select(Unit.id, Unit.parent_id).where(
-        Unit.government_id == sa.select(Unit.government_id).where(Unit.id == unit_id)
-        .scalar_subquery())).all()
+        Unit.government_id == unit.government_id)).all()
     children: dict[int | None, list[int]] = defaultdict(list)
     for uid, parent in units:
         children[parent].append(uid)

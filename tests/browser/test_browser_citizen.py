@@ -1,0 +1,146 @@
+"""A citizen comments on one article of the open demo draft and finds it by receipt number."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+from urllib.parse import urlsplit
+
+import pytest
+
+from participation.consultations.outline import iter_nodes, parse_outline
+from participation.demo.content import OPEN_DRAFT
+
+RECEIPT_RE = re.compile(r"[2-9A-HJ-NP-Z]{4}(-[2-9A-HJ-NP-Z]{4}){3}")
+CONSULTATION_URL_RE = re.compile(r"/consultations/\d+$")
+RECEIPT_URL_RE = re.compile(r"/receipts/[2-9A-HJ-NP-Z-]+(\?.*)?$")
+
+pytestmark = [pytest.mark.browser, pytest.mark.no_db_transaction]
+
+
+def _marker() -> str:
+    """Letters only, so the personal-data masking never touches the text."""
+    return "".join(secrets.choice(string.ascii_uppercase) for _ in range(12))
+
+
+def _first_number(text: str) -> int:
+    match = re.search(r"\d+", text)
+    assert match, f"no number in {text!r}"
+    return int(match.group())
+
+
+def _goto(page, path: str) -> None:
+    response = page.goto(path)
+    assert response is not None
+    assert response.status == 200, (path, response.status)
+
+
+def _open_demo_consultation(page) -> str:
+    """From the home page, follow the open demo consultation; return its path."""
+    _goto(page, "/")
+    page.locator(".card h3 a", has_text=OPEN_DRAFT["title"]).click()
+    page.wait_for_url(CONSULTATION_URL_RE)
+    return urlsplit(page.url).path
+
+
+def _article_opinion_count(page, anchor: str) -> int:
+    link = page.locator(f'#{anchor} .node-actions a[href*="/opinions?node="]')
+    return _first_number(link.inner_text())
+
+
+def _submit(page, status_wanted: int | None = None) -> None:
+    button = page.locator("#opinion-form button[type=submit]")
+    if status_wanted is None:
+        button.click()
+        return
+    with page.expect_response(
+        lambda r: "/opinions/new" in r.url and r.request.method == "POST"
+    ) as info:
+        button.click()
+    assert info.value.status == status_wanted
+    page.wait_for_load_state()
+
+
+def test_citizen_comments_on_an_article_and_finds_it_by_receipt(new_context):
+    page = new_context().new_page()
+    consultation_path = _open_demo_consultation(page)
+
+    articles = page.locator(".draft .node-article")
+    expected = [n for n in iter_nodes(parse_outline(OPEN_DRAFT["text"])) if n.kind == "article"]
+    assert articles.count() == len(expected)
+    article = articles.nth(4)
+    anchor = article.get_attribute("id")
+    assert anchor == expected[4].anchor
+    label = article.locator(".article-label").inner_text().strip()
+    assert label == expected[4].label
+    before = _article_opinion_count(page, anchor)
+
+    comment = article.locator('.node-actions a[href*="/opinions/new?node="]')
+    node_id = re.search(r"node=(\d+)", comment.get_attribute("href")).group(1)
+    comment.click()
+    page.wait_for_url(re.compile(r"/opinions/new\?node=\d+$"))
+    form_url = page.url
+    assert page.locator("#node_id").input_value() == node_id
+
+    # Too short: the form comes back (400) with the error beside the body and the text kept.
+    page.locator("#body").fill("太短")
+    page.locator("#consent_to_publish").check()
+    _submit(page, status_wanted=400)
+    assert page.url == form_url
+    body_field = page.locator(".field:has(#body)")
+    assert body_field.locator("#body-error").is_visible()
+    assert body_field.locator("#body-error").inner_text().strip()
+    assert "body-error" in (page.locator("#body").get_attribute("aria-describedby") or "")
+    assert page.locator("#body").get_attribute("aria-invalid") == "true"
+    assert page.locator("#body").input_value() == "太短"
+    assert page.locator("#node_id").input_value() == node_id
+    assert page.locator("#consent_to_publish").is_checked()
+
+    text = f"建议{label}明确分类收集容器的更换周期，并在村务公开栏公示。编号{_marker()}"
+    page.locator("#body").fill(text)
+    _submit(page)
+    page.wait_for_url(RECEIPT_URL_RE)
+    number = page.locator(".receipt-number strong").inner_text().strip()
+    assert RECEIPT_RE.fullmatch(number), number
+    assert f"/receipts/{number}" in page.url
+    assert text in page.locator(".opinion").inner_text()
+    assert label in page.locator("dl.facts").inner_text()
+
+    # Another visitor (no shared cookies) looks the number up.
+    visitor = new_context().new_page()
+    _goto(visitor, "/receipts")
+    search = visitor.locator("main form[role=search]")
+    search.locator("#number").fill(number)
+    search.locator("button[type=submit]").click()
+    visitor.wait_for_url(re.compile(rf"/receipts/{re.escape(number)}$"))
+    assert visitor.locator(".receipt-number strong").inner_text().strip() == number
+    assert text in visitor.locator(".opinion").inner_text()
+    assert label in visitor.locator("dl.facts").inner_text()
+
+    page.goto(consultation_path)
+    assert _article_opinion_count(page, anchor) == before + 1
+
+
+def test_opinion_form_works_without_javascript(new_context):
+    page = new_context(java_script_enabled=False).new_page()
+    page.goto("/")
+    card = page.locator(".card", has=page.locator("h3 a", has_text=OPEN_DRAFT["title"]))
+    card.locator('a[href$="/opinions/new"]').click()
+    page.wait_for_url(re.compile(r"/consultations/\d+/opinions/new$"))
+    assert page.locator("#node_id").input_value() == "0"
+
+    option = page.locator("#node_id option").nth(3)
+    page.locator("#node_id").select_option(option.get_attribute("value"))
+    option_label = option.inner_text().strip()
+    text = f"没有脚本也能提交意见。{_marker()}"
+    page.locator("#body").fill(text)
+    page.locator("#anonymous").check()
+    _submit(page)
+    page.wait_for_url(RECEIPT_URL_RE)
+    number = page.locator(".receipt-number strong").inner_text().strip()
+    assert RECEIPT_RE.fullmatch(number), number
+    assert text in page.locator(".opinion").inner_text()
+    about = page.locator("dl.facts dd").nth(1).inner_text().strip()
+    assert about
+    assert option_label.startswith(about), (about, option_label)
