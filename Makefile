@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 install: $(VENV)/.installed translations
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -d participation/translations -f -q
+	$(BIN)/pybabel -q compile --use-fuzzy -d participation/translations -f
 
 migrate: install
 	$(BIN)/flask db upgrade

@@ -111,7 +111,7 @@ def parse_wrk(output: str) -> WrkResult:
 
 
 def run_wrk(url: str, seconds: float, args: argparse.Namespace, script: Path | None = None,
-            env: dict[str, str] | None = None) -> WrkResult:
+            env: dict[str, str] | None = None, save_as: Path | None = None) -> WrkResult:
     command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds:g}s",
                "--latency"]
     if script is not None:
@@ -119,6 +119,8 @@ def run_wrk(url: str, seconds: float, args: argparse.Namespace, script: Path | N
     command.append(url)
     completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False,
                                timeout=seconds + 60)
+    if save_as is not None:
+        save_as.write_text(" ".join(command) + "\n" + completed.stdout + completed.stderr)
     if completed.returncode != 0:
         raise RuntimeError(f"wrk failed ({completed.returncode}):\n{completed.stdout}"
                            f"{completed.stderr}")
@@ -326,6 +328,11 @@ class PostResult:
                 + sum(self.wrk.socket_errors.values()))
 
     @property
+    def unanswered(self) -> int:
+        """Requests sent without a response before wrk stopped (normally those in flight)."""
+        return max(0, self.sent - sum(self.statuses.values()))
+
+    @property
     def lost(self) -> int:
         """302 responses without their row (or whose receipt could not be read)."""
         return self.redirects - self.rows_matched
@@ -359,7 +366,8 @@ def measure_page(name: str, base_url: str, path: str, args: argparse.Namespace) 
     log(f"{name}: {path} ({size:,} bytes): warm-up {args.warmup:g} s, then {args.duration:g} s")
     if args.warmup > 0:
         run_wrk(url, args.warmup, args)
-    result = run_wrk(url, args.duration, args)
+    result = run_wrk(url, args.duration, args,
+                     save_as=args.work_dir / f"wrk-{name.replace(' ', '-')}.txt")
     log(f"  {result.rate:,.1f} req/s, p99 {result.p99_ms:.1f} ms, errors {result.errors}")
     return result
 
@@ -425,7 +433,8 @@ def measure_post(base_url: str, consultation_id: int, engine: sa.Engine,
     rows_before, counter_before = _settled_counts(engine, consultation_id)
     env["BENCH_TAG"] = "bench-" + secrets.token_hex(4)
     out.unlink(missing_ok=True)
-    result = run_wrk(base_url + path, args.duration, args, SUBMIT_SCRIPT, env)
+    result = run_wrk(base_url + path, args.duration, args, SUBMIT_SCRIPT, env,
+                     save_as=work_dir / "wrk-opinion-post.txt")
     rows_after, counter_after = _settled_counts(engine, consultation_id)
     sent, statuses, receipts = 0, {}, []
     for line in out.read_text().splitlines():
@@ -487,8 +496,9 @@ def render_report(pages: list[PageResult], post: PostResult | None, targets: Tar
         lines.append(
             f"Opinion POST (`/consultations/{targets.open_consultation_id}/opinions/new`, "
             f"bar ≥ {MIN_POST_RATE:g} req/s, none lost): **{post.wrk.rate:,.1f} req/s**, "
-            f"p99 {post.wrk.p99_ms:.1f} ms; sent {post.sent:,}, answered {post.wrk.requests:,} "
-            f"({statuses}), 302s {post.redirects:,}, errors {post.errors}, "
+            f"p99 {post.wrk.p99_ms:.1f} ms; sent {post.sent:,}, answered "
+            f"{sum(post.statuses.values()):,} ({statuses or 'none'}), unanswered at the end "
+            f"{post.unanswered}, 302s {post.redirects:,}, errors {post.errors}, "
             f"rows added {post.rows_added:,} (receipts found {post.rows_matched:,}), "
             f"lost {post.lost} → **{verdict}**")
         lines.append("")
@@ -532,7 +542,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
     signal.signal(signal.SIGTERM, _raise_on_sigterm)
     started = datetime.now(UTC)
-    work_dir = Path(tempfile.mkdtemp(prefix="participation-bench-"))
+    work_dir = args.work_dir = Path(tempfile.mkdtemp(prefix="participation-bench-"))
     servers: list[Server] = []
     engine: sa.Engine | None = None
     postgres = bool(args.database_url)

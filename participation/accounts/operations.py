@@ -199,7 +199,7 @@ def create_government(slug: str, name: str, **details: str) -> Government:
 
 def create_unit(government: Government, name: str, parent: Unit | None = None) -> Unit:
     if parent is not None and parent.government_id != government.id:
-        raise AccountError("unit_other_government", field="parent")
+        raise AccountError("unit_other_government", field="parent_id")
     position = db.session.scalar(
         sa.select(sa.func.count(Unit.id)).where(Unit.government_id == government.id)
     ) or 0
@@ -214,9 +214,9 @@ def create_unit(government: Government, name: str, parent: Unit | None = None) -
 def update_unit(unit: Unit, name: str, parent: Unit | None) -> None:
     if parent is not None:
         if parent.government_id != unit.government_id:
-            raise AccountError("unit_other_government", field="parent")
+            raise AccountError("unit_other_government", field="parent_id")
         if unit in parent.ancestors_and_self():
-            raise AccountError("unit_cycle", field="parent")
+            raise AccountError("unit_cycle", field="parent_id")
     changes = audit.diff(unit, {"name": plain_text(name, multiline=False),
                                 "parent_id": parent.id if parent else None})
     if parent is not None:

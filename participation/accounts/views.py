@@ -52,13 +52,9 @@ def _identifier_key() -> str:
     return "login:" + (request.form.get("identifier") or "").strip().lower()[:200]
 
 
-def _failed(response) -> bool:
-    return response.status_code != 302
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
-@limiter.limit(_login_limit, methods=["POST"], key_func=_identifier_key, deduct_when=_failed)
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_identifier_key)
 def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
@@ -89,7 +85,7 @@ def _verification_limit() -> str:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(_verification_limit, methods=["POST"], deduct_when=lambda r: r.status_code == 302)
+@limiter.limit(_verification_limit, methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("accounts.show_account"))
@@ -110,7 +106,7 @@ def register():
 
 
 @bp.route("/register/verify", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_login_limit, methods=["POST"])
 def verify_registration():
     token = session.get("registration_token")
     if not token:

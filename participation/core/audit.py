@@ -76,6 +76,7 @@ def record(
 
     ``obj`` must be flushed (have an id). ``actor`` defaults to the signed-in user.
     """
+    obj = getattr(obj, "_get_current_object", lambda: obj)()
     if actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user
     if government_id is None:

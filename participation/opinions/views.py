@@ -95,7 +95,7 @@ def _opinion_limit() -> str:
 
 
 @bp.route("/consultations/<int:consultation_id>/opinions/new", methods=["GET", "POST"])
-@limiter.limit(_opinion_limit, methods=["POST"], deduct_when=lambda r: r.status_code == 302)
+@limiter.limit(_opinion_limit, methods=["POST"])
 def submit_opinion(consultation_id: int):
     consultation = _consultation(consultation_id)
     require(can_submit_opinion(current_user, consultation))

@@ -178,7 +178,8 @@ def live_server(chromium_available, tmp_path_factory) -> Iterator[LiveServer]:
         url = f"http://127.0.0.1:{port}"
         server = LiveServer(url=url, database_url=database_url, log_path=tmp / "gunicorn.log")
         command = [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
-                   "--graceful-timeout", "5", "--access-logfile", "-", "wsgi:app"]
+                   "--graceful-timeout", "5", "--no-control-socket", "--access-logfile", "-",
+                   "wsgi:app"]
         with server.log_path.open("wb") as log, subprocess.Popen(
                 command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT) as process:

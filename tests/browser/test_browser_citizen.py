@@ -15,6 +15,8 @@ from participation.demo.content import OPEN_DRAFT
 RECEIPT_RE = re.compile(r"[2-9A-HJ-NP-Z]{4}(-[2-9A-HJ-NP-Z]{4}){3}")
 CONSULTATION_URL_RE = re.compile(r"/consultations/\d+$")
 RECEIPT_URL_RE = re.compile(r"/receipts/[2-9A-HJ-NP-Z-]+(\?.*)?$")
+# Longer than the server's SQLite busy timeout (30 s), so a lock shows as a failed response.
+SUBMIT_TIMEOUT_MS = 45_000
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_db_transaction]
 
@@ -49,20 +51,21 @@ def _article_opinion_count(page, anchor: str) -> int:
     return _first_number(link.inner_text())
 
 
-def _submit(page, status_wanted: int | None = None) -> None:
-    button = page.locator("#opinion-form button[type=submit]")
-    if status_wanted is None:
-        button.click()
-        return
+def _submit(page, server, status: int) -> None:
+    """Send the opinion form and check the status of the POST's own response."""
     with page.expect_response(
-        lambda r: "/opinions/new" in r.url and r.request.method == "POST"
+        lambda r: "/opinions/new" in r.url and r.request.method == "POST",
+        timeout=SUBMIT_TIMEOUT_MS,
     ) as info:
-        button.click()
-    assert info.value.status == status_wanted
+        page.locator("#opinion-form button[type=submit]").click(timeout=SUBMIT_TIMEOUT_MS)
+    response = info.value
+    assert response.status == status, (
+        f"POST {response.url} answered {response.status}, expected {status}; "
+        f"server log:\n{server.log_tail()}")
     page.wait_for_load_state()
 
 
-def test_citizen_comments_on_an_article_and_finds_it_by_receipt(new_context):
+def test_citizen_comments_on_an_article_and_finds_it_by_receipt(new_context, live_server):
     page = new_context().new_page()
     consultation_path = _open_demo_consultation(page)
 
@@ -86,7 +89,7 @@ def test_citizen_comments_on_an_article_and_finds_it_by_receipt(new_context):
     # Too short: the form comes back (400) with the error beside the body and the text kept.
     page.locator("#body").fill("太短")
     page.locator("#consent_to_publish").check()
-    _submit(page, status_wanted=400)
+    _submit(page, live_server, 400)
     assert page.url == form_url
     body_field = page.locator(".field:has(#body)")
     assert body_field.locator("#body-error").is_visible()
@@ -99,7 +102,7 @@ def test_citizen_comments_on_an_article_and_finds_it_by_receipt(new_context):
 
     text = f"建议{label}明确分类收集容器的更换周期，并在村务公开栏公示。编号{_marker()}"
     page.locator("#body").fill(text)
-    _submit(page)
+    _submit(page, live_server, 302)
     page.wait_for_url(RECEIPT_URL_RE)
     number = page.locator(".receipt-number strong").inner_text().strip()
     assert RECEIPT_RE.fullmatch(number), number
@@ -122,7 +125,7 @@ def test_citizen_comments_on_an_article_and_finds_it_by_receipt(new_context):
     assert _article_opinion_count(page, anchor) == before + 1
 
 
-def test_opinion_form_works_without_javascript(new_context):
+def test_opinion_form_works_without_javascript(new_context, live_server):
     page = new_context(java_script_enabled=False).new_page()
     page.goto("/")
     card = page.locator(".card", has=page.locator("h3 a", has_text=OPEN_DRAFT["title"]))
@@ -136,7 +139,7 @@ def test_opinion_form_works_without_javascript(new_context):
     text = f"没有脚本也能提交意见。{_marker()}"
     page.locator("#body").fill(text)
     page.locator("#anonymous").check()
-    _submit(page)
+    _submit(page, live_server, 302)
     page.wait_for_url(RECEIPT_URL_RE)
     number = page.locator(".receipt-number strong").inner_text().strip()
     assert RECEIPT_RE.fullmatch(number), number
