@@ -16,6 +16,7 @@ import http.cookiejar
 import os
 import platform
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -73,6 +74,7 @@ class WrkResult:
     non_2xx_3xx: int = 0
     socket_errors: dict[str, int] = field(default_factory=dict)
     output: str = ""
+    other_cpu: float = 0.0  # per cent of the machine used by other processes meanwhile
 
     @property
     def errors(self) -> int:
@@ -111,20 +113,24 @@ def parse_wrk(output: str) -> WrkResult:
 
 
 def run_wrk(url: str, seconds: float, args: argparse.Namespace, script: Path | None = None,
-            env: dict[str, str] | None = None, save_as: Path | None = None) -> WrkResult:
+            env: dict[str, str] | None = None, save_as: Path | None = None,
+            server_pid: int | None = None) -> WrkResult:
     command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds:g}s",
                "--latency"]
     if script is not None:
         command += ["-s", str(script)]
     command.append(url)
-    completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False,
-                               timeout=seconds + 60)
+    with CpuMeter(server_pid) as meter:
+        completed = subprocess.run(command, capture_output=True, text=True, env=env,
+                                   check=False, timeout=seconds + 60)
     if save_as is not None:
         save_as.write_text(" ".join(command) + "\n" + completed.stdout + completed.stderr)
     if completed.returncode != 0:
         raise RuntimeError(f"wrk failed ({completed.returncode}):\n{completed.stdout}"
                            f"{completed.stderr}")
-    return parse_wrk(completed.stdout)
+    result = parse_wrk(completed.stdout)
+    result.other_cpu = meter.other_percent
+    return result
 
 
 # -- servers ------------------------------------------------------------------------------
@@ -134,6 +140,59 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _busy_seconds() -> float:
+    """CPU time spent by everything on the machine (steal included), in seconds."""
+    with contextlib.suppress(OSError):
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (
+            int(value) for value in fields[:8])
+        return (user + nice + system + irq + softirq + steal) / _CLOCK_TICKS
+    return 0.0
+
+
+def _process_seconds(pid: int) -> float:
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    return 0.0
+
+
+def _children(pid: int) -> list[int]:
+    with contextlib.suppress(OSError):
+        return [int(child) for child in
+                Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    return []
+
+
+class CpuMeter:
+    """Share of the machine's CPU used by processes other than the benchmark's own
+    (this script, wrk, the gunicorn master and workers) while a measurement runs."""
+
+    def __init__(self, server_pid: int | None) -> None:
+        self.pids = [server_pid, *_children(server_pid)] if server_pid else []
+
+    def _ours(self) -> float:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        waited = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk once it has exited
+        return (own.ru_utime + own.ru_stime + waited.ru_utime + waited.ru_stime
+                + sum(_process_seconds(pid) for pid in self.pids))
+
+    def __enter__(self) -> CpuMeter:
+        self.started = time.monotonic()
+        self.busy, self.ours = _busy_seconds(), self._ours()
+        self.other_percent = 0.0
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        wall = time.monotonic() - self.started
+        other = (_busy_seconds() - self.busy) - (self._ours() - self.ours)
+        capacity = wall * (os.cpu_count() or 1)
+        self.other_percent = max(0.0, 100.0 * other / capacity) if capacity else 0.0
 
 
 class Server:

@@ -53,6 +53,7 @@ def make_config(database_url: str, tmp_path, **overrides) -> dict:
         "OPINION_RATE_LIMIT": "10000 per minute",
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
         "SERVER_NAME": "participation.test",
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashes for test accounts
     }
     config.update(overrides)
     return config

@@ -68,7 +68,7 @@ def make_official(government: Government, role: Role, unit: Unit | None = None,
 def make_citizen(name: str = "王秀兰") -> User:
     n = next(_sequence)
     user = User(display_name=name, mobile=f"139{n:08d}",
-                password_hash=generate_password_hash(PASSWORD))
+                password_hash=generate_password_hash(PASSWORD, "pbkdf2:sha256:1000"))
     db.session.add(user)
     db.session.flush()
     return user

@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import ClassVar
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -51,6 +52,10 @@ class AccountError(DomainError):
         "unit_other_government": _l("The unit belongs to another government."),
         "last_administrator": _l("The last administrator of a government cannot be removed."),
     }
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
 def normalise_identifier(value: str) -> tuple[str, str]:
@@ -102,7 +107,7 @@ def start_registration(identifier: str, display_name: str, password: str) -> tup
             payload={
                 "kind": kind,
                 "display_name": plain_text(display_name, multiline=False)[:100],
-                "password_hash": generate_password_hash(password),
+                "password_hash": hash_password(password),
             },
             expires_at=utcnow() + CODE_LIFETIME,
         )
@@ -156,7 +161,7 @@ def change_password(user: User, current: str, new: str) -> None:
     if not user.password_hash or not check_password_hash(user.password_hash, current or ""):
         raise AccountError("bad_credentials", field="current_password")
     _check_password_strength(new)
-    user.password_hash = generate_password_hash(new)
+    user.password_hash = hash_password(new)
     user.session_version += 1
     audit.record("user.password_changed", user, actor=user)
 
@@ -233,7 +238,7 @@ def create_official(government: Government, email: str, display_name: str,
     if find_user(value) is not None:
         raise AccountError("taken", field="email")
     user = User(display_name=plain_text(display_name, multiline=False)[:100],
-                password_hash=generate_password_hash(password))
+                password_hash=hash_password(password))
     setattr(user, kind, value)
     db.session.add(user)
     db.session.flush()

@@ -148,6 +148,17 @@ class Decision(TimestampMixin, db.Model):
         )
 
 
+# Labels of the decision fields shown in the public history of catalogue changes.
+DECISION_FIELD_LABELS = {
+    "title": _l("Title"),
+    "unit": _l("Responsible unit"),
+    "legal_basis": _l("Legal basis"),
+    "summary": _l("Summary"),
+    "category": _l("Category"),
+    "planned_completion": _l("Planned completion"),
+}
+
+
 class DecisionStageChange(db.Model):
     """A recorded move of a decision into a stage, with the date it happened."""
 

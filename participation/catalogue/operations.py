@@ -168,6 +168,9 @@ def adjust_decision(decision: Decision, values: dict[str, Any], reason: str | No
     reason = _require_reason(catalogue, reason)
     changed = audit.diff(decision, changes)
     public_changed = {k: v for k, v in changed.items() if k != "confidential"}
+    if "unit_id" in public_changed:
+        old_id, new_id = public_changed.pop("unit_id")
+        public_changed["unit"] = [_unit_name(old_id), _unit_name(new_id)]
     if catalogue.is_published and not decision.confidential:
         # An entry that stops being confidential appears as added, not as adjusted.
         kind = ChangeKind.ADDED if was_confidential else ChangeKind.ADJUSTED
@@ -176,6 +179,11 @@ def adjust_decision(decision: Decision, values: dict[str, Any], reason: str | No
     db.session.flush()
     audit.record("decision.adjusted", decision, {**changed, "reason": reason}, actor=actor)
     return changed
+
+
+def _unit_name(unit_id: int | None) -> str | None:
+    unit = db.session.get(Unit, unit_id) if unit_id else None
+    return unit.name if unit else None
 
 
 def withdraw_decision(decision: Decision, reason: str, actor=None) -> None:

@@ -19,6 +19,7 @@ from participation.catalogue.forms import (
 )
 from participation.catalogue.models import (
     CHANGE_KIND_LABELS,
+    DECISION_FIELD_LABELS,
     Catalogue,
     CatalogueChange,
     Decision,
@@ -99,7 +100,8 @@ def show_history():
         .order_by(CatalogueChange.occurred_on.desc(), CatalogueChange.id.desc())
     ).all()
     return render_template("catalogue/history.html", government=government,
-                           catalogue=catalogue, changes=changes, kind_labels=CHANGE_KIND_LABELS)
+                           catalogue=catalogue, changes=changes, kind_labels=CHANGE_KIND_LABELS,
+                           field_labels=DECISION_FIELD_LABELS)
 
 
 def _decision(decision_id: int) -> Decision:

@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from participation.consultations.models import Consultation, DraftNode, DraftVersion
@@ -238,7 +239,8 @@ def import_opinions(consultation_id: int):
                                                  upload.read(), actor=current_user)
         if result.ok:
             db.session.commit()
-            flash(_("%(count)d opinions have been imported.", count=len(created)), "success")
+            flash(ngettext("%(num)d opinion has been imported.", "%(num)d opinions have been imported.",
+                           len(created)), "success")
             return redirect(url_for("opinions.list_received_opinions",
                                     consultation_id=consultation.id))
         db.session.rollback()
