@@ -51,6 +51,7 @@ SUBMIT_SCRIPT = BENCH / "wrk" / "submit.lua"
 MIN_SHARE_OF_HELLO = 20.0  # per cent
 MAX_P99_MS = 100.0
 MIN_POST_RATE = 100.0  # per second
+NOISY_OTHER_CPU = 10.0  # per cent of the machine used by other processes
 
 PROTECTED_DATABASES = frozenset({"test", "postgres", "template0", "template1"})
 OPINION_TEXT = ("建议在每个村民小组设置分类投放点，"
@@ -210,6 +211,10 @@ class Server:
         ]
         self.env = env
         self.process: subprocess.Popen | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
 
     @property
     def base_url(self) -> str:
@@ -419,15 +424,17 @@ def check_page(url: str) -> int:
         return len(response.read())
 
 
-def measure_page(name: str, base_url: str, path: str, args: argparse.Namespace) -> WrkResult:
-    url = base_url + path
+def measure_page(name: str, server: Server, path: str, args: argparse.Namespace) -> WrkResult:
+    url = server.base_url + path
     size = check_page(url)
     log(f"{name}: {path} ({size:,} bytes): warm-up {args.warmup:g} s, then {args.duration:g} s")
     if args.warmup > 0:
         run_wrk(url, args.warmup, args)
     result = run_wrk(url, args.duration, args,
-                     save_as=args.work_dir / f"wrk-{name.replace(' ', '-')}.txt")
-    log(f"  {result.rate:,.1f} req/s, p99 {result.p99_ms:.1f} ms, errors {result.errors}")
+                     save_as=args.work_dir / f"wrk-{name.replace(' ', '-')}.txt",
+                     server_pid=server.pid)
+    log(f"  {result.rate:,.1f} req/s, p99 {result.p99_ms:.1f} ms, errors {result.errors}, "
+        f"other processes {result.other_cpu:.0f} % CPU")
     return result
 
 
@@ -477,8 +484,9 @@ def _matched_receipts(engine: sa.Engine, receipts: list[str]) -> int:
     return matched
 
 
-def measure_post(base_url: str, consultation_id: int, engine: sa.Engine,
+def measure_post(server: Server, consultation_id: int, engine: sa.Engine,
                  args: argparse.Namespace, work_dir: Path) -> PostResult:
+    base_url = server.base_url
     path = f"/consultations/{consultation_id}/opinions/new"
     token, cookie = form_session(base_url + path)
     out = work_dir / "submit-out.txt"
@@ -493,7 +501,7 @@ def measure_post(base_url: str, consultation_id: int, engine: sa.Engine,
     env["BENCH_TAG"] = "bench-" + secrets.token_hex(4)
     out.unlink(missing_ok=True)
     result = run_wrk(base_url + path, args.duration, args, SUBMIT_SCRIPT, env,
-                     save_as=work_dir / "wrk-opinion-post.txt")
+                     save_as=work_dir / "wrk-opinion-post.txt", server_pid=server.pid)
     rows_after, counter_after = _settled_counts(engine, consultation_id)
     sent, statuses, receipts = 0, {}, []
     for line in out.read_text().splitlines():
@@ -537,8 +545,8 @@ def render_report(pages: list[PageResult], post: PostResult | None, targets: Tar
         f"{targets.year} catalogue), {targets.opinions:,} opinions "
         f"({targets.busiest_opinions:,} on consultation {targets.busiest_consultation_id}).",
         "",
-        "| page | path | req/s | % of hello | p99 ms | errors | bar | result |",
-        "|---|---|---:|---:|---:|---:|---|---|",
+        "| page | path | req/s | % of hello | p99 ms | errors | other CPU | bar | result |",
+        "|---|---|---:|---:|---:|---:|---:|---|---|",
     ]
     bar = f"≥ {MIN_SHARE_OF_HELLO:g} % and p99 ≤ {MAX_P99_MS:g} ms"
     for page in pages:
@@ -546,7 +554,8 @@ def render_report(pages: list[PageResult], post: PostResult | None, targets: Tar
             "FAIL: " + ", ".join(page.failures) if page.failures else "pass")
         lines.append(
             f"| {page.name} | `{page.path}` | {page.wrk.rate:,.0f} | {page.share:.1f} % | "
-            f"{page.wrk.p99_ms:.1f} | {page.wrk.errors} | {'—' if page.baseline else bar} | "
+            f"{page.wrk.p99_ms:.1f} | {page.wrk.errors} | {page.wrk.other_cpu:.0f} % | "
+            f"{'—' if page.baseline else bar} | "
             f"{verdict} |")
     lines.append("")
     if post is not None:
@@ -559,8 +568,12 @@ def render_report(pages: list[PageResult], post: PostResult | None, targets: Tar
             f"{sum(post.statuses.values()):,} ({statuses or 'none'}), unanswered at the end "
             f"{post.unanswered}, 302s {post.redirects:,}, errors {post.errors}, "
             f"rows added {post.rows_added:,} (receipts found {post.rows_matched:,}), "
-            f"lost {post.lost} → **{verdict}**")
+            f"lost {post.lost}; other processes {post.wrk.other_cpu:.0f} % CPU → **{verdict}**")
         lines.append("")
+    busy = [p.wrk.other_cpu for p in pages] + ([post.wrk.other_cpu] if post else [])
+    if max(busy, default=0) >= NOISY_OTHER_CPU:
+        lines += [f"Note: other processes used up to {max(busy):.0f} % of the CPUs during "
+                  "the measurements; the figures are disturbed.", ""]
     failed = [p.name for p in pages if p.failures]
     if post is not None and post.failures:
         failed.append("opinion POST")
@@ -632,7 +645,7 @@ def main(argv: list[str] | None = None) -> int:
         servers.append(hello)
         hello.start()
         pages = [PageResult("hello world", "/",
-                            measure_page("hello world", hello.base_url, "/", args),
+                            measure_page("hello world", hello, "/", args),
                             baseline=True)]
         hello.stop()
 
@@ -646,10 +659,10 @@ def main(argv: list[str] | None = None) -> int:
             ("opinion list", f"/consultations/{targets.busiest_consultation_id}"
                              "/opinions?page=2"),
         ):
-            result = measure_page(name, app.base_url, path, args)
+            result = measure_page(name, app, path, args)
             pages.append(PageResult(name, path, result,
                                     share=100.0 * result.rate / max(pages[0].wrk.rate, 1e-9)))
-        post = measure_post(app.base_url, targets.open_consultation_id, engine, args, work_dir)
+        post = measure_post(app, targets.open_consultation_id, engine, args, work_dir)
         app.stop()
 
         report = render_report(pages, post, targets, backend, args, started)

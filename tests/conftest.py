@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm
-from flask import Flask
+from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 
 from participation import create_app
@@ -52,16 +52,28 @@ def make_config(database_url: str, tmp_path, **overrides) -> dict:
         "VERIFICATION_RATE_LIMIT": "10000 per minute",
         "OPINION_RATE_LIMIT": "10000 per minute",
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-        "SERVER_NAME": "participation.test",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashes for test accounts
     }
     config.update(overrides)
     return config
 
 
+class RequestIsolatingClient(FlaskClient):
+    """The tests keep an application context open, which Flask reuses for the client's
+    requests; forget what the previous request cached in ``g`` (locale, user) as a new
+    request in production would."""
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            for name in list(vars(g)):
+                delattr(g, name)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory) -> Iterator[Flask]:
     app = create_app(make_config(database_url, tmp_path_factory.mktemp("instance")))
+    app.test_client_class = RequestIsolatingClient
     with app.app_context():
         from flask_migrate import upgrade
 
