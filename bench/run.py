@@ -196,6 +196,26 @@ class CpuMeter:
         self.other_percent = max(0.0, 100.0 * other / capacity) if capacity else 0.0
 
 
+def wait_until_quiet(args: argparse.Namespace) -> None:
+    """Wait (at most ``--quiet-wait`` seconds) until other processes leave the CPUs alone."""
+    deadline = time.monotonic() + args.quiet_wait
+    waited = False
+    while args.quiet_wait > 0:
+        with CpuMeter(None) as meter:
+            time.sleep(1)
+        if meter.other_percent < NOISY_OTHER_CPU:
+            if waited:
+                log("  the machine is quiet again")
+            return
+        if time.monotonic() >= deadline:
+            log(f"  other processes still use {meter.other_percent:.0f} % CPU; measuring anyway")
+            return
+        if not waited:
+            log(f"  other processes use {meter.other_percent:.0f} % CPU; waiting up to "
+                f"{args.quiet_wait:g} s for them to finish")
+            waited = True
+
+
 class Server:
     """``gunicorn --workers N --bind 127.0.0.1:<port> <app>`` (default sync workers)."""
 
@@ -428,6 +448,7 @@ def measure_page(name: str, server: Server, path: str, args: argparse.Namespace)
     url = server.base_url + path
     size = check_page(url)
     log(f"{name}: {path} ({size:,} bytes): warm-up {args.warmup:g} s, then {args.duration:g} s")
+    wait_until_quiet(args)
     if args.warmup > 0:
         run_wrk(url, args.warmup, args)
     result = run_wrk(url, args.duration, args,
@@ -494,6 +515,7 @@ def measure_post(server: Server, consultation_id: int, engine: sa.Engine,
                BENCH_COOKIE=cookie, BENCH_BODY=urllib.parse.quote(OPINION_TEXT, safe=""),
                BENCH_OUT=str(out))
     log(f"opinion POST: {path}: warm-up {args.warmup:g} s, then {args.duration:g} s")
+    wait_until_quiet(args)
     if args.warmup > 0:
         env["BENCH_TAG"] = "warmup-" + secrets.token_hex(4)
         run_wrk(base_url + path, args.warmup, args, SUBMIT_SCRIPT, env)
@@ -597,6 +619,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--decisions", type=int, default=2000)
     parser.add_argument("--opinions", type=int, default=100_000)
+    parser.add_argument("--quiet-wait", type=float, default=60,
+                        help="before each measurement, wait up to this many seconds while "
+                             f"other processes use {NOISY_OTHER_CPU:g} %% or more of the CPUs "
+                             "(0: do not wait)")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.md")
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary directory (database, logs) and the "

@@ -79,6 +79,8 @@ def app(database_url, tmp_path_factory) -> Iterator[Flask]:
 
         upgrade()
     yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -51,7 +51,7 @@ class LiveServer:
     database_url: str
     log_path: Path
 
-    def log_tail(self, lines: int = 60) -> str:
+    def log_tail(self, lines: int = 40) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
@@ -71,6 +71,17 @@ def _require_chromium() -> None:
 @pytest.fixture(scope="session")
 def chromium_available() -> None:
     _require_chromium()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_pooled_test_connections(app) -> Iterator[None]:
+    """Close the root ``app`` fixture's pooled connections at the end of the session: an
+    open psycopg connection collected at exit is a ResourceWarning, an error here."""
+    yield
+    from participation.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()
 
 
 def _free_port() -> int:

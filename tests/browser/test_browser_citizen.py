@@ -104,7 +104,12 @@ def test_citizen_comments_on_an_article_and_finds_it_by_receipt(new_context, liv
     page.locator("#body").fill(text)
     _submit(page, live_server, 302)
     page.wait_for_url(RECEIPT_URL_RE)
-    number = page.locator(".receipt-number strong").inner_text().strip()
+    try:
+        number = page.locator(".receipt-number strong").inner_text().strip()
+    except Exception:
+        print("DEBUG URL", page.url)
+        print("DEBUG CONTENT", page.content()[:3000])
+        raise
     assert RECEIPT_RE.fullmatch(number), number
     assert f"/receipts/{number}" in page.url
     assert text in page.locator(".opinion").inner_text()
