@@ -525,6 +525,8 @@ def measure_post(server: Server, consultation_id: int, engine: sa.Engine,
     result = run_wrk(base_url + path, args.duration, args, SUBMIT_SCRIPT, env,
                      save_as=work_dir / "wrk-opinion-post.txt", server_pid=server.pid)
     rows_after, counter_after = _settled_counts(engine, consultation_id)
+    if not out.exists():
+        raise RuntimeError(f"{SUBMIT_SCRIPT.name} wrote no results:\n{result.output}")
     sent, statuses, receipts = 0, {}, []
     for line in out.read_text().splitlines():
         kind, _, rest = line.partition(" ")

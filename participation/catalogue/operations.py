@@ -77,7 +77,8 @@ def create_catalogue(government: Government, year: int, title: str = "",
     catalogue = Catalogue(
         government_id=government.id,
         year=year,
-        title=plain_text(title, multiline=False) or f"{government.name}{year}年度重大行政决策事项目录",
+        title=plain_text(title, multiline=False)
+        or f"{government.name}{year}年度重大行政决策事项目录",
         introduction=plain_text(introduction),
     )
     db.session.add(catalogue)
@@ -210,7 +211,8 @@ def check_stage_move(decision: Decision, to_stage: Stage) -> None:
         raise StageError("same", field="stage")
     if to_stage.order < decision.stage.order:
         raise StageError("backwards", field="stage")
-    if decision.stage == Stage.PUBLIC_CONSULTATION or to_stage.order > Stage.PUBLIC_CONSULTATION.order:
+    leaving_consultation = decision.stage == Stage.PUBLIC_CONSULTATION
+    if leaving_consultation or to_stage.order > Stage.PUBLIC_CONSULTATION.order:
         unfinished = db.session.scalar(
             sa.select(sa.func.count(Consultation.id)).where(
                 Consultation.decision_id == decision.id, Consultation.closes_at > utcnow()

@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 
 # 18-digit resident ID (last may be X) and the old 15-digit form; not inside longer digit runs.
-_ID_NUMBER = re.compile(r"(?<![0-9])([1-9][0-9]{5})([0-9]{8}|[0-9]{5})([0-9]{3}[0-9Xx]?)(?![0-9Xx])")
+_ID_NUMBER = re.compile(
+    r"(?<![0-9])([1-9][0-9]{5})([0-9]{8}|[0-9]{5})([0-9]{3}[0-9Xx]?)(?![0-9Xx])")
 # Mainland mobile numbers, optionally with +86 and separators.
-_MOBILE = re.compile(r"(?<![0-9])(?:\+?86[- ]?)?(1[3-9][0-9])[- ]?([0-9]{4})[- ]?([0-9]{4})(?![0-9])")
+_MOBILE = re.compile(
+    r"(?<![0-9])(?:\+?86[- ]?)?(1[3-9][0-9])[- ]?([0-9]{4})[- ]?([0-9]{4})(?![0-9])")
 # Landlines such as 0535-2129301 or (0795)7871001.
 _LANDLINE = re.compile(r"(?<![0-9])(\(?0[1-9][0-9]{1,2}\)?[- ]?)([0-9]{3,4})([0-9]{4})(?![0-9])")
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*(@[A-Za-z0-9.-]+\.[A-Za-z]{2,})")

@@ -14,10 +14,10 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 from flask_limiter import Limiter
+from limits.storage import Storage
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
-from limits.storage import Storage
 from participation.extensions import db
 
 rate_limit_counter = sa.Table(

@@ -21,6 +21,8 @@ DOCUMENT_ATTRIBUTES = {"a": ["href", "title"], "th": ["colspan", "rowspan", "sco
                        "td": ["colspan", "rowspan"]}
 DOCUMENT_PROTOCOLS = frozenset({"http", "https", "mailto"})
 
+_INVISIBLE_BLOCKS = re.compile(r"<(script|style|template)\b[^>]*>.*?</\1\s*>",
+                               re.IGNORECASE | re.DOTALL)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -46,6 +48,8 @@ def document_html(value: str | None) -> str:
     """Official document HTML reduced to the DOCUMENT allow-list; everything else escaped."""
     if not value:
         return ""
+    # Scripts and style sheets (e.g. pasted from a word processor) go with their content.
+    value = _INVISIBLE_BLOCKS.sub("", value)
     cleaned = bleach.clean(
         value,
         tags=DOCUMENT_TAGS,

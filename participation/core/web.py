@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from flask import Flask, g, request
 from flask_babel import format_date, format_datetime, get_locale
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from participation.core.pii import mask_personal_data
@@ -58,8 +58,8 @@ def paragraphs(text: str | None) -> Markup:
     """Plain text as escaped ``<p>`` paragraphs (one per line)."""
     if not text:
         return Markup("")
-    parts = [escape(line) for line in text.split("\n") if line.strip()]
-    return Markup("".join(f"<p>{part}</p>" for part in parts))
+    paragraph = Markup("<p>{}</p>")
+    return Markup("").join(paragraph.format(line) for line in text.split("\n") if line.strip())
 
 
 def _html_lang() -> str:

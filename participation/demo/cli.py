@@ -22,6 +22,6 @@ def load(if_empty: bool) -> None:
         raise click.ClickException("The database already has data.")
     accounts = loader.load_demo()
     db.session.commit()
-    click.echo("Demo data loaded. Demo accounts (password: %s):" % loader.DEMO_PASSWORD)
+    click.echo(f"Demo data loaded. Demo accounts (password: {loader.DEMO_PASSWORD}):")
     for login, role in accounts.items():
         click.echo(f"  {login:40} {role}")

@@ -154,12 +154,13 @@ def _load_consultations(decisions: dict[str, Decision], actor, today: date) -> N
     closed = consultation_ops.open_consultation(closed_decision, {
         "title": content.CLOSED_DRAFT["title"], "text": content.CLOSED_DRAFT["text"],
         "source_kind": SourceKind.PASTED, "opens_at": now, "closes_at": now + timedelta(days=35),
-        "other_channels": "2026年4月在镇政府三楼会议室召开座谈会，邀请商户、居民和出租车司机代表参加。",
+        "other_channels": "征求意见期间在镇政府三楼会议室召开座谈会，"
+                          "邀请商户、居民和出租车司机代表参加。",
     }, actor=actor)
     first_version = closed.draft_version
-    consultation_ops.publish_revision(closed, content.CLOSED_DRAFT["revised_text"],
-                                      SourceKind.PASTED, "根据第一轮意见修改了五条，删除原第八条，新增一条。",
-                                      actor=actor)
+    consultation_ops.publish_revision(
+        closed, content.CLOSED_DRAFT["revised_text"], SourceKind.PASTED,
+        "根据第一轮意见修改了五条，删除原第八条，新增一条。", actor=actor)
     closed.draft_version = first_version
     closed.draft_version_id = first_version.id
     closes = datetime.combine(today - timedelta(days=150), datetime.min.time()) + timedelta(hours=8)
@@ -176,7 +177,8 @@ def _load_consultations(decisions: dict[str, Decision], actor, today: date) -> N
     opens = now - timedelta(days=12)
     consultation = consultation_ops.open_consultation(open_decision, {
         "title": content.OPEN_DRAFT["title"], "text": content.OPEN_DRAFT["text"],
-        "source_kind": SourceKind.PASTED, "opens_at": opens, "closes_at": opens + timedelta(days=40),
+        "source_kind": SourceKind.PASTED, "opens_at": opens,
+        "closes_at": opens + timedelta(days=40),
         "other_channels": "各村（社区）设置意见箱；镇政府将于征求意见期间召开座谈会。",
     }, actor=actor)
     open_decision.stage_changes[-1].occurred_on = opens.date()

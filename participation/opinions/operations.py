@@ -227,7 +227,8 @@ def article_resolver(version: DraftVersion) -> Callable[[str], int | None]:
     by_label: dict[str, list[int]] = {}
     for node in nodes:
         by_label.setdefault("".join(node.label.split()), []).append(node.id)
-    pattern = re.compile(r"^第?([0-9〇零一二两三四五六七八九十百千]+)条?(?:之([一二三四五六七八九十]+))?$")
+    pattern = re.compile(
+        r"^第?([0-9〇零一二两三四五六七八九十百千]+)条?(?:之([一二三四五六七八九十]+))?$")
 
     def resolve(label: str) -> int | None:
         label = "".join((label or "").split())

@@ -200,7 +200,8 @@ def record_opinion(consultation_id: int):
         for value, label in _node_choices(version):
             if value == 0 and choices:
                 continue
-            choices.append((value, label if len(consultation.draft.versions) == 1 or value == 0
+            single = len(consultation.draft.versions) == 1
+            choices.append((value, label if single or value == 0
                             else f"v{version.number} {label}"))
     form.node_id.choices = choices
     if request.method == "GET":
@@ -239,8 +240,8 @@ def import_opinions(consultation_id: int):
                                                  upload.read(), actor=current_user)
         if result.ok:
             db.session.commit()
-            flash(ngettext("%(num)d opinion has been imported.", "%(num)d opinions have been imported.",
-                           len(created)), "success")
+            flash(ngettext("%(num)d opinion has been imported.",
+                           "%(num)d opinions have been imported.", len(created)), "success")
             return redirect(url_for("opinions.list_received_opinions",
                                     consultation_id=consultation.id))
         db.session.rollback()

@@ -26,10 +26,12 @@ def test_a_citizen_registers_with_a_mobile_number_and_code(client):
     assert destination == "13900001234"
     wrong = client.post("/register/verify", data={"code": "000000" if code != "000000"
                                                   else "111111"})
-    assert wrong.status_code == 200 and 'id="code-error"' in wrong.get_data(as_text=True)
+    assert wrong.status_code == 200
+    assert 'id="code-error"' in wrong.get_data(as_text=True)
     assert client.post("/register/verify", data={"code": code}).status_code == 302
     user = db.session.scalar(sa.select(User).where(User.mobile == "13900001234"))
-    assert user.display_name == "赵女士" and not user.is_official
+    assert user.display_name == "赵女士"
+    assert not user.is_official
     assert "赵女士" in client.get("/account").get_data(as_text=True)
 
 
@@ -106,9 +108,13 @@ def test_deleting_an_account_keeps_opinions_without_the_name(client, world):
     assert response.status_code == 302
     opinion = db.session.get(Opinion, opinion.id)
     assert opinion.body == "注销前提交的意见，应当保留。"
-    assert opinion.author_id is None and opinion.display_name is None and opinion.contact is None
+    assert opinion.author_id is None
+    assert opinion.display_name is None
+    assert opinion.contact is None
     user = db.session.get(User, world.citizen.id)
-    assert user.mobile is None and user.password_hash is None and not user.is_active
+    assert user.mobile is None
+    assert user.password_hash is None
+    assert not user.is_active
     assert client.get("/account").status_code == 302
 
 
@@ -154,5 +160,6 @@ def test_create_admin_command(runner):
     result = runner.invoke(args=["users", "create-admin", "--government", "nowhere",
                                  "--email", "x@example.gov.cn", "--name", "x",
                                  "--password", "long-password"])
-    assert result.exit_code != 0 and "--government-name" in result.output
+    assert result.exit_code != 0
+    assert "--government-name" in result.output
     assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id))) >= 2

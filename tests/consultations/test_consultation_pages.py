@@ -55,7 +55,9 @@ def test_an_official_opens_a_consultation_from_a_pasted_draft(client, world, dec
     page = client.get(f"/consultations/{consultation.id}").get_data(as_text=True)
     for anchor in ("article-1", "article-5"):
         assert f'id="{anchor}"' in page
-    assert "青禾镇禾兴路18号" in page and "zwgk@example.gov.cn" in page and "12345" in page
+    assert "青禾镇禾兴路18号" in page
+    assert "zwgk@example.gov.cn" in page
+    assert "12345" in page
     assert f"/consultations/{consultation.id}/opinions/new" in page
     entry = db.session.scalar(sa.select(AuditEntry).where(
         AuditEntry.action == "consultation.opened"))
@@ -85,7 +87,8 @@ def test_bad_periods_and_empty_drafts_are_refused_beside_the_field(client, world
     page = _open(client, decision, text="   ")
     assert 'id="text-error"' in page.get_data(as_text=True)
     page = _open(client, decision, opens_at="not a date")
-    assert page.status_code == 200 and 'id="opens_at-error"' in page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert 'id="opens_at-error"' in page.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(Consultation.id))) == 0
 
 
@@ -101,14 +104,16 @@ def _docx_bytes(lines: list[str]) -> bytes:
 def test_a_docx_draft_is_parsed_into_articles(client, world, decision):
     login(client, world.approver)
     data = _docx_bytes(["第一章　总则", "第一条　为了规范管理，制定本办法。",
-                        "第二条　本办法适用于本镇。", "第二章　附则", "第三条　本办法自发布之日起施行。"])
+                        "第二条　本办法适用于本镇。", "第二章　附则",
+                        "第三条　本办法自发布之日起施行。"])
     response = _open(client, decision, text="", docx=(io.BytesIO(data), "draft.docx"))
     assert response.status_code == 302
     version = db.session.scalar(sa.select(DraftVersion))
     assert version.source_kind.value == "docx"
     kinds = db.session.scalars(sa.select(DraftNode.kind).where(
         DraftNode.version_id == version.id).order_by(DraftNode.position)).all()
-    assert kinds.count("chapter") == 2 and kinds.count("article") == 3
+    assert kinds.count("chapter") == 2
+    assert kinds.count("article") == 3
 
 
 def test_a_file_that_is_not_docx_is_refused(client, world, decision):
@@ -125,7 +130,8 @@ def test_the_page_shows_explanation_background_and_time_left(client, world, deci
             decision, {"kind": kind, "title": title, "body_html": f"<p>{title}正文</p>"}))
     db.session.commit()
     page = client.get(f"/consultations/{consultation.id}").get_data(as_text=True)
-    assert "起草说明正文" in page and "制订背景正文" in page
+    assert "起草说明正文" in page
+    assert "制订背景正文" in page
     assert 'class="time-left"' in page
 
 
@@ -154,7 +160,8 @@ def test_a_revised_version_is_compared_article_by_article(client, world, decisio
     assert response.status_code == 302
     assert consultation.draft_version.number == 2
     page = client.get(f"/consultations/{consultation.id}/compare").get_data(as_text=True)
-    assert "<ins>" in page and "限期" in page
+    assert "<ins>" in page
+    assert "限期" in page
     assert "diff-added" in page
     assert "根据意见修改第四条" in page
     public = client.get(f"/consultations/{consultation.id}").get_data(as_text=True)
@@ -181,7 +188,8 @@ def test_api_returns_the_article_tree(client, decision):
     chapters = [node for node in data["articles"] if node["kind"] == "chapter"]
     assert [c["label"] for c in chapters] == ["第一章", "第二章"]
     article = chapters[0]["children"][0]
-    assert article["label"] == "第一条" and article["opinion_count"] == 0
+    assert article["label"] == "第一条"
+    assert article["opinion_count"] == 0
     assert data["ways_to_comment"]["hotline"] == "12345"
     assert json.dumps(data, ensure_ascii=False).count("第五条") == 1
 
@@ -193,6 +201,7 @@ def test_outline_command_prints_the_structure(runner, tmp_path):
     assert result.exit_code == 0, result.output
     nodes = json.loads(result.output)
     chapter = next(n for n in nodes if n["kind"] == "chapter")
-    assert chapter["label"] == "第一章" and chapter["heading"] == "总则"
+    assert chapter["label"] == "第一章"
+    assert chapter["heading"] == "总则"
     assert chapter["children"][0]["label"] == "第一条"
     assert {"kind", "label", "ordinal", "heading", "text", "children"} <= set(chapter)

@@ -47,8 +47,10 @@ def test_a_citizen_comments_on_one_article_and_gets_a_receipt(client, consultati
     page = client.get(receipt_url).get_data(as_text=True)
     number = RECEIPT.search(page).group(0)
     opinion = db.session.scalar(sa.select(Opinion).where(Opinion.receipt_number == number))
-    assert opinion.node_id == article.id and opinion.channel == Channel.ONLINE
-    assert article.opinion_count == 1 and consultation.opinion_count == 1
+    assert opinion.node_id == article.id
+    assert opinion.channel == Channel.ONLINE
+    assert article.opinion_count == 1
+    assert consultation.opinion_count == 1
     # Later, anyone with the number finds its status, without personal data.
     found = client.get(f"/receipts?number={number.lower().replace('-', ' ')}",
                        follow_redirects=True).get_data(as_text=True)
@@ -72,7 +74,8 @@ def test_bad_input_keeps_what_was_typed(client, consultation):
     response = _submit(client, consultation, body="太短")
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert 'id="body-error"' in page and "太短" in page
+    assert 'id="body-error"' in page
+    assert "太短" in page
     response = _submit(client, consultation, body="长" * 5001)
     assert response.status_code == 400
     response = _submit(client, consultation, node_id="999999")
@@ -98,8 +101,10 @@ def test_public_list_masks_numbers_and_hides_contacts(client, consultation):
     _submit(client, consultation, body="匿名发表的意见，不显示姓名。", anonymous="y",
             submission_key="c")
     page = client.get(f"/consultations/{consultation.id}/opinions").get_data(as_text=True)
-    assert "139****5678" in page and "13912345678" not in page
-    assert "110101199003071234" not in page and "1101**********1234" in page
+    assert "139****5678" in page
+    assert "13912345678" not in page
+    assert "110101199003071234" not in page
+    assert "1101**********1234" in page
     assert "zhang@example.com" not in page
     assert "不同意公开" not in page
     assert "匿名发表的意见" in page
@@ -117,7 +122,8 @@ def test_public_list_is_paginated_and_filters_by_article(client, consultation):
     page1 = client.get(f"/consultations/{consultation.id}/opinions").get_data(as_text=True)
     page2 = client.get(f"/consultations/{consultation.id}/opinions?page=2").get_data(
         as_text=True)
-    assert page1.count('class="opinion"') == 20 and page2.count('class="opinion"') == 5
+    assert page1.count('class="opinion"') == 20
+    assert page2.count('class="opinion"') == 5
     by_article = client.get(
         f"/consultations/{consultation.id}/opinions?node={article.id}").get_data(as_text=True)
     assert by_article.count('class="opinion"') == 5
@@ -154,13 +160,15 @@ def test_officials_record_offline_opinions_also_late(client, consultation, world
         "contact": "13800000000"})
     assert response.status_code == 302
     opinion = db.session.scalar(sa.select(Opinion))
-    assert opinion.is_late and opinion.channel == Channel.HOTLINE
+    assert opinion.is_late
+    assert opinion.channel == Channel.HOTLINE
     assert opinion.recorded_by_id == world.moderator.id
     # The same ticket twice is refused beside the field.
     again = client.post(f"/admin/consultations/{consultation.id}/opinions/new", data={
         "channel": "hotline", "reference": "12345-2026000123", "received_at": received,
         "node_id": "0", "body": "重复录入的同一工单内容。"})
-    assert again.status_code == 200 and 'id="reference-error"' in again.get_data(as_text=True)
+    assert again.status_code == 200
+    assert 'id="reference-error"' in again.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(Opinion.id))) == 1
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "opinion.recorded"))
     assert entry.actor_id == world.moderator.id
@@ -193,7 +201,8 @@ def test_import_all_rows_or_none(client, consultation, world):
     assert response.status_code == 302
     opinions = db.session.scalars(sa.select(Opinion).order_by(Opinion.id)).all()
     assert [o.channel for o in opinions] == [Channel.HOTLINE, Channel.LETTER]
-    assert opinions[0].node.label == "第二条" and opinions[0].contact == "13900000000"
+    assert opinions[0].node.label == "第二条"
+    assert opinions[0].contact == "13900000000"
     assert consultation.opinion_count == 2
     assert _article(consultation, 2).opinion_count == 1
     # Importing the same file again is refused: the references exist.

@@ -1,0 +1,130 @@
+"""Dossier documents: editing, publishing, disclosure, attachments served safely."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import sqlalchemy as sa
+
+from participation.dossier.models import Document, DocumentState
+from participation.extensions import db
+from participation.opinions.models import Opinion
+from tests import factories
+from tests.conftest import login
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF"
+
+
+@pytest.fixture
+def decision(world):
+    return factories.make_decision(factories.make_catalogue(world.government), world.unit)
+
+
+def _create(client, decision, **data):
+    form = {"kind": "expert_review", "title": "专家论证意见",
+            "body_html": '<p>论证结论<script>alert(1)</script></p><p onclick="x">第二段</p>',
+            "disclosure": "proactive", "withheld_ground": ""}
+    form.update(data)
+    return client.post(f"/admin/decisions/{decision.id}/documents/new", data=form)
+
+
+def test_editors_draft_and_approvers_publish(client, world, decision):
+    login(client, world.editor)
+    assert _create(client, decision).status_code == 302
+    document = db.session.scalar(sa.select(Document))
+    assert "<script" not in document.body_html
+    assert "onclick" not in document.body_html
+    assert client.get(f"/documents/{document.id}").status_code == 200  # internal preview
+    assert client.post(f"/admin/documents/{document.id}/publish").status_code == 403
+    client.post("/logout")
+    assert client.get(f"/documents/{document.id}").status_code == 404
+    login(client, world.approver)
+    assert client.post(f"/admin/documents/{document.id}/publish").status_code == 302
+    assert document.state == DocumentState.PUBLISHED
+    client.post("/logout")
+    page = client.get(f"/documents/{document.id}").get_data(as_text=True)
+    assert "论证结论" in page
+    assert "alert(1)" not in page
+
+
+def test_withheld_needs_a_ground_and_never_shows(client, world, decision):
+    login(client, world.approver)
+    response = _create(client, decision, disclosure="withheld")
+    assert 'id="withheld_ground-error"' in response.get_data(as_text=True)
+    _create(client, decision, disclosure="withheld",
+            withheld_ground="《中华人民共和国政府信息公开条例》第十六条")
+    document = db.session.scalar(sa.select(Document))
+    client.post(f"/admin/documents/{document.id}/publish")
+    client.post("/logout")
+    assert client.get(f"/documents/{document.id}").status_code == 404
+    assert "专家论证意见" not in client.get(f"/decisions/{decision.id}").get_data(as_text=True)
+    api = client.get(f"/api/v1/decisions/{decision.id}").get_json()
+    assert all(not stage["documents"] for stage in api["stages"])
+
+
+def test_on_request_documents_show_only_their_title(client, world, decision):
+    login(client, world.approver)
+    _create(client, decision, disclosure="on_request")
+    document = db.session.scalar(sa.select(Document))
+    client.post(f"/admin/documents/{document.id}/publish")
+    client.post("/logout")
+    page = client.get(f"/documents/{document.id}").get_data(as_text=True)
+    assert "专家论证意见" in page
+    assert "论证结论" not in page
+
+
+def test_attachments_are_checked_and_served_safely(client, world, decision):
+    login(client, world.approver)
+    _create(client, decision)
+    document = db.session.scalar(sa.select(Document))
+    response = client.post(f"/admin/documents/{document.id}/attachments",
+                           data={"file": (io.BytesIO(b"<script>alert(1)</script>"), "x.pdf")},
+                           content_type="multipart/form-data", follow_redirects=True)
+    assert response.status_code == 200
+    assert not document.attachments
+    client.post(f"/admin/documents/{document.id}/attachments",
+                data={"file": (io.BytesIO(PDF), "../../论证报告.pdf")},
+                content_type="multipart/form-data")
+    attachment = document.attachments[0]
+    assert attachment.filename == "论证报告.pdf"
+    client.post(f"/admin/documents/{document.id}/publish")
+    client.post("/logout")
+    with client.get(f"/attachments/{attachment.id}") as response:
+        assert response.status_code == 200
+        assert response.data == PDF
+        assert response.headers["Content-Type"] == "application/pdf"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert "sandbox" in response.headers["Content-Security-Policy"]
+        assert response.headers["Content-Disposition"].startswith("attachment")
+
+
+def test_attachments_of_unpublished_documents_are_not_public(client, world, decision):
+    login(client, world.editor)
+    _create(client, decision)
+    document = db.session.scalar(sa.select(Document))
+    client.post(f"/admin/documents/{document.id}/attachments",
+                data={"file": (io.BytesIO(PDF), "a.pdf")}, content_type="multipart/form-data")
+    attachment_id = document.attachments[0].id
+    with client.get(f"/attachments/{attachment_id}") as response:
+        assert response.status_code == 200
+    client.post("/logout")
+    assert client.get(f"/attachments/{attachment_id}").status_code == 404
+
+
+def test_an_opinion_attachment_is_only_for_the_officials(client, world, decision):
+    consultation = factories.make_consultation(decision)
+    response = client.post(f"/consultations/{consultation.id}/opinions/new", data={
+        "body": "附件中是我们村的垃圾收集点照片和建议。", "node_id": "0", "submission_key": "att",
+        "attachment": (io.BytesIO(PDF), "照片说明.pdf")}, content_type="multipart/form-data")
+    assert response.status_code == 302
+    opinion = db.session.scalar(sa.select(Opinion))
+    assert opinion.attachment_name == "照片说明.pdf"
+    url = f"/admin/opinions/{opinion.id}/attachment"
+    assert client.get(url).status_code == 302  # to sign in
+    login(client, world.other_approver)
+    assert client.get(url).status_code == 403
+    client.post("/logout")
+    login(client, world.moderator)
+    with client.get(url) as response:
+        assert response.data == PDF
