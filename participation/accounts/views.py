@@ -356,9 +356,10 @@ def revoke_role(membership_id: int):
         else:
             db.session.commit()
             flash(_("The role has been removed."), "success")
-    return redirect(url_for("accounts.edit_official", government_id=government.id,
-                            user_id=user_id) if db.session.get(User, user_id).roles_in(
-        government.id) else url_for("accounts.list_officials", government_id=government.id))
+    if db.session.get(User, user_id).roles_in(government.id):
+        return redirect(url_for("accounts.edit_official", government_id=government.id,
+                                user_id=user_id))
+    return redirect(url_for("accounts.list_officials", government_id=government.id))
 
 
 @bp.route("/admin/governments/<int:government_id>/officials/<int:user_id>/active",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -189,8 +191,6 @@ def open_consultation(decision_id: int):
         form.title.data = decision.title + "（征求意见稿）"
         start = utc_to_local(utcnow()).replace(second=0, microsecond=0)
         form.opens_at.data = start
-        from datetime import timedelta
-
         form.closes_at.data = start + timedelta(days=30)
         form.postal_address.data = government.postal_address
         form.email.data = government.email

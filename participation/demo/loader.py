@@ -115,11 +115,9 @@ def _load_people(government: Government, units: dict[str, Unit]) -> dict[str, st
             where = unit.name if unit else "whole government"
         listed[spec["email"]] = f"{role.value} ({where})"
     for spec in content.CITIZENS:
-        user = User(display_name=spec["name"], mobile=spec["mobile"], email=spec["email"])
-        from werkzeug.security import generate_password_hash
-
-        user.password_hash = generate_password_hash(DEMO_PASSWORD)
-        db.session.add(user)
+        db.session.add(User(display_name=spec["name"], mobile=spec["mobile"],
+                            email=spec["email"],
+                            password_hash=accounts.hash_password(DEMO_PASSWORD)))
     listed[content.CITIZENS[0]["mobile"]] = "citizen"
     db.session.flush()
     return listed

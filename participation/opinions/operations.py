@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
+from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -24,6 +25,7 @@ from participation.core import audit
 from participation.core.database import utcnow
 from participation.core.errors import DomainError
 from participation.core.sanitize import plain_text
+from participation.core.timeutil import local_to_utc, utc_to_local
 from participation.core.uploads import clean_filename, store_upload
 from participation.extensions import db
 from participation.opinions.imports import ImportResult, parse_opinion_file
@@ -173,8 +175,6 @@ def _by_submission_key(consultation: Consultation, key: str | None) -> Opinion |
 
 
 def _local(moment: datetime) -> str:
-    from flask_babel import format_datetime
-
     return format_datetime(moment, "yyyy-MM-dd HH:mm")
 
 
@@ -258,10 +258,7 @@ def import_file(consultation: Consultation, filename: str, data: bytes,
         sa.select(Opinion.channel, Opinion.reference).where(
             Opinion.consultation_id == consultation.id, Opinion.reference.is_not(None))
     ).tuples())
-    existing_refs = {(str(channel.value if hasattr(channel, "value") else channel), ref)
-                     for channel, ref in existing}
-    from participation.core.timeutil import local_to_utc, utc_to_local
-
+    existing_refs = {(Channel(channel).value, ref) for channel, ref in existing}
     result = parse_opinion_file(filename, data, resolve_article=article_resolver(version),
                                 existing_references=frozenset(existing_refs),
                                 now=utc_to_local(utcnow()))
