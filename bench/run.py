@@ -196,17 +196,22 @@ class CpuMeter:
         self.other_percent = max(0.0, 100.0 * other / capacity) if capacity else 0.0
 
 
-def wait_until_quiet(args: argparse.Namespace) -> None:
-    """Wait (at most ``--quiet-wait`` seconds) until other processes leave the CPUs alone."""
+def wait_until_quiet(args: argparse.Namespace, quiet_seconds: int = 5) -> None:
+    """Wait (at most ``--quiet-wait`` seconds) until other processes have left the CPUs
+    alone for ``quiet_seconds`` seconds in a row."""
     deadline = time.monotonic() + args.quiet_wait
     waited = False
+    quiet = 0
     while args.quiet_wait > 0:
         with CpuMeter(None) as meter:
             time.sleep(1)
-        if meter.other_percent < NOISY_OTHER_CPU:
+        quiet = quiet + 1 if meter.other_percent < NOISY_OTHER_CPU else 0
+        if quiet >= quiet_seconds:
             if waited:
                 log("  the machine is quiet again")
             return
+        if quiet:
+            continue
         if time.monotonic() >= deadline:
             log(f"  other processes still use {meter.other_percent:.0f} % CPU; measuring anyway")
             return
