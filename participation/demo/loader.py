@@ -180,12 +180,6 @@ def _load_consultations(decisions: dict[str, Decision], actor, today: date) -> N
         "other_channels": "各村（社区）设置意见箱；镇政府将于征求意见期间召开座谈会。",
     }, actor=actor)
     open_decision.stage_changes[-1].occurred_on = opens.date()
-    for kind in ("explanation", "background"):
-        document = dossier_ops.create_document(open_decision, {
-            "kind": kind, "title": ("关于《%s》的起草说明" if kind == "explanation"
-                                    else "《%s》制订背景") % content.OPEN_DRAFT["title"],
-            "body_html": content.OPEN_DRAFT[kind], "disclosure": "proactive"}, actor=actor)
-        dossier_ops.publish_document(document, actor=actor)
     _add_opinions(consultation, "open", OPEN_OPINIONS, seed=20261101, max_days=11)
 
 

@@ -102,9 +102,9 @@ def submit_opinion(consultation_id: int):
     require(can_submit_opinion(current_user, consultation))
     form = OpinionForm()
     form.node_id.choices = _node_choices(consultation.draft_version)
+    node = _selected_node(consultation) if request.method == "GET" else None
     if request.method == "GET":
         form.submission_key.data = secrets.token_urlsafe(24)
-        node = _selected_node(consultation)
         form.node_id.data = node.id if node else 0
         if current_user.is_authenticated:
             form.display_name.data = current_user.display_name
@@ -131,7 +131,7 @@ def submit_opinion(consultation_id: int):
                                     new=1))
     status = 400 if request.method == "POST" else 200
     return render_template("opinions/form.html", consultation=consultation, form=form,
-                           now=utcnow()), status
+                           node=node, now=utcnow()), status
 
 
 @bp.route("/receipts")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -47,6 +48,18 @@ def test_confidential_entries_appear_nowhere_public(client, catalogue):
     assert client.get(f"/api/v1/decisions/{secret.id}").status_code == 404
     assert "应急物资储备库" not in client.get("/catalogue/history?year=2026").get_data(
         as_text=True)
+
+
+def test_public_numbering_leaves_no_gap_for_confidential_entries(client, world):
+    catalogue = factories.make_catalogue(world.government, year=2024, published=False)
+    for title, confidential in (("甲事项", False), ("保密事项", True), ("乙事项", False)):
+        factories.make_decision(catalogue, world.unit, title=title, confidential=confidential)
+    operations.publish_catalogue(catalogue, date(2024, 2, 1))
+    db.session.commit()
+    page = client.get("/catalogue?year=2024").get_data(as_text=True)
+    numbers = re.findall(r"<td>(\d+)</td>\s*<th scope=\"row\">", page)
+    assert numbers == ["1", "2"]
+    assert "保密事项" not in page
 
 
 def test_officials_of_the_unit_can_preview_a_confidential_entry(client, catalogue, world):
