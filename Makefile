@@ -26,7 +26,7 @@ demo: migrate
 
 run: demo
 	@echo "Serving on http://127.0.0.1:$(PORT) (demo password: demo-password)"
-	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --no-control-socket --access-logfile - wsgi:app
 
 test: install
 	env -u PARTICIPATION_TEST_DATABASE_URL $(BIN)/pytest

@@ -60,7 +60,8 @@ def server(tmp_path_factory):
     port = _free_port()
     log = (tmp_path / "gunicorn.log").open("wb")
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--workers", "3", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+        [str(BIN / "gunicorn"), "--workers", "3", "--bind", f"127.0.0.1:{port}",
+         "--no-control-socket", "wsgi:app"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
