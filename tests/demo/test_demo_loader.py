@@ -60,7 +60,8 @@ def test_the_demo_pages_render(client, demo):
     closed = db.session.scalars(sa.select(Consultation).where(
         Consultation.closes_at < utcnow())).one()
     compare = client.get(f"/consultations/{closed.id}/compare").get_data(as_text=True)
-    assert "diff-added" in compare and "diff-removed" in compare
+    assert "diff-added" in compare
+    assert "diff-removed" in compare
     history = client.get("/catalogue/history").get_data(as_text=True)
     assert history.count('<li>') >= 3
 
