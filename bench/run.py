@@ -115,13 +115,13 @@ def parse_wrk(output: str) -> WrkResult:
 
 def run_wrk(url: str, seconds: float, args: argparse.Namespace, script: Path | None = None,
             env: dict[str, str] | None = None, save_as: Path | None = None,
-            server_pid: int | None = None) -> WrkResult:
+            server_pids: list[int] | None = None) -> WrkResult:
     command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds:g}s",
                "--latency"]
     if script is not None:
         command += ["-s", str(script)]
     command.append(url)
-    with CpuMeter(server_pid) as meter:
+    with CpuMeter(server_pids or []) as meter:
         completed = subprocess.run(command, capture_output=True, text=True, env=env,
                                    check=False, timeout=seconds + 60)
     if save_as is not None:
@@ -171,11 +171,11 @@ def _children(pid: int) -> list[int]:
 
 
 class CpuMeter:
-    """Share of the machine's CPU used by processes other than the benchmark's own
-    (this script, wrk, the gunicorn master and workers) while a measurement runs."""
+    """Share of the machine's CPU used by processes other than the benchmark's own (this
+    script, wrk, the given server processes) while a measurement runs."""
 
-    def __init__(self, server_pid: int | None) -> None:
-        self.pids = [server_pid, *_children(server_pid)] if server_pid else []
+    def __init__(self, pids: list[int]) -> None:
+        self.pids = pids
 
     def _ours(self) -> float:
         own = resource.getrusage(resource.RUSAGE_SELF)
@@ -203,7 +203,7 @@ def wait_until_quiet(args: argparse.Namespace, quiet_seconds: int = 5) -> None:
     waited = False
     quiet = 0
     while args.quiet_wait > 0:
-        with CpuMeter(None) as meter:
+        with CpuMeter([]) as meter:
             time.sleep(1)
         quiet = quiet + 1 if meter.other_percent < NOISY_OTHER_CPU else 0
         if quiet >= quiet_seconds:
@@ -273,7 +273,9 @@ class Server:
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            process.kill()
+            # Its own session: the group holds the master and the workers it forked.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
 
 
@@ -449,7 +451,20 @@ def check_page(url: str) -> int:
         return len(response.read())
 
 
-def measure_page(name: str, server: Server, path: str, args: argparse.Namespace) -> WrkResult:
+def serving_pids(server: Server, engine: sa.Engine | None) -> list[int]:
+    """The gunicorn master and workers, and on PostgreSQL the server processes connected to
+    the benchmark database (its work is part of serving the pages)."""
+    pids = [server.pid, *_children(server.pid)] if server.pid else []
+    if engine is not None and engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            pids += conn.scalars(sa.text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid()")).all()
+    return pids
+
+
+def measure_page(name: str, server: Server, path: str, args: argparse.Namespace,
+                 engine: sa.Engine | None = None) -> WrkResult:
     url = server.base_url + path
     size = check_page(url)
     log(f"{name}: {path} ({size:,} bytes): warm-up {args.warmup:g} s, then {args.duration:g} s")
@@ -458,7 +473,7 @@ def measure_page(name: str, server: Server, path: str, args: argparse.Namespace)
         run_wrk(url, args.warmup, args)
     result = run_wrk(url, args.duration, args,
                      save_as=args.work_dir / f"wrk-{name.replace(' ', '-')}.txt",
-                     server_pid=server.pid)
+                     server_pids=serving_pids(server, engine))
     log(f"  {result.rate:,.1f} req/s, p99 {result.p99_ms:.1f} ms, errors {result.errors}, "
         f"other processes {result.other_cpu:.0f} % CPU")
     return result
@@ -528,7 +543,8 @@ def measure_post(server: Server, consultation_id: int, engine: sa.Engine,
     env["BENCH_TAG"] = "bench-" + secrets.token_hex(4)
     out.unlink(missing_ok=True)
     result = run_wrk(base_url + path, args.duration, args, SUBMIT_SCRIPT, env,
-                     save_as=work_dir / "wrk-opinion-post.txt", server_pid=server.pid)
+                     save_as=work_dir / "wrk-opinion-post.txt",
+                     server_pids=serving_pids(server, engine))
     rows_after, counter_after = _settled_counts(engine, consultation_id)
     if not out.exists():
         raise RuntimeError(f"{SUBMIT_SCRIPT.name} wrote no results:\n{result.output}")
@@ -567,12 +583,14 @@ def render_report(pages: list[PageResult], post: PostResult | None, targets: Tar
     lines = [
         f"### {started:%Y-%m-%d %H:%M} UTC, {backend}",
         "",
-        f"{os.cpu_count()} CPUs ({_cpu_model()}), shared by wrk and gunicorn; "
+        f"{os.cpu_count()} CPUs ({_cpu_model()}), shared by wrk, gunicorn and the database; "
         f"gunicorn {args.workers} sync workers; `wrk -t{args.threads} -c{args.connections} "
         f"-d{args.duration:g}s` after a {args.warmup:g} s warm-up. Data: "
         f"{targets.decisions:,} decisions ({targets.catalogue_decisions:,} public in the "
         f"{targets.year} catalogue), {targets.opinions:,} opinions "
-        f"({targets.busiest_opinions:,} on consultation {targets.busiest_consultation_id}).",
+        f"({targets.busiest_opinions:,} on consultation {targets.busiest_consultation_id}). "
+        "*Other CPU*: share of the CPUs used meanwhile by anything but wrk, gunicorn and the "
+        "database (noise).",
         "",
         "| page | path | req/s | % of hello | p99 ms | errors | other CPU | bar | result |",
         "|---|---|---:|---:|---:|---:|---:|---|---|",
@@ -630,6 +648,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="before each measurement, wait up to this many seconds while "
                              f"other processes use {NOISY_OTHER_CPU:g} %% or more of the CPUs "
                              "(0: do not wait)")
+    parser.add_argument("--app-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra environment for the app (repeatable), e.g. "
+                             "PARTICIPATION_PAGE_CACHE_SECONDS=0")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.md")
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary directory (database, logs) and the "
@@ -643,6 +664,9 @@ def _raise_on_sigterm(signum, frame) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    app_env = dict(item.split("=", 1) for item in args.app_env if "=" in item)
+    if len(app_env) != len(args.app_env):
+        raise SystemExit("--app-env takes NAME=VALUE")
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
     signal.signal(signal.SIGTERM, _raise_on_sigterm)
@@ -665,6 +689,7 @@ def main(argv: list[str] | None = None) -> int:
         env = dict(os.environ, FLASK_APP="wsgi", PARTICIPATION_DATABASE_URL=url,
                    SECRET_KEY=secrets.token_hex(32),
                    PARTICIPATION_OPINION_RATE_LIMIT="1000000 per minute")
+        env.update(app_env)
         log("migrating and loading the demo data")
         flask_cli(env, "db", "upgrade")
         flask_cli(env, "demo", "load")
@@ -672,6 +697,10 @@ def main(argv: list[str] | None = None) -> int:
         scaled = scale_database(url, args.decisions, args.opinions, log=log)
         log(f"scaled in {scaled.seconds:.1f} s")
         engine = sa.create_engine(url)
+        if postgres:
+            with engine.connect() as conn:
+                version = conn.dialect.server_version_info or ()
+            backend = "PostgreSQL " + ".".join(str(part) for part in version)
         targets = find_targets(engine)
 
         hello = Server("hello", "hello:app", BENCH, env, args.workers, work_dir)
@@ -692,12 +721,14 @@ def main(argv: list[str] | None = None) -> int:
             ("opinion list", f"/consultations/{targets.busiest_consultation_id}"
                              "/opinions?page=2"),
         ):
-            result = measure_page(name, app, path, args)
+            result = measure_page(name, app, path, args, engine)
             pages.append(PageResult(name, path, result,
                                     share=100.0 * result.rate / max(pages[0].wrk.rate, 1e-9)))
         post = measure_post(app, targets.open_consultation_id, engine, args, work_dir)
         app.stop()
 
+        if app_env:
+            backend += ", app environment " + ", ".join(f"`{k}={v}`" for k, v in app_env.items())
         report = render_report(pages, post, targets, backend, args, started)
         print(report)
         args.output.parent.mkdir(parents=True, exist_ok=True)

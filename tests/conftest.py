@@ -53,6 +53,7 @@ def make_config(database_url: str, tmp_path, **overrides) -> dict:
         "OPINION_RATE_LIMIT": "10000 per minute",
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashes for test accounts
+        "PAGE_CACHE_SECONDS": 0,  # tests/core/test_page_cache.py turns it on
     }
     config.update(overrides)
     return config

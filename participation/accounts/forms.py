@@ -51,11 +51,6 @@ class ChangePasswordForm(FlaskForm):
                                  validators=[DataRequired(), Length(min=8, max=200)])
 
 
-class LocaleForm(FlaskForm):
-    locale = HiddenField(validators=[DataRequired()])
-    next = HiddenField()
-
-
 class UnitForm(FlaskForm):
     name = StringField(_l("Unit name"), validators=[DataRequired(), Length(max=200)])
     parent_id = SelectField(_l("Part of"), coerce=int, validators=[Optional()])

@@ -22,7 +22,6 @@ from participation.accounts import operations
 from participation.accounts.forms import (
     ChangePasswordForm,
     DeleteAccountForm,
-    LocaleForm,
     LoginForm,
     OfficialForm,
     RegisterForm,
@@ -174,13 +173,13 @@ def delete_account():
                            password_form=ChangePasswordForm()), 400
 
 
-@bp.route("/locale", methods=["POST"])
-def set_locale():
-    form = LocaleForm()
-    target = safe_next(form.next.data)
-    response = redirect(target)
-    if form.validate_on_submit() and form.locale.data in current_app.config["LANGUAGES"]:
-        response.set_cookie(LOCALE_COOKIE, form.locale.data, max_age=365 * 24 * 3600,
+@bp.route("/locale/<code>")
+def set_locale(code: str):
+    """Remember the visitor's language in a cookie (a preference of the browser: nothing
+    on the server changes, so a plain link serves, and cached pages need no form)."""
+    response = redirect(safe_next(request.args.get("next")))
+    if code in current_app.config["LANGUAGES"]:
+        response.set_cookie(LOCALE_COOKIE, code, max_age=365 * 24 * 3600,
                             samesite="Lax", httponly=True,
                             secure=current_app.config["SESSION_COOKIE_SECURE"])
     return response

@@ -18,6 +18,7 @@ from participation.consultations.models import Consultation, ConsultationStatus,
 from participation.consultations.operations import version_tree
 from participation.core.database import utcnow
 from participation.core.errors import json_error
+from participation.core.page_cache import public_page
 from participation.core.pii import mask_personal_data
 from participation.core.web_helpers import paginate
 from participation.dossier.models import Disclosure, Document, DocumentState
@@ -88,6 +89,7 @@ def _public_decision(decision_id: int) -> Decision | None:
 
 
 @bp.route("/decisions")
+@public_page
 def list_decisions():
     government = queries.current_government()
     page_no, per_page = _page_args()
@@ -111,6 +113,7 @@ def list_decisions():
 
 
 @bp.route("/decisions/<int:decision_id>")
+@public_page
 def show_decision(decision_id: int):
     decision = _public_decision(decision_id)
     if decision is None:
@@ -165,6 +168,7 @@ def _consultation_json(consultation: Consultation) -> dict[str, Any]:
 
 
 @bp.route("/consultations")
+@public_page
 def list_consultations():
     government = queries.current_government()
     page_no, per_page = _page_args()
@@ -196,6 +200,7 @@ def _node_json(entry: dict) -> dict[str, Any]:
 
 
 @bp.route("/consultations/<int:consultation_id>")
+@public_page
 def show_consultation(consultation_id: int):
     consultation = _public_consultation(consultation_id)
     if consultation is None:
@@ -219,6 +224,7 @@ def _opinion_json(opinion: Opinion) -> dict[str, Any]:
 
 
 @bp.route("/consultations/<int:consultation_id>/opinions")
+@public_page
 def list_opinions(consultation_id: int):
     consultation = _public_consultation(consultation_id)
     if consultation is None:

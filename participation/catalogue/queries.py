@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask import abort, current_app, request
+from sqlalchemy.orm import selectinload
 
 from participation.accounts.models import Government, Unit
 from participation.catalogue.models import Catalogue, CatalogueState, Decision, EntryState, Stage
@@ -44,7 +45,7 @@ def published_catalogue(government: Government, year: int) -> Catalogue | None:
 
 def public_decisions_query(catalogue: Catalogue, *, unit_id: int | None = None,
                            stage: Stage | None = None, category: str | None = None):
-    query = sa.select(Decision).where(
+    query = sa.select(Decision).options(selectinload(Decision.unit)).where(
         Decision.catalogue_id == catalogue.id,
         Decision.confidential.is_(False),
         Decision.state == EntryState.LISTED,

@@ -36,6 +36,7 @@ from participation.catalogue.permissions import (
 from participation.consultations.models import Consultation
 from participation.core.database import utcnow
 from participation.core.errors import DomainError
+from participation.core.page_cache import public_page
 from participation.core.permissions import require
 from participation.core.timeutil import local_today
 from participation.core.web_helpers import attach_error, paginate
@@ -46,6 +47,7 @@ bp = Blueprint("catalogue", __name__)
 
 
 @bp.route("/")
+@public_page
 def show_home():
     government = queries.current_government()
     now = utcnow()
@@ -61,6 +63,7 @@ def show_home():
 
 
 @bp.route("/catalogue")
+@public_page
 def show_catalogue():
     government = queries.current_government()
     years = queries.published_years(government)
@@ -88,6 +91,7 @@ def show_catalogue():
 
 
 @bp.route("/catalogue/history")
+@public_page
 def show_history():
     government = queries.current_government()
     year_arg = request.args.get("year", "")
@@ -113,6 +117,7 @@ def _decision(decision_id: int) -> Decision:
 
 
 @bp.route("/decisions/<int:decision_id>")
+@public_page
 def show_decision(decision_id: int):
     decision = _decision(decision_id)
     internal = can_see_internal(current_user, decision.unit)

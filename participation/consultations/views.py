@@ -34,6 +34,7 @@ from participation.consultations.permissions import (
 )
 from participation.core.database import utcnow
 from participation.core.errors import DomainError
+from participation.core.page_cache import public_page
 from participation.core.permissions import require
 from participation.core.timeutil import local_to_utc, utc_to_local
 from participation.core.web_helpers import attach_error, paginate
@@ -46,6 +47,7 @@ bp = Blueprint("consultations", __name__)
 
 
 @bp.route("/consultations")
+@public_page
 def list_consultations():
     government = queries.current_government()
     status_arg = request.args.get("status", "")
@@ -97,6 +99,7 @@ def _companion_documents(consultation: Consultation) -> list[Document]:
 
 
 @bp.route("/consultations/<int:consultation_id>")
+@public_page
 def show_consultation(consultation_id: int):
     consultation = _public_consultation(consultation_id)
     version = consultation.draft_version
@@ -141,6 +144,7 @@ def show_article(consultation_id: int, anchor: str):
 
 
 @bp.route("/consultations/<int:consultation_id>/compare")
+@public_page
 def compare_versions(consultation_id: int):
     consultation = _public_consultation(consultation_id)
     versions = db.session.scalars(

@@ -10,6 +10,7 @@ from participation.accounts.permissions import can_see_internal
 from participation.catalogue.models import Decision
 from participation.core.errors import DomainError
 from participation.core.forms_common import ConfirmForm
+from participation.core.page_cache import public_page
 from participation.core.permissions import require
 from participation.core.uploads import serve_stored_file
 from participation.core.web_helpers import attach_error
@@ -27,6 +28,7 @@ bp = Blueprint("dossier", __name__)
 
 
 @bp.route("/documents/<int:document_id>")
+@public_page
 def show_document(document_id: int):
     document = db.session.get(Document, document_id)
     internal = document is not None and can_see_internal(current_user, document.decision.unit)

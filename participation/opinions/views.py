@@ -25,6 +25,7 @@ from participation.consultations.models import Consultation, DraftNode, DraftVer
 from participation.consultations.permissions import can_view_consultation
 from participation.core.database import utcnow
 from participation.core.errors import DomainError
+from participation.core.page_cache import public_page
 from participation.core.permissions import require, require_official
 from participation.core.timeutil import local_to_utc, utc_to_local
 from participation.core.uploads import serve_stored_file
@@ -81,6 +82,7 @@ def _selected_node(consultation: Consultation) -> DraftNode | None:
 
 
 @bp.route("/consultations/<int:consultation_id>/opinions")
+@public_page
 def list_opinions(consultation_id: int):
     consultation = _consultation(consultation_id)
     node = _selected_node(consultation)

@@ -122,7 +122,7 @@ def test_pages_send_security_headers_and_load_nothing_from_elsewhere(client, wor
 
 
 def test_the_english_locale_is_one_click_away(client, world):
-    response = client.post("/locale", data={"locale": "en", "next": "/catalogue"})
+    response = client.get("/locale/en?next=/catalogue")
     assert response.headers["Location"] == "/catalogue"
     page = client.get("/").get_data(as_text=True)
     assert 'lang="en"' in page

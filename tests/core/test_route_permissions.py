@@ -24,7 +24,6 @@ PUBLIC_STATE_CHANGES = {
     "accounts.logout",
     "accounts.register",
     "accounts.verify_registration",
-    "accounts.set_locale",
     "opinions.submit_opinion",
 }
 # Routes where the unit is chosen in the form (checked against the official's units).
