@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from participation.core.database import TimestampMixin, enum_column, utcnow
+from participation.core.i18n import label
 from participation.extensions import db
 
 
@@ -32,7 +33,7 @@ class Stage(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return str(STAGE_LABELS[self])
+        return label(STAGE_LABELS[self])
 
 
 STAGE_LABELS = {

@@ -11,6 +11,7 @@ from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from participation.core.database import TimestampMixin, enum_column, utcnow
+from participation.core.i18n import label
 from participation.extensions import db
 
 
@@ -141,7 +142,7 @@ class ConsultationStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return str(STATUS_LABELS[self])
+        return label(STATUS_LABELS[self])
 
 
 STATUS_LABELS = {

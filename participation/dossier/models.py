@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from participation.catalogue.models import Stage
 from participation.core.database import TimestampMixin, enum_column
+from participation.core.i18n import label
 from participation.extensions import db
 
 
@@ -28,7 +29,7 @@ class DocumentKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return str(DOCUMENT_KIND_LABELS[self])
+        return label(DOCUMENT_KIND_LABELS[self])
 
     @property
     def stage(self) -> Stage:
@@ -73,7 +74,7 @@ class Disclosure(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return str(DISCLOSURE_LABELS[self])
+        return label(DISCLOSURE_LABELS[self])
 
 
 DISCLOSURE_LABELS = {

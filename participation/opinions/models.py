@@ -15,6 +15,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from participation.core.database import TimestampMixin, enum_column
+from participation.core.i18n import label
 from participation.extensions import db
 
 
@@ -35,7 +36,7 @@ class Channel(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return str(CHANNEL_LABELS[self])
+        return label(CHANNEL_LABELS[self])
 
 
 CHANNEL_LABELS = {
