@@ -53,6 +53,7 @@ MAX_P99_MS = 100.0
 MIN_POST_RATE = 100.0  # per second
 NOISY_OTHER_CPU = 10.0  # per cent of the machine used by other processes
 
+MEASUREMENTS = ("catalogue", "dossier", "consultation", "opinion-list", "post")
 PROTECTED_DATABASES = frozenset({"test", "postgres", "template0", "template1"})
 OPINION_TEXT = ("建议在每个村民小组设置分类投放点，"
                 "并安排保洁员在投放高峰时段现场指导，方便老年人正确分类。")
@@ -592,9 +593,11 @@ def render_report(pages: list[PageResult], post: PostResult | None, targets: Tar
         "*Other CPU*: share of the CPUs used meanwhile by anything but wrk, gunicorn and the "
         "database (noise).",
         "",
-        "| page | path | req/s | % of hello | p99 ms | errors | other CPU | bar | result |",
-        "|---|---|---:|---:|---:|---:|---:|---|---|",
     ]
+    if pages:
+        lines += ["| page | path | req/s | % of hello | p99 ms | errors | other CPU | bar "
+                  "| result |",
+                  "|---|---|---:|---:|---:|---:|---:|---|---|"]
     bar = f"≥ {MIN_SHARE_OF_HELLO:g} % and p99 ≤ {MAX_P99_MS:g} ms"
     for page in pages:
         verdict = "baseline" if page.baseline else (
@@ -604,7 +607,8 @@ def render_report(pages: list[PageResult], post: PostResult | None, targets: Tar
             f"{page.wrk.p99_ms:.1f} | {page.wrk.errors} | {page.wrk.other_cpu:.0f} % | "
             f"{'—' if page.baseline else bar} | "
             f"{verdict} |")
-    lines.append("")
+    if pages:
+        lines.append("")
     if post is not None:
         statuses = ", ".join(f"{status}: {n}" for status, n in sorted(post.statuses.items()))
         verdict = "FAIL: " + ", ".join(post.failures) if post.failures else "pass"
@@ -648,6 +652,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="before each measurement, wait up to this many seconds while "
                              f"other processes use {NOISY_OTHER_CPU:g} %% or more of the CPUs "
                              "(0: do not wait)")
+    parser.add_argument("--only", type=lambda value: set(value.split(",")),
+                        default=set(MEASUREMENTS), metavar=",".join(MEASUREMENTS),
+                        help="measure only these (the hello world baseline comes with any "
+                             "page)")
     parser.add_argument("--app-env", action="append", default=[], metavar="NAME=VALUE",
                         help="extra environment for the app (repeatable), e.g. "
                              "PARTICIPATION_PAGE_CACHE_SECONDS=0")
@@ -664,6 +672,8 @@ def _raise_on_sigterm(signum, frame) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if not args.only or not args.only <= set(MEASUREMENTS):
+        raise SystemExit(f"--only takes some of {','.join(MEASUREMENTS)}")
     app_env = dict(item.split("=", 1) for item in args.app_env if "=" in item)
     if len(app_env) != len(args.app_env):
         raise SystemExit("--app-env takes NAME=VALUE")
@@ -703,28 +713,33 @@ def main(argv: list[str] | None = None) -> int:
             backend = "PostgreSQL " + ".".join(str(part) for part in version)
         targets = find_targets(engine)
 
-        hello = Server("hello", "hello:app", BENCH, env, args.workers, work_dir)
-        servers.append(hello)
-        hello.start()
-        pages = [PageResult("hello world", "/",
-                            measure_page("hello world", hello, "/", args),
-                            baseline=True)]
-        hello.stop()
-
-        app = Server("app", "wsgi:app", ROOT, env, args.workers, work_dir)
-        servers.append(app)
-        app.start()
-        for name, path in (
+        page_paths = [(name, path) for name, path in (
             ("catalogue", f"/catalogue?year={targets.year}"),
             ("dossier", f"/decisions/{targets.dossier_id}"),
             ("consultation", f"/consultations/{targets.open_consultation_id}"),
             ("opinion list", f"/consultations/{targets.busiest_consultation_id}"
                              "/opinions?page=2"),
-        ):
+        ) if name.replace(" ", "-") in args.only]
+        pages: list[PageResult] = []
+        if page_paths:
+            hello = Server("hello", "hello:app", BENCH, env, args.workers, work_dir)
+            servers.append(hello)
+            hello.start()
+            pages.append(PageResult("hello world", "/",
+                                    measure_page("hello world", hello, "/", args),
+                                    baseline=True))
+            hello.stop()
+
+        app = Server("app", "wsgi:app", ROOT, env, args.workers, work_dir)
+        servers.append(app)
+        app.start()
+        for name, path in page_paths:
             result = measure_page(name, app, path, args, engine)
             pages.append(PageResult(name, path, result,
                                     share=100.0 * result.rate / max(pages[0].wrk.rate, 1e-9)))
-        post = measure_post(app, targets.open_consultation_id, engine, args, work_dir)
+        post = None
+        if "post" in args.only:
+            post = measure_post(app, targets.open_consultation_id, engine, args, work_dir)
         app.stop()
 
         if app_env:

@@ -22,11 +22,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    from participation.config import default_config, engine_options, load_secret_key
+    from participation.config import (
+        default_config,
+        engine_options,
+        load_secret_key,
+        normalise_database_url,
+    )
 
     app.config.update(default_config(Path(app.instance_path)))
     if config:
         app.config.update(config)
+        if "SQLALCHEMY_DATABASE_URI" in config:
+            app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+                config["SQLALCHEMY_DATABASE_URI"])
         if "SQLALCHEMY_DATABASE_URI" in config and "SQLALCHEMY_ENGINE_OPTIONS" not in config:
             app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
                 config["SQLALCHEMY_DATABASE_URI"]

@@ -55,9 +55,18 @@ def load_secret_key(instance_path: Path) -> str:
     return key
 
 
+def normalise_database_url(url: str) -> str:
+    """``postgres://`` and ``postgresql://`` URLs use the installed psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
 def default_config(instance_path: Path) -> dict:
     """Build the configuration mapping for an app whose instance folder is ``instance_path``."""
-    database_url = _env("DATABASE_URL") or f"sqlite:///{instance_path / 'participation.sqlite3'}"
+    database_url = normalise_database_url(
+        _env("DATABASE_URL") or f"sqlite:///{instance_path / 'participation.sqlite3'}")
     redis_url = _env("REDIS_URL")
     return {
         "SQLALCHEMY_DATABASE_URI": database_url,

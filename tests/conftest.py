@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -28,6 +29,23 @@ def _reset_postgres(url: str) -> None:
         connection.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
         connection.execute(sa.text("CREATE SCHEMA public"))
     engine.dispose()
+
+
+def scratch_database_url(tmp_path, suffix: str) -> str:
+    """A fresh, empty database of the suite's kind for tests that need their own:
+    a SQLite file, or ``<test database>_<suffix>`` on the PostgreSQL server."""
+    url = os.environ.get("PARTICIPATION_TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_path / (suffix + '.sqlite3')}"
+    import psycopg
+
+    base = re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql://", url)
+    name = urlsplit(base).path.lstrip("/") + "_" + suffix
+    with psycopg.connect(base, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return re.sub(r"/[^/]*$", "/" + name, base).replace("postgresql://",
+                                                       "postgresql+psycopg://")
 
 
 @pytest.fixture(scope="session")

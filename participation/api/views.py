@@ -24,7 +24,7 @@ from participation.core.web_helpers import paginate
 from participation.dossier.models import Disclosure, Document, DocumentState
 from participation.extensions import db
 from participation.opinions.models import Opinion
-from participation.opinions.operations import public_opinions_query
+from participation.opinions.operations import public_opinion_total, public_opinions_query
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -239,5 +239,6 @@ def list_opinions(consultation_id: int):
         node = db.session.get(DraftNode, article)
         if node is None or node.version.draft_id != consultation.draft_id:
             raise BadParameter("article")
-    page = paginate(public_opinions_query(consultation, node), page=page_no, per_page=per_page)
+    page = paginate(public_opinions_query(consultation, node), page=page_no, per_page=per_page,
+                    total=public_opinion_total(consultation, node))
     return jsonify(_page_json(page, _opinion_json))

@@ -97,6 +97,7 @@ class Decision(TimestampMixin, db.Model):
     __table_args__ = (
         sa.Index("ix_decision_public_listing", "catalogue_id", "confidential", "state",
                  "position"),
+        sa.Index("ix_decision_catalogue_category", "catalogue_id", "category"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

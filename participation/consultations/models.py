@@ -209,6 +209,10 @@ class Consultation(TimestampMixin, db.Model):
     opinion_count: Mapped[int] = mapped_column(
         sa.Integer, nullable=False, default=0, comment="opinions received, all channels"
     )
+    public_opinion_count: Mapped[int] = mapped_column(
+        sa.Integer, nullable=False, default=0, server_default="0",
+        comment="opinions shown publicly (consent given, not hidden by moderation)",
+    )
     opened_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
     )

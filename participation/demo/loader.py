@@ -203,7 +203,7 @@ def _add_opinions(consultation: Consultation, key: str, count: int, seed: int,
                 consent_to_publish=spec["consent_to_publish"])
             db.session.add(opinion)
             db.session.flush()
-            opinion_ops._count(consultation.id, opinion.node_id)
+            opinion_ops._count(consultation.id, opinion.node_id, public=int(opinion.is_public))
         else:
             opinion_ops.record_offline(consultation, {
                 "channel": channel, "reference": spec["reference"], "received_at": received,

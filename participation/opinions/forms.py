@@ -20,7 +20,10 @@ from participation.opinions.models import CHANNEL_LABELS, OFFLINE_CHANNELS
 
 
 class OpinionForm(FlaskForm):
-    node_id = SelectField(_l("Your opinion is about"), coerce=int, validators=[Optional()])
+    # The article is checked by the operation against the draft (no need to load every
+    # article of the draft to validate a submission).
+    node_id = SelectField(_l("Your opinion is about"), coerce=int, validators=[Optional()],
+                          validate_choice=False)
     body = TextAreaField(
         _l("Your opinion"),
         validators=[DataRequired(message=_l("Write your opinion.")), Length(min=5, max=5000)],

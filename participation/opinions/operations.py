@@ -93,10 +93,13 @@ def find_node(consultation: Consultation, node_id: int | None,
     raise OpinionError("unknown_article", field="node_id")
 
 
-def _count(consultation_id: int, node_id: int | None, amount: int = 1) -> None:
+def _count(consultation_id: int, node_id: int | None, amount: int = 1, public: int = 0) -> None:
+    """Add ``amount`` received opinions (``public`` of them shown publicly) to the counters."""
+    values = {"opinion_count": Consultation.opinion_count + amount}
+    if public:
+        values["public_opinion_count"] = Consultation.public_opinion_count + public
     db.session.execute(
-        sa.update(Consultation).where(Consultation.id == consultation_id)
-        .values(opinion_count=Consultation.opinion_count + amount)
+        sa.update(Consultation).where(Consultation.id == consultation_id).values(**values)
         .execution_options(synchronize_session=False)
     )
     if node_id:
@@ -131,12 +134,12 @@ def submit_online(consultation: Consultation, *, body: str, node_id: int | None,
     constraint makes this hold under concurrent requests too.
     """
     now = utcnow()
-    existing = _by_submission_key(consultation, submission_key)
-    if existing is not None:
-        return existing, False
     if now < consultation.opens_at:
         raise OpinionError("not_open_yet", opens=_local(consultation.opens_at))
     if now >= consultation.closes_at:
+        existing = _by_submission_key(consultation, submission_key)
+        if existing is not None:  # sent just before closing, repeated just after
+            return existing, False
         raise OpinionError("closed", closed=_local(consultation.closes_at))
     text = clean_body(body)
     node = find_node(consultation, node_id)
@@ -161,7 +164,7 @@ def submit_online(consultation: Consultation, *, body: str, node_id: int | None,
         if existing is None:
             raise
         return existing, False
-    _count(consultation.id, opinion.node_id)
+    _count(consultation.id, opinion.node_id, public=int(opinion.is_public))
     audit.record("opinion.submitted", opinion,
                  {"channel": Channel.ONLINE, "node_id": opinion.node_id}, actor=author)
     return opinion, True
@@ -209,7 +212,7 @@ def record_offline(consultation: Consultation, values: dict[str, Any], actor=Non
     )
     db.session.add(opinion)
     db.session.flush()
-    _count(consultation.id, opinion.node_id)
+    _count(consultation.id, opinion.node_id, public=int(opinion.is_public))
     audit.record("opinion.recorded", opinion,
                  {"channel": channel, "reference": reference, "is_late": opinion.is_late},
                  actor=actor)
@@ -292,6 +295,12 @@ def find_by_receipt(number: str) -> Opinion | None:
     if len(normalised.replace("-", "")) != RECEIPT_LENGTH:
         return None
     return db.session.scalar(sa.select(Opinion).where(Opinion.receipt_number == normalised))
+
+
+def public_opinion_total(consultation: Consultation, node: DraftNode | None) -> int | None:
+    """The number of public opinions when a counter knows it (the whole consultation),
+    so that long lists need not be counted on every page."""
+    return consultation.public_opinion_count if node is None else None
 
 
 def public_opinions_query(consultation: Consultation, node: DraftNode | None = None):

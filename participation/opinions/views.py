@@ -88,7 +88,8 @@ def list_opinions(consultation_id: int):
     node = _selected_node(consultation)
     page = None
     if consultation.opinions_public:
-        page = paginate(operations.public_opinions_query(consultation, node))
+        page = paginate(operations.public_opinions_query(consultation, node),
+                        total=operations.public_opinion_total(consultation, node))
     return render_template("opinions/list.html", consultation=consultation, node=node,
                            page=page)
 
@@ -103,7 +104,6 @@ def submit_opinion(consultation_id: int):
     consultation = _consultation(consultation_id)
     require(can_submit_opinion(current_user, consultation))
     form = OpinionForm()
-    form.node_id.choices = _node_choices(consultation.draft_version)
     node = _selected_node(consultation) if request.method == "GET" else None
     if request.method == "GET":
         form.submission_key.data = secrets.token_urlsafe(24)
@@ -128,9 +128,10 @@ def submit_opinion(consultation_id: int):
             db.session.rollback()
             attach_error(form, error, "body")
         else:
+            receipt = url_for("opinions.show_receipt", number=opinion.receipt_number, new=1)
             db.session.commit()
-            return redirect(url_for("opinions.show_receipt", number=opinion.receipt_number,
-                                    new=1))
+            return redirect(receipt)
+    form.node_id.choices = _node_choices(consultation.draft_version)
     status = 400 if request.method == "POST" else 200
     return render_template("opinions/form.html", consultation=consultation, form=form,
                            node=node, now=utcnow()), status

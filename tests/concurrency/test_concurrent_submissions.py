@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import scratch_database_url
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
@@ -32,25 +34,10 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _database_url(tmp_path: Path) -> str:
-    url = os.environ.get("PARTICIPATION_TEST_DATABASE_URL")
-    if not url:
-        return f"sqlite:///{tmp_path / 'concurrency.sqlite3'}"
-    import psycopg
-
-    base = re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql://", url)
-    name = urllib.parse.urlsplit(base).path.lstrip("/") + "_concurrency"
-    with psycopg.connect(base, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return re.sub(r"/[^/]*$", "/" + name, base).replace("postgresql://",
-                                                       "postgresql+psycopg://")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("concurrency")
-    url = _database_url(tmp_path)
+    url = scratch_database_url(tmp_path, "concurrency")
     env = {**os.environ, "PARTICIPATION_DATABASE_URL": url, "SECRET_KEY": "concurrency-test",
            "PARTICIPATION_OPINION_RATE_LIMIT": "100000 per minute", "FLASK_APP": "wsgi"}
     subprocess.run([str(BIN / "flask"), "db", "upgrade"], cwd=ROOT, env=env, check=True,
