@@ -659,11 +659,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--app-env", action="append", default=[], metavar="NAME=VALUE",
                         help="extra environment for the app (repeatable), e.g. "
                              "PARTICIPATION_PAGE_CACHE_SECONDS=0")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15",
+                        help="Redis for the app's rate-limit counters, as in production; "
+                             "used when it answers ('none': keep them in the database)")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.md")
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary directory (database, logs) and the "
                              "PostgreSQL database")
     return parser.parse_args(argv)
+
+
+def redis_answers(url: str) -> bool:
+    """True when a Redis server answers PING at ``url``."""
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
 
 
 def _raise_on_sigterm(signum, frame) -> None:
@@ -699,6 +712,11 @@ def main(argv: list[str] | None = None) -> int:
         env = dict(os.environ, FLASK_APP="wsgi", PARTICIPATION_DATABASE_URL=url,
                    SECRET_KEY=secrets.token_hex(32),
                    PARTICIPATION_OPINION_RATE_LIMIT="1000000 per minute")
+        if args.redis_url != "none" and redis_answers(args.redis_url):
+            env["PARTICIPATION_REDIS_URL"] = args.redis_url
+            limits_note = ", rate limits in Redis"
+        else:
+            limits_note = ", rate limits in the database"
         env.update(app_env)
         log("migrating and loading the demo data")
         flask_cli(env, "db", "upgrade")
@@ -711,6 +729,7 @@ def main(argv: list[str] | None = None) -> int:
             with engine.connect() as conn:
                 version = conn.dialect.server_version_info or ()
             backend = "PostgreSQL " + ".".join(str(part) for part in version)
+        backend += limits_note
         targets = find_targets(engine)
 
         page_paths = [(name, path) for name, path in (

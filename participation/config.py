@@ -102,7 +102,7 @@ def default_config(instance_path: Path) -> dict:
         "MAIL_DEFAULT_SENDER": _env("MAIL_DEFAULT_SENDER", "noreply@localhost"),
         "PAGE_SIZE": 20,
         "PAGE_CACHE_SECONDS": _env_int("PAGE_CACHE_SECONDS", 10),
-        "PASSWORD_HASH_METHOD": "scrypt",
+        "PASSWORD_HASH_METHOD": _env("PASSWORD_HASH_METHOD", "scrypt"),
         "TRUST_PROXY_HEADERS": _env_int("TRUSTED_PROXIES", 0),
     }
 

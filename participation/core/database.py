@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import enum
+import fcntl
+import os
+import threading
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.pool import Pool
 
 _engine_events_configured = False
 
@@ -76,7 +80,58 @@ def configure_engine_events() -> None:
     def _sqlite_begin(connection) -> None:
         if connection.dialect.name != "sqlite":
             return
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _writing_request() else "BEGIN")
+        if _writing_request():
+            _take_writer_turn(connection)
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+    @event.listens_for(Engine, "commit")
+    @event.listens_for(Engine, "rollback")
+    def _sqlite_end(connection) -> None:
+        if connection.dialect.name == "sqlite":
+            _end_writer_turn(connection.info)
+
+    @event.listens_for(Pool, "checkin")
+    def _sqlite_checkin(_dbapi_connection, record) -> None:
+        # A connection returned without commit or rollback events still ends its turn.
+        _end_writer_turn(record.info)
+
+
+# SQLite lets one writer in at a time and makes the others retry with growing sleeps, so
+# under steady writes one worker can starve. Writers of this database therefore queue on an
+# operating-system lock file next to it (woken as soon as the lock is free). A thread that
+# already holds the lock (a second connection inside one request) does not queue again.
+_writer = threading.local()
+
+
+def _writer_lock_path(connection) -> str | None:
+    database = connection.engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database + "-writer.lock"
+
+
+def _take_writer_turn(connection) -> None:
+    path = _writer_lock_path(connection)
+    if path is None:
+        return
+    depth = getattr(_writer, "depth", 0)
+    if depth == 0:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        _writer.fd = fd
+    _writer.depth = depth + 1
+    connection.info["writer_turn"] = True
+
+
+def _end_writer_turn(info: dict) -> None:
+    if not info.pop("writer_turn", False):
+        return
+    _writer.depth -= 1
+    if _writer.depth == 0:
+        fcntl.flock(_writer.fd, fcntl.LOCK_UN)
+        os.close(_writer.fd)
 
 
 def _is_sqlite(dbapi_connection) -> bool:
