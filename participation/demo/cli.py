@@ -16,12 +16,15 @@ demo_cli = AppGroup("demo", help="Demo data.")
 def load(if_empty: bool) -> None:
     """Load the demo town with this year's catalogue, consultations and opinions."""
     if not loader.is_empty():
-        if if_empty:
-            click.echo("The database already has data; demo data not loaded.")
-            return
-        raise click.ClickException("The database already has data.")
-    accounts = loader.load_demo()
-    db.session.commit()
-    click.echo(f"Demo data loaded. Demo accounts (password: {loader.DEMO_PASSWORD}):")
-    for login, role in accounts.items():
-        click.echo(f"  {login:40} {role}")
+        if not if_empty:
+            raise click.ClickException("The database already has data.")
+        click.echo("The database already has data; demo data not loaded again.")
+        accounts = loader.existing_demo_accounts()
+    else:
+        accounts = loader.load_demo()
+        db.session.commit()
+        click.echo("Demo data loaded.")
+    if accounts:
+        click.echo(f"Demo accounts (password: {loader.DEMO_PASSWORD}):")
+        for login, role in accounts.items():
+            click.echo(f"  {login:40} {role}")

@@ -36,6 +36,19 @@ def is_empty() -> bool:
     return db.session.scalar(sa.select(sa.func.count(Government.id))) == 0
 
 
+def existing_demo_accounts() -> dict[str, str]:
+    """The demo accounts still present in the database, with their roles."""
+    listed: dict[str, str] = {}
+    for spec in content.OFFICIALS:
+        user = db.session.scalar(sa.select(User).where(User.email == spec["email"]))
+        if user is not None and user.is_active:
+            listed[spec["email"]] = ", ".join(sorted({m.role.value for m in user.memberships}))
+    citizen = content.CITIZENS[0]["mobile"]
+    if db.session.scalar(sa.select(User.id).where(User.mobile == citizen)):
+        listed[citizen] = "citizen"
+    return listed
+
+
 def load_demo() -> dict[str, str]:
     """Create the demo government and its year; return ``{login: role description}``."""
     today = local_today()

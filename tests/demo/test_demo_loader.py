@@ -69,5 +69,6 @@ def test_the_demo_pages_render(client, demo):
 def test_demo_load_command_leaves_existing_data_alone(runner, demo):
     result = runner.invoke(args=["demo", "load", "--if-empty"])
     assert result.exit_code == 0
+    assert "admin@qinghe.example.gov.cn" in result.output  # the accounts are shown again
     assert db.session.scalar(sa.select(sa.func.count(Unit.id))) == len(
         loader.content.UNITS)
