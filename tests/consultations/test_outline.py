@@ -18,7 +18,8 @@ from participation.consultations.outline import (
 )
 
 DRAFTS = Path(__file__).resolve().parent.parent / "fixtures" / "drafts"
-SHARED_SEEDS = Path("/work/shared/seeds")
+# The project's shared docs sit beside the repository (in CI too).
+SHARED_SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 
 
 def load(name: str) -> str:
