@@ -11,41 +11,27 @@ Errors carry a stable ``code`` and the parameters needed to explain them; their
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
 import unicodedata
-import warnings
 from collections.abc import Callable, Iterable, Set
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-import openpyxl
 from flask_babel import gettext
 from openpyxl.utils.datetime import from_excel
-from openpyxl.utils.escape import unescape
 
 from participation.core.timeutil import LOCAL_ZONE
+from participation.opinions.models import Channel
+from participation.opinions.spreadsheets import UnreadableFile, is_empty, read_table
 
 # --------------------------------------------------------------------------------------------
 # Channels and columns
 # --------------------------------------------------------------------------------------------
 
-CHANNEL_CODES: tuple[str, ...] = (
-    "online",
-    "hotline",
-    "letter",
-    "email",
-    "symposium",
-    "hearing",
-    "field_visit",
-    "questionnaire",
-    "poll",
-    "open_day",
-    "representative",
-)
+CHANNEL_CODES: tuple[str, ...] = tuple(channel.value for channel in Channel)
 
 #: Every accepted spelling of a channel (the code itself and its Chinese names) → channel code.
 #: Lookups ignore case, spaces, underscores and hyphens, and full-width forms.
@@ -307,130 +293,6 @@ class ImportResult:
 
 
 # --------------------------------------------------------------------------------------------
-# Reading the file into rows of cells
-# --------------------------------------------------------------------------------------------
-
-
-class _UnreadableError(Exception):
-    """The bytes are not a CSV or XLSX file we can read."""
-
-
-@dataclass
-class _Table:
-    header_line: int | None = None
-    header: list[Any] = field(default_factory=list)
-    records: list[tuple[int, list[Any]]] = field(default_factory=list)
-    too_many: bool = False
-    epoch: datetime | None = None
-
-
-_XLSX_EXTENSIONS = (".xlsx", ".xlsm")
-_TEXT_EXTENSIONS = (".csv", ".tsv", ".txt")
-# Leading bytes of formats that are certainly not text: zip (xlsx, docx), OLE (xls, doc), PDF,
-# images and archives.
-_BINARY_SIGNATURES = (
-    b"PK\x03\x04",
-    b"\xd0\xcf\x11\xe0",
-    b"%PDF",
-    b"\x89PNG",
-    b"\xff\xd8\xff",
-    b"GIF8",
-    b"\x1f\x8b",
-    b"Rar!",
-    b"7z\xbc\xaf",
-)
-
-
-def _is_empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _collect(rows: Iterable[tuple[int, list[Any]]], max_rows: int, table: _Table) -> None:
-    """Header = first non-empty row; keep up to ``max_rows`` non-empty data rows."""
-    for line, cells in rows:
-        if all(_is_empty(cell) for cell in cells):
-            continue
-        if table.header_line is None:
-            table.header_line, table.header = line, list(cells)
-            continue
-        if len(table.records) >= max_rows:
-            table.too_many = True
-            return
-        table.records.append((line, list(cells)))
-
-
-def _decode_text(data: bytes) -> str:
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise _UnreadableError from exc
-    if data.startswith(_BINARY_SIGNATURES) or b"\x00" in data:
-        raise _UnreadableError
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise _UnreadableError
-
-
-def _read_text(extension: str, data: bytes, max_rows: int) -> _Table:
-    text = _decode_text(data)
-    first_line = text.split("\n", 1)[0]
-    tab_separated = extension == ".tsv" or ("\t" in first_line and "," not in first_line)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if tab_separated else ",")
-    table = _Table()
-    try:
-        # Records, not physical lines: a quoted text spanning lines is one spreadsheet row.
-        _collect(enumerate(reader, start=1), max_rows, table)
-    except csv.Error as exc:
-        raise _UnreadableError from exc
-    return table
-
-
-def _xlsx_cell(value: Any) -> Any:
-    if isinstance(value, str):
-        return unescape(value)  # Excel's _x000D_ escapes
-    return value
-
-
-def _read_xlsx(data: bytes, max_rows: int) -> _Table:
-    table = _Table()
-    # Parsing untrusted workbooks: any failure of openpyxl means the file is unreadable, and
-    # its warnings about unsupported features (data validation, odd styles...) are irrelevant.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:
-            raise _UnreadableError from exc
-        try:
-            table.epoch = workbook.epoch
-            sheet = workbook.worksheets[0]
-            sheet.reset_dimensions()  # do not trust the stored dimensions
-            rows = (
-                (line, [_xlsx_cell(value) for value in row])
-                for line, row in enumerate(sheet.iter_rows(values_only=True), start=1)
-            )
-            _collect(rows, max_rows, table)
-        except Exception as exc:
-            raise _UnreadableError from exc
-        finally:
-            workbook.close()
-    return table
-
-
-def _read_table(filename: str, data: bytes, max_rows: int) -> _Table:
-    extension = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if extension in _XLSX_EXTENSIONS:
-        return _read_xlsx(data, max_rows)
-    if extension in _TEXT_EXTENSIONS:
-        return _read_text(extension, data, max_rows)
-    raise _UnreadableError
-
-
-# --------------------------------------------------------------------------------------------
 # Cell values
 # --------------------------------------------------------------------------------------------
 
@@ -624,7 +486,7 @@ class _RowParser:
             errors.append(RowError(line=line, column=column, code=code, params=params))
 
         extra = [*self.header.unnamed, *range(self.header.width, len(cells))]
-        if any(index < len(cells) and not _is_empty(cells[index]) for index in extra):
+        if any(index < len(cells) and not is_empty(cells[index]) for index in extra):
             errors.append(RowError(line=line, column=None, code="extra_values", params={}))
 
         channel_text = _single_line(cell("channel"))
@@ -656,7 +518,7 @@ class _RowParser:
 
         raw_received = cell("received_at")
         received_at = None
-        if _is_empty(raw_received):
+        if is_empty(raw_received):
             error("received_at", "missing_value")
         else:
             received_at = _parse_received_at(raw_received, self.epoch)
@@ -738,8 +600,8 @@ def parse_opinion_file(
     if now.tzinfo is not None:
         now = now.astimezone(LOCAL_ZONE).replace(tzinfo=None)
     try:
-        table = _read_table(filename, data, max_rows)
-    except _UnreadableError:
+        table = read_table(filename, data, max_rows)
+    except UnreadableFile:
         return ImportResult(
             rows=[], errors=[_file_error("unreadable_file", filename=_quote(filename))]
         )
