@@ -49,6 +49,7 @@ class AccountError(DomainError):
         "too_many_attempts": _l("Too many wrong codes. Please register again."),
         "bad_credentials": _l("The account or password is not correct."),
         "unit_cycle": _l("A unit cannot be placed inside itself."),
+        "unit_name_taken": _l("A unit with this name already exists."),
         "unit_other_government": _l("The unit belongs to another government."),
         "last_administrator": _l("The last administrator of a government cannot be removed."),
     }
@@ -202,14 +203,23 @@ def create_government(slug: str, name: str, **details: str) -> Government:
     return government
 
 
+def _check_unit_name(government_id: int, name: str, unit: Unit | None = None) -> str:
+    name = plain_text(name, multiline=False)
+    clash = db.session.scalar(sa.select(Unit.id).where(
+        Unit.government_id == government_id, Unit.name == name))
+    if clash is not None and (unit is None or clash != unit.id):
+        raise AccountError("unit_name_taken", field="name")
+    return name
+
+
 def create_unit(government: Government, name: str, parent: Unit | None = None) -> Unit:
     if parent is not None and parent.government_id != government.id:
         raise AccountError("unit_other_government", field="parent_id")
+    name = _check_unit_name(government.id, name)
     position = db.session.scalar(
         sa.select(sa.func.count(Unit.id)).where(Unit.government_id == government.id)
     ) or 0
-    unit = Unit(government_id=government.id, name=plain_text(name, multiline=False),
-                parent=parent, position=position)
+    unit = Unit(government_id=government.id, name=name, parent=parent, position=position)
     db.session.add(unit)
     db.session.flush()
     audit.record("unit.created", unit, {"name": unit.name, "parent_id": unit.parent_id})
@@ -222,7 +232,7 @@ def update_unit(unit: Unit, name: str, parent: Unit | None) -> None:
             raise AccountError("unit_other_government", field="parent_id")
         if unit in parent.ancestors_and_self():
             raise AccountError("unit_cycle", field="parent_id")
-    changes = audit.diff(unit, {"name": plain_text(name, multiline=False),
+    changes = audit.diff(unit, {"name": _check_unit_name(unit.government_id, name, unit),
                                 "parent_id": parent.id if parent else None})
     if parent is not None:
         unit.parent = parent

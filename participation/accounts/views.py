@@ -230,14 +230,11 @@ def manage_units(government_id: int):
         try:
             operations.create_unit(government, form.name.data,
                                    _unit(government, form.parent_id.data))
-            db.session.commit()
         except DomainError as error:
             db.session.rollback()
             attach_error(form, error)
-        except sa.exc.IntegrityError:
-            db.session.rollback()
-            form.name.errors = [_("A unit with this name already exists.")]
         else:
+            db.session.commit()
             flash(_("The unit has been created."), "success")
             return redirect(url_for("accounts.manage_units", government_id=government.id))
     units = db.session.scalars(sa.select(Unit).where(Unit.government_id == government.id)
@@ -258,14 +255,11 @@ def edit_unit(unit_id: int):
     if form.validate_on_submit():
         try:
             operations.update_unit(unit, form.name.data, _unit(government, form.parent_id.data))
-            db.session.commit()
         except DomainError as error:
             db.session.rollback()
             attach_error(form, error)
-        except sa.exc.IntegrityError:
-            db.session.rollback()
-            form.name.errors = [_("A unit with this name already exists.")]
         else:
+            db.session.commit()
             flash(_("The unit has been saved."), "success")
             return redirect(url_for("accounts.manage_units", government_id=government.id))
     return render_template("accounts/unit_edit.html", government=government, unit=unit,

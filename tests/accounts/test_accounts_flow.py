@@ -125,6 +125,9 @@ def test_administrators_manage_units_and_officials(client, world):
                            data={"name": "应急管理办公室", "parent_id": "0"})
     assert response.status_code == 302
     unit = db.session.scalar(sa.select(Unit).where(Unit.name == "应急管理办公室"))
+    again = client.post(f"/admin/governments/{gov}/units",
+                        data={"name": "应急管理办公室", "parent_id": "0"})
+    assert 'id="name-error"' in again.get_data(as_text=True)
     response = client.post(f"/admin/units/{world.unit.id}",
                            data={"name": world.unit.name, "parent_id": str(world.sub_unit.id)})
     assert 'id="parent_id-error"' in response.get_data(as_text=True)  # a cycle
