@@ -61,6 +61,7 @@ def test_odd_form_values_never_cause_a_server_error(client, world, values):
                            data={"stage": "nonsense", "occurred_on": "2026-13-45"})
     assert response.status_code == 302
     response = client.post(f"/admin/decisions/{values['decision_id']}/consultations/new",
-                           data={"title": "x", "text": "第一条　内容", "opens_at": "2026-01-01T00:00",
+                           data={"title": "x", "text": "第一条　内容",
+                                 "opens_at": "2026-01-01T00:00",
                                  "closes_at": "9999-12-31T23:59"})
     assert response.status_code < 500
