@@ -40,7 +40,8 @@ from participation.core.timeutil import local_to_utc, utc_to_local
 from participation.core.web_helpers import attach_error, paginate
 from participation.dossier.models import Document, DocumentKind, DocumentState
 from participation.extensions import db
-from participation.opinions.models import Channel, Opinion
+from participation.opinions.models import Channel
+from participation.opinions.operations import count_by_channel
 from participation.opinions.permissions import can_record_opinions
 
 bp = Blueprint("consultations", __name__)
@@ -244,15 +245,7 @@ def _managed(consultation_id: int) -> Consultation:
 @login_required
 def manage_consultation(consultation_id: int):
     consultation = _managed(consultation_id)
-    by_channel = dict(
-        db.session.execute(
-            sa.select(Opinion.channel, sa.func.count(Opinion.id))
-            .where(Opinion.consultation_id == consultation.id)
-            .group_by(Opinion.channel)
-        )
-        .tuples()
-        .all()
-    )
+    by_channel = count_by_channel(consultation)
     versions = db.session.scalars(
         sa.select(DraftVersion)
         .where(DraftVersion.draft_id == consultation.draft_id)

@@ -290,6 +290,14 @@ def import_file(consultation: Consultation, filename: str, data: bytes,
     return result, created
 
 
+def count_by_channel(consultation: Consultation) -> dict[Channel, int]:
+    """How many opinions the consultation received through each channel."""
+    return dict(db.session.execute(
+        sa.select(Opinion.channel, sa.func.count(Opinion.id))
+        .where(Opinion.consultation_id == consultation.id).group_by(Opinion.channel)
+    ).tuples().all())
+
+
 def find_by_receipt(number: str) -> Opinion | None:
     normalised = normalise_receipt_number(number)
     if len(normalised.replace("-", "")) != RECEIPT_LENGTH:
