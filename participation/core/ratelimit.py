@@ -121,10 +121,3 @@ def init_app(app: Flask, limiter: Limiter) -> None:
         ]
     limiter.init_app(app)
 
-
-def purge_expired(engine: sa.Engine) -> int:
-    """Delete windows that have ended (run from the periodic job or by hand)."""
-    with engine.begin() as connection:
-        return connection.execute(
-            sa.delete(rate_limit_counter).where(rate_limit_counter.c.expires_at < time.time())
-        ).rowcount

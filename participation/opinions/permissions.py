@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from participation.accounts.permissions import OPINION_ROLES, has_unit_role
 from participation.consultations.models import Consultation
-from participation.opinions.models import Opinion
 
 
 def can_submit_opinion(user, consultation: Consultation) -> bool:
@@ -20,6 +19,3 @@ def can_record_opinions(user, consultation: Consultation) -> bool:
 def can_view_private_opinions(user, consultation: Consultation) -> bool:
     return has_unit_role(user, consultation.decision.unit, OPINION_ROLES)
 
-
-def can_view_own_opinion(user, opinion: Opinion) -> bool:
-    return bool(user and user.is_authenticated and opinion.author_id == user.id)
