@@ -42,7 +42,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_secret_key(Path(app.instance_path))
 
+    from participation.core.args import IdConverter
+
+    # Every <int:…> in a route matches only numbers a row id can have; larger ones 404.
+    app.url_map.converters["int"] = IdConverter
     _init_extensions(app)
+    _connect_receivers()
     _register_blueprints(app)
     _register_cli(app)
 
@@ -73,6 +78,14 @@ def _init_extensions(app: Flask) -> None:
     from participation.accounts import auth
 
     auth.init_login_manager(login_manager)
+
+
+def _connect_receivers() -> None:
+    """Import each domain's signal receivers (connected at import, once per process)."""
+    import participation.catalogue.receivers
+    import participation.consultations.receivers
+    import participation.dossier.receivers
+    import participation.opinions.receivers  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -101,6 +101,8 @@ def default_config(instance_path: Path) -> dict:
         "MAIL_PASSWORD": _env("MAIL_PASSWORD"),
         "MAIL_DEFAULT_SENDER": _env("MAIL_DEFAULT_SENDER", "noreply@localhost"),
         "PAGE_SIZE": 20,
+        # Slug of the government shown at / when a deployment hosts several.
+        "DEFAULT_GOVERNMENT": _env("DEFAULT_GOVERNMENT"),
         "PAGE_CACHE_SECONDS": _env_int("PAGE_CACHE_SECONDS", 10),
         "PASSWORD_HASH_METHOD": _env("PASSWORD_HASH_METHOD", "scrypt"),
         "TRUST_PROXY_HEADERS": _env_int("TRUSTED_PROXIES", 0),

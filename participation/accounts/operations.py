@@ -24,7 +24,7 @@ from participation.accounts.models import (
     VerificationCode,
     VerificationPurpose,
 )
-from participation.core import audit
+from participation.core import audit, signals
 from participation.core.database import utcnow
 from participation.core.errors import DomainError
 from participation.core.sanitize import plain_text
@@ -168,17 +168,11 @@ def change_password(user: User, current: str, new: str) -> None:
 
 
 def delete_account(user: User, password: str) -> None:
-    """Delete a citizen's account: personal data erased, opinions kept but anonymised."""
-    from participation.opinions.models import Opinion
-
+    """Delete a citizen's account: personal data erased; what the person contributed is
+    kept but anonymised by the domains holding it (``account_deleted`` signal)."""
     if not user.password_hash or not check_password_hash(user.password_hash, password or ""):
         raise AccountError("bad_credentials", field="password")
-    db.session.execute(
-        sa.update(Opinion)
-        .where(Opinion.author_id == user.id)
-        .values(author_id=None, display_name=None, contact=None)
-        .execution_options(synchronize_session=False)
-    )
+    signals.account_deleted.send(user)
     audit.record("user.deleted", user, actor=user)
     user.display_name = "—"
     user.email = None
@@ -242,7 +236,10 @@ def update_unit(unit: Unit, name: str, parent: Unit | None) -> None:
 
 
 def create_official(government: Government, email: str, display_name: str,
-                    password: str) -> User:
+                    password: str, role: Role | None = None,
+                    unit: Unit | None = None) -> User:
+    """Create an official's account (signing in with ``email``) and, with ``role``, grant
+    the first role at once (on ``unit``; administrators hold theirs government-wide)."""
     kind, value = normalise_identifier(email)
     _check_password_strength(password)
     if find_user(value) is not None:
@@ -254,6 +251,8 @@ def create_official(government: Government, email: str, display_name: str,
     db.session.flush()
     audit.record("official.created", user, {"display_name": user.display_name},
                  government_id=government.id)
+    if role is not None:
+        grant_role(user, government, role, unit)
     return user
 
 

@@ -32,11 +32,13 @@ from participation.accounts.forms import (
 from participation.accounts.models import ROLE_LABELS, Government, Membership, Role, Unit, User
 from participation.accounts.permissions import can_administer
 from participation.accounts.senders import get_sender
+from participation.core import signals
 from participation.core.audit import AuditEntry
 from participation.core.errors import DomainError
 from participation.core.forms_common import ConfirmForm
 from participation.core.i18n import LOCALE_COOKIE
-from participation.core.permissions import require, require_official
+from participation.core.permissions import load_or_404, require_official
+from participation.core.transaction import perform
 from participation.core.web_helpers import attach_error, paginate, safe_next
 from participation.extensions import db, limiter
 
@@ -193,16 +195,19 @@ def set_locale(code: str):
 def show_dashboard():
     require_official()
     g.private_page = True
-    from participation.catalogue.views import dashboard_context
-
-    return render_template("accounts/dashboard.html", **dashboard_context(current_user))
+    government_ids = sorted({m.government_id for m in current_user.memberships})
+    governments = db.session.scalars(
+        sa.select(Government).where(Government.id.in_(government_ids))
+        .order_by(Government.id)).all()
+    sections = sorted(signals.collect(signals.dashboard_sections_requested, current_user),
+                      key=lambda section: section.order)
+    return render_template(
+        "accounts/dashboard.html", governments=governments, sections=sections,
+        is_admin={gov.id: current_user.is_administrator(gov.id) for gov in governments})
 
 
 def _government(government_id: int) -> Government:
-    government = db.session.get(Government, government_id) or abort(404)
-    require(can_administer(current_user, government))
-    g.private_page = True
-    return government
+    return load_or_404(Government, government_id, can_administer)
 
 
 def _unit_choices(government: Government, empty_label: str) -> list[tuple[int, str]]:
@@ -226,17 +231,11 @@ def manage_units(government_id: int):
     government = _government(government_id)
     form = UnitForm()
     form.parent_id.choices = _unit_choices(government, _("(directly under the government)"))
-    if form.validate_on_submit():
-        try:
-            operations.create_unit(government, form.name.data,
-                                   _unit(government, form.parent_id.data))
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("The unit has been created."), "success")
-            return redirect(url_for("accounts.manage_units", government_id=government.id))
+    if form.validate_on_submit() and perform(
+            operations.create_unit, government, form.name.data,
+            _unit(government, form.parent_id.data), form=form,
+            success=_("The unit has been created.")):
+        return redirect(url_for("accounts.manage_units", government_id=government.id))
     units = db.session.scalars(sa.select(Unit).where(Unit.government_id == government.id)
                                .order_by(Unit.position)).all()
     return render_template("accounts/units.html", government=government, units=units,
@@ -252,16 +251,11 @@ def edit_unit(unit_id: int):
     form.parent_id.choices = _unit_choices(government, _("(directly under the government)"))
     if request.method == "GET":
         form.parent_id.data = unit.parent_id or 0
-    if form.validate_on_submit():
-        try:
-            operations.update_unit(unit, form.name.data, _unit(government, form.parent_id.data))
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("The unit has been saved."), "success")
-            return redirect(url_for("accounts.manage_units", government_id=government.id))
+    if form.validate_on_submit() and perform(
+            operations.update_unit, unit, form.name.data,
+            _unit(government, form.parent_id.data), form=form,
+            success=_("The unit has been saved.")):
+        return redirect(url_for("accounts.manage_units", government_id=government.id))
     return render_template("accounts/unit_edit.html", government=government, unit=unit,
                            form=form)
 
@@ -290,19 +284,13 @@ def create_official(government_id: int):
     form.role.choices = _role_choices()
     form.unit_id.choices = _unit_choices(government, _("(whole government)"))
     if form.validate_on_submit():
-        try:
-            user = operations.create_official(government, form.email.data,
-                                              form.display_name.data, form.password.data)
-            operations.grant_role(user, government, Role(form.role.data),
-                                  _unit(government, form.unit_id.data))
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error, "unit_id")
-        else:
-            db.session.commit()
-            flash(_("The official has been created."), "success")
+        done = perform(operations.create_official, government, form.email.data,
+                       form.display_name.data, form.password.data, Role(form.role.data),
+                       _unit(government, form.unit_id.data), form=form, field="unit_id",
+                       success=_("The official has been created."))
+        if done:
             return redirect(url_for("accounts.edit_official", government_id=government.id,
-                                    user_id=user.id))
+                                    user_id=done.value.id))
     return render_template("accounts/official_new.html", government=government, form=form)
 
 
@@ -317,18 +305,12 @@ def edit_official(government_id: int, user_id: int):
     form = RoleForm()
     form.role.choices = _role_choices()
     form.unit_id.choices = _unit_choices(government, _("(whole government)"))
-    if form.validate_on_submit():
-        try:
-            operations.grant_role(official, government, Role(form.role.data),
-                                  _unit(government, form.unit_id.data))
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error, "unit_id")
-        else:
-            db.session.commit()
-            flash(_("The role has been granted."), "success")
-            return redirect(url_for("accounts.edit_official", government_id=government.id,
-                                    user_id=official.id))
+    if form.validate_on_submit() and perform(
+            operations.grant_role, official, government, Role(form.role.data),
+            _unit(government, form.unit_id.data), form=form, field="unit_id",
+            success=_("The role has been granted.")):
+        return redirect(url_for("accounts.edit_official", government_id=government.id,
+                                user_id=official.id))
     return render_template("accounts/official_edit.html", government=government,
                            official=official, form=form, confirm_form=ConfirmForm(),
                            role_labels=ROLE_LABELS)
@@ -341,14 +323,7 @@ def revoke_role(membership_id: int):
     government = _government(membership.government_id)
     user_id = membership.user_id
     if ConfirmForm().validate_on_submit():
-        try:
-            operations.revoke_role(membership)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("The role has been removed."), "success")
+        perform(operations.revoke_role, membership, success=_("The role has been removed."))
     if db.session.get(User, user_id).roles_in(government.id):
         return redirect(url_for("accounts.edit_official", government_id=government.id,
                                 user_id=user_id))
@@ -364,9 +339,8 @@ def toggle_official(government_id: int, user_id: int):
     if not official.roles_in(government.id) or official.id == current_user.id:
         abort(403)
     if ConfirmForm().validate_on_submit():
-        operations.set_active(official, government, not official.is_active_account)
-        db.session.commit()
-        flash(_("The account has been updated."), "success")
+        perform(operations.set_active, official, government, not official.is_active_account,
+                success=_("The account has been updated."))
     return redirect(url_for("accounts.edit_official", government_id=government.id,
                             user_id=official.id))
 

@@ -176,7 +176,7 @@ def list_consultations():
     if status and status not in ConsultationStatus.__members__.values():
         raise BadParameter("status")
     query = sa.select(Consultation).join(Decision, Consultation.decision_id == Decision.id) \
-        .where(Consultation.government_id == government.id, Decision.public_filter())
+        .where(Consultation.government_id == government.id, Decision.is_public)
     if status:
         query = query.where(Consultation.status_at(utcnow()) == status)
     page = paginate(query.order_by(Consultation.opens_at.desc()), page=page_no,

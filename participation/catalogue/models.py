@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from participation.core.database import TimestampMixin, enum_column, utcnow
@@ -135,19 +136,33 @@ class Decision(TimestampMixin, db.Model):
     def __repr__(self) -> str:
         return f"<Decision {self.id} {self.title[:20]}>"
 
-    @property
-    def is_public(self) -> bool:
-        return (not self.confidential and self.catalogue.is_published)
+    # The two visibility rules of a decision. Every page, the API, exports and search ask
+    # these and nothing else (CONVENTIONS: one rule, one place).
 
-    @classmethod
-    def public_filter(cls):
-        """SQL condition for decisions any visitor may see."""
+    @hybrid_property
+    def is_public(self) -> bool:
+        """Any visitor may see this decision and its public dossier: its catalogue is
+        published and it is not confidential. A withdrawn entry stays public (its dossier
+        says so; the catalogue's history links to it) but is no longer listed."""
+        return not self.confidential and self.catalogue.is_published
+
+    @is_public.expression
+    def is_public(cls):  # noqa: N805
         return sa.and_(
             cls.confidential.is_(False),
             cls.catalogue_id.in_(
                 sa.select(Catalogue.id).where(Catalogue.state == CatalogueState.PUBLISHED)
             ),
         )
+
+    @hybrid_property
+    def is_listed(self) -> bool:
+        """Shown as an entry of the public catalogue: public and not withdrawn."""
+        return self.is_public and self.state == EntryState.LISTED
+
+    @is_listed.expression
+    def is_listed(cls):  # noqa: N805
+        return sa.and_(cls.is_public, cls.state == EntryState.LISTED)
 
 
 # Labels of the decision fields shown in the public history of catalogue changes.

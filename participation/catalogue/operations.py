@@ -20,8 +20,7 @@ from participation.catalogue.models import (
     EntryState,
     Stage,
 )
-from participation.core import audit
-from participation.core.database import utcnow
+from participation.core import audit, signals
 from participation.core.errors import DomainError
 from participation.core.sanitize import plain_text
 from participation.core.timeutil import local_today
@@ -202,24 +201,18 @@ def withdraw_decision(decision: Decision, reason: str, actor=None) -> None:
 
 
 def check_stage_move(decision: Decision, to_stage: Stage) -> None:
-    """Raise :class:`StageError` when ``decision`` may not move to ``to_stage``."""
-    from participation.consultations.models import Consultation
+    """Raise :class:`StageError` when ``decision`` may not move to ``to_stage``.
 
+    The procedure's own order is checked here; the domains to the right add their rules
+    through ``decision_stage_checked`` (no stage past consultation while one is open …).
+    """
     if decision.state == EntryState.WITHDRAWN:
         raise StageError("withdrawn")
     if to_stage == decision.stage:
         raise StageError("same", field="stage")
     if to_stage.order < decision.stage.order:
         raise StageError("backwards", field="stage")
-    leaving_consultation = decision.stage == Stage.PUBLIC_CONSULTATION
-    if leaving_consultation or to_stage.order > Stage.PUBLIC_CONSULTATION.order:
-        unfinished = db.session.scalar(
-            sa.select(sa.func.count(Consultation.id)).where(
-                Consultation.decision_id == decision.id, Consultation.closes_at > utcnow()
-            )
-        )
-        if unfinished:
-            raise StageError("consultation_open", field="stage")
+    signals.decision_stage_checked.send(decision, to_stage=to_stage)
     reached = {change.to_stage for change in decision.stage_changes} | {decision.stage}
     if to_stage == Stage.COLLECTIVE_DELIBERATION and Stage.LEGALITY_REVIEW not in reached:
         raise StageError("legality_review_required", field="stage")
@@ -246,6 +239,8 @@ def move_to_stage(decision: Decision, to_stage: Stage, occurred_on: date | None 
     db.session.flush()
     audit.record("decision.stage_changed", decision,
                  {"stage": [old, to_stage], "occurred_on": occurred_on}, actor=actor)
+    signals.decision_stage_changed.send(decision, from_stage=old, to_stage=to_stage,
+                                        occurred_on=occurred_on, actor=actor)
     return change
 
 

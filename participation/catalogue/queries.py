@@ -1,5 +1,5 @@
-"""Read-side queries for public catalogue pages and the API (confidential entries never
-leave this module for a public caller)."""
+"""Read-side queries for public catalogue pages and the API. Public callers get only what
+:attr:`Decision.is_public` / :attr:`Decision.is_listed` allow."""
 
 from __future__ import annotations
 
@@ -10,19 +10,27 @@ import sqlalchemy as sa
 from flask import abort, current_app, request
 from sqlalchemy.orm import selectinload
 
-from participation.accounts.models import Government, Unit
-from participation.catalogue.models import Catalogue, CatalogueState, Decision, EntryState, Stage
-from participation.consultations.models import Consultation
-from participation.dossier.models import Disclosure, Document, DocumentState
+from participation.accounts.models import Government
+from participation.accounts.queries import internal_unit_ids, unit_and_descendants
+from participation.catalogue.models import (
+    Catalogue,
+    CatalogueChange,
+    CatalogueState,
+    Decision,
+    Stage,
+)
+from participation.core import signals
 from participation.extensions import db
 
 
 def current_government(slug: str | None = None) -> Government:
-    """The government named by ``?government=slug``, else the configured or first one."""
+    """The government named by ``?government=slug``, else the one configured with
+    ``PARTICIPATION_DEFAULT_GOVERNMENT``, else the first one; 404 when there is none."""
     slug = slug or request.args.get("government") or current_app.config.get(
         "DEFAULT_GOVERNMENT")
     query = sa.select(Government)
-    query = query.where(Government.slug == slug) if slug else query.order_by(Government.id)
+    query = query.where(Government.slug == slug[:100]) if slug else \
+        query.order_by(Government.id)
     government = db.session.scalars(query.limit(1)).first()
     if government is None:
         abort(404)
@@ -45,11 +53,9 @@ def published_catalogue(government: Government, year: int) -> Catalogue | None:
 
 def public_decisions_query(catalogue: Catalogue, *, unit_id: int | None = None,
                            stage: Stage | None = None, category: str | None = None):
+    """The listed entries of a published catalogue, by position, optionally filtered."""
     query = sa.select(Decision).options(selectinload(Decision.unit)).where(
-        Decision.catalogue_id == catalogue.id,
-        Decision.confidential.is_(False),
-        Decision.state == EntryState.LISTED,
-    )
+        Decision.catalogue_id == catalogue.id, Decision.is_listed)
     if unit_id:
         unit_ids = unit_and_descendants(unit_id)
         query = query.where(Decision.unit_id.in_(unit_ids))
@@ -60,29 +66,31 @@ def public_decisions_query(catalogue: Catalogue, *, unit_id: int | None = None,
     return query.order_by(Decision.position)
 
 
-def unit_and_descendants(unit_id: int) -> list[int]:
-    unit = db.session.get(Unit, unit_id)
-    if unit is None:
-        return []
-    units = db.session.execute(sa.select(Unit.id, Unit.parent_id).where(
-        Unit.government_id == unit.government_id)).all()
-    children: dict[int | None, list[int]] = defaultdict(list)
-    for uid, parent in units:
-        children[parent].append(uid)
-    result, stack = [], [unit_id]
-    while stack:
-        current = stack.pop()
-        result.append(current)
-        stack.extend(children.get(current, []))
-    return result
-
-
 def public_categories(catalogue: Catalogue) -> list[str]:
+    """The categories of the catalogue's listed entries, for the filter."""
     return [c for c in db.session.scalars(
         sa.select(Decision.category).where(Decision.catalogue_id == catalogue.id,
-                                           Decision.confidential.is_(False),
-                                           Decision.state == EntryState.LISTED)
+                                           Decision.is_listed)
         .distinct().order_by(Decision.category)) if c]
+
+
+def public_changes(catalogue: Catalogue) -> list[CatalogueChange]:
+    """The public history of a published catalogue (entries of public decisions only)."""
+    return list(db.session.scalars(
+        sa.select(CatalogueChange).join(Decision, CatalogueChange.decision_id == Decision.id)
+        .where(CatalogueChange.catalogue_id == catalogue.id, Decision.is_public)
+        .order_by(CatalogueChange.occurred_on.desc(), CatalogueChange.id.desc())
+    ))
+
+
+def decision_changes(decision: Decision) -> list[CatalogueChange]:
+    """The catalogue changes of one decision, oldest first (none for a confidential one)."""
+    if decision.confidential:
+        return []
+    return list(db.session.scalars(
+        sa.select(CatalogueChange).where(CatalogueChange.decision_id == decision.id)
+        .order_by(CatalogueChange.id)
+    ))
 
 
 @dataclass
@@ -96,20 +104,31 @@ class StageMaterial:
 
 
 def stage_material(decision_ids: list[int]) -> StageMaterial:
+    """Which stages of these decisions have public material: each domain that holds
+    material (documents, consultations …) answers ``stage_material_requested``."""
     material = StageMaterial()
     if not decision_ids:
         return material
-    rows = db.session.execute(
-        sa.select(Document.decision_id, Document.kind).where(
-            Document.decision_id.in_(decision_ids), Document.state == DocumentState.PUBLISHED,
-            Document.disclosure != Disclosure.WITHHELD).distinct()
-    ).all()
-    for decision_id, kind in rows:
-        material.stages[decision_id].add(kind.stage)
-    for (decision_id,) in db.session.execute(
-        sa.select(Consultation.decision_id).where(Consultation.decision_id.in_(decision_ids))
-        .distinct()
-    ):
-        material.stages[decision_id].add(Stage.PUBLIC_CONSULTATION)
-        material.stages[decision_id].add(Stage.DRAFTING)
+    for contribution in signals.collect(signals.stage_material_requested, decision_ids):
+        for decision_id, stages in contribution.items():
+            material.stages[decision_id].update(stages)
     return material
+
+
+def catalogue_entries(user, catalogue: Catalogue) -> list[Decision]:
+    """The entries of ``catalogue`` as the official ``user`` may see them on the work
+    area's catalogue page: every entry but the confidential ones of units the user has no
+    role in (those exist only for their unit and the administrators)."""
+    query = sa.select(Decision).options(selectinload(Decision.unit)).where(
+        Decision.catalogue_id == catalogue.id)
+    units = internal_unit_ids(user, catalogue.government_id)
+    if units is not None:
+        query = query.where(sa.or_(Decision.confidential.is_(False),
+                                   Decision.unit_id.in_(units)))
+    return list(db.session.scalars(query.order_by(Decision.position)))
+
+
+def government_catalogues(government: Government) -> list[Catalogue]:
+    """Every catalogue of the government, newest year first (work area)."""
+    return list(db.session.scalars(sa.select(Catalogue).where(
+        Catalogue.government_id == government.id).order_by(Catalogue.year.desc())))

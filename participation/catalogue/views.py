@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from participation.accounts.models import Government, Unit
-from participation.accounts.permissions import EDITING_ROLES, can_see_internal
+from participation.accounts.permissions import can_see_internal
 from participation.catalogue import operations, queries
 from participation.catalogue.forms import (
     CatalogueForm,
@@ -21,7 +21,6 @@ from participation.catalogue.models import (
     CHANGE_KIND_LABELS,
     DECISION_FIELD_LABELS,
     Catalogue,
-    CatalogueChange,
     Decision,
     EntryState,
     Stage,
@@ -31,16 +30,22 @@ from participation.catalogue.permissions import (
     can_change_stage,
     can_edit_decision,
     can_manage_catalogue,
+    can_manage_decision,
+    can_open_catalogue_page,
     can_view_decision,
+    units_for_new_decisions,
 )
 from participation.consultations.models import Consultation
+from participation.consultations.permissions import can_open_consultation
+from participation.core.args import enum_arg, id_arg, int_arg, text_arg
 from participation.core.database import utcnow
-from participation.core.errors import DomainError
 from participation.core.page_cache import public_page
-from participation.core.permissions import require
+from participation.core.permissions import load_or_404, require
 from participation.core.timeutil import local_today
-from participation.core.web_helpers import attach_error, paginate
+from participation.core.transaction import perform
+from participation.core.web_helpers import paginate
 from participation.dossier.models import Document, DocumentKind
+from participation.dossier.permissions import can_edit_documents
 from participation.extensions import db
 
 bp = Blueprint("catalogue", __name__)
@@ -50,11 +55,10 @@ bp = Blueprint("catalogue", __name__)
 @public_page
 def show_home():
     government = queries.current_government()
-    now = utcnow()
     open_consultations = db.session.scalars(
         sa.select(Consultation).join(Decision, Consultation.decision_id == Decision.id)
-        .where(Consultation.government_id == government.id, Decision.public_filter(),
-               Consultation.is_open_at(now))
+        .where(Consultation.government_id == government.id, Decision.is_public,
+               Consultation.is_open_at(utcnow()))
         .order_by(Consultation.closes_at).limit(10)
     ).all()
     years = queries.published_years(government)
@@ -62,20 +66,21 @@ def show_home():
                            open_consultations=open_consultations, years=years)
 
 
+def _year(years: list[int]) -> int:
+    return int_arg("year", None, minimum=1900, maximum=2999) or (
+        years[0] if years else local_today().year)
+
+
 @bp.route("/catalogue")
 @public_page
 def show_catalogue():
     government = queries.current_government()
     years = queries.published_years(government)
-    year_arg = request.args.get("year", "")
-    year = int(year_arg) if year_arg.isdigit() else (years[0] if years else local_today().year)
+    year = _year(years)
     catalogue = queries.published_catalogue(government, year)
-    units = government.units
-    unit_arg = request.args.get("unit", "")
-    unit_id = int(unit_arg) if unit_arg.isdigit() else None
-    stage_arg = request.args.get("stage", "")
-    stage = Stage(stage_arg) if stage_arg in Stage.__members__.values() else None
-    category = request.args.get("category", "").strip() or None
+    unit_id = id_arg("unit")
+    stage = enum_arg("stage", Stage)
+    category = text_arg("category", 100)
     page = material = None
     categories: list[str] = []
     if catalogue is not None:
@@ -85,7 +90,7 @@ def show_catalogue():
         categories = queries.public_categories(catalogue)
     return render_template(
         "catalogue/catalogue.html", government=government, catalogue=catalogue, years=years,
-        year=year, units=units, unit_id=unit_id, stage=stage, stages=list(Stage),
+        year=year, units=government.units, unit_id=unit_id, stage=stage, stages=list(Stage),
         category=category, categories=categories, page=page, material=material,
     )
 
@@ -94,32 +99,19 @@ def show_catalogue():
 @public_page
 def show_history():
     government = queries.current_government()
-    year_arg = request.args.get("year", "")
     years = queries.published_years(government)
-    year = int(year_arg) if year_arg.isdigit() else (years[0] if years else local_today().year)
-    catalogue = queries.published_catalogue(government, year) or abort(404)
-    changes = db.session.scalars(
-        sa.select(CatalogueChange).join(Decision, CatalogueChange.decision_id == Decision.id)
-        .where(CatalogueChange.catalogue_id == catalogue.id, Decision.confidential.is_(False))
-        .order_by(CatalogueChange.occurred_on.desc(), CatalogueChange.id.desc())
-    ).all()
+    catalogue = queries.published_catalogue(government, _year(years)) or abort(404)
     return render_template("catalogue/history.html", government=government,
-                           catalogue=catalogue, changes=changes, kind_labels=CHANGE_KIND_LABELS,
-                           field_labels=DECISION_FIELD_LABELS)
-
-
-def _decision(decision_id: int) -> Decision:
-    decision = db.session.get(Decision, decision_id)
-    # Confidential or unpublished entries do not exist for those who may not see them.
-    if decision is None or not can_view_decision(current_user, decision):
-        abort(404)
-    return decision
+                           catalogue=catalogue, changes=queries.public_changes(catalogue),
+                           kind_labels=CHANGE_KIND_LABELS, field_labels=DECISION_FIELD_LABELS)
 
 
 @bp.route("/decisions/<int:decision_id>")
 @public_page
 def show_decision(decision_id: int):
-    decision = _decision(decision_id)
+    # Confidential or unpublished entries do not exist for those who may not see them.
+    decision = load_or_404(Decision, decision_id, can_view_decision, hide=True,
+                           private=False)
     internal = can_see_internal(current_user, decision.unit)
     if not decision.is_public:
         g.private_page = True
@@ -127,157 +119,99 @@ def show_decision(decision_id: int):
         sa.select(Document).where(Document.decision_id == decision.id)
         .order_by(Document.published_at, Document.id)
     ).all()
-    visible = [d for d in documents if d.is_public or internal]
     by_stage: dict[Stage, list[Document]] = {stage: [] for stage in Stage}
-    for document in visible:
-        by_stage[document.kind.stage].append(document)
+    for document in documents:
+        if document.is_public or internal:
+            by_stage[document.kind.stage].append(document)
     consultations = db.session.scalars(
         sa.select(Consultation).where(Consultation.decision_id == decision.id)
         .order_by(Consultation.opens_at)
     ).all()
-    changes = db.session.scalars(
-        sa.select(CatalogueChange).where(CatalogueChange.decision_id == decision.id)
-        .order_by(CatalogueChange.id)
-    ).all() if not decision.confidential else []
     return render_template(
         "catalogue/dossier.html", decision=decision, stages=list(Stage), by_stage=by_stage,
         consultations=consultations, stage_dates=operations.stage_dates(decision),
-        changes=changes, kind_labels=CHANGE_KIND_LABELS, internal=internal,
+        changes=queries.decision_changes(decision), kind_labels=CHANGE_KIND_LABELS,
+        internal=internal,
     )
 
 
 # -- officials ---------------------------------------------------------------------------
 
 
-def dashboard_context(user) -> dict:
-    """What the officials' home page lists: their governments, catalogues, decisions."""
-    government_ids = sorted({m.government_id for m in user.memberships})
-    governments = db.session.scalars(
-        sa.select(Government).where(Government.id.in_(government_ids))).all()
-    decisions = db.session.scalars(
-        sa.select(Decision).where(Decision.government_id.in_(government_ids))
-        .order_by(Decision.catalogue_id.desc(), Decision.position)
-    ).all()
-    decisions = [d for d in decisions if can_see_internal(user, d.unit)]
-    catalogues = db.session.scalars(
-        sa.select(Catalogue).where(Catalogue.government_id.in_(government_ids))
-        .order_by(Catalogue.year.desc())
-    ).all()
-    return {"governments": governments, "decisions": decisions, "catalogues": catalogues,
-            "is_admin": {gov.id: user.is_administrator(gov.id) for gov in governments}}
-
-
-def _catalogue(catalogue_id: int) -> Catalogue:
-    catalogue = db.session.get(Catalogue, catalogue_id) or abort(404)
-    g.private_page = True
-    return catalogue
-
-
 @bp.route("/admin/governments/<int:government_id>/catalogues", methods=["GET", "POST"])
 @login_required
 def manage_catalogues(government_id: int):
-    government = db.session.get(Government, government_id) or abort(404)
-    require(can_manage_catalogue(current_user, government))
-    g.private_page = True
+    government = load_or_404(Government, government_id, can_manage_catalogue)
     form = CatalogueForm()
     if request.method == "GET":
         form.year.data = local_today().year
     if form.validate_on_submit():
-        try:
-            catalogue = operations.create_catalogue(government, form.year.data, form.title.data,
-                                                    form.introduction.data)
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("The catalogue has been created."), "success")
-            return redirect(url_for("catalogue.manage_catalogue", catalogue_id=catalogue.id))
-    catalogues = db.session.scalars(sa.select(Catalogue).where(
-        Catalogue.government_id == government.id).order_by(Catalogue.year.desc())).all()
+        done = perform(operations.create_catalogue, government, form.year.data,
+                       form.title.data, form.introduction.data, form=form,
+                       success=_("The catalogue has been created."))
+        if done:
+            return redirect(url_for("catalogue.manage_catalogue", catalogue_id=done.value.id))
     return render_template("catalogue/admin_catalogues.html", government=government,
-                           catalogues=catalogues, form=form)
+                           catalogues=queries.government_catalogues(government), form=form)
 
 
 @bp.route("/admin/catalogues/<int:catalogue_id>")
 @login_required
 def manage_catalogue(catalogue_id: int):
-    catalogue = _catalogue(catalogue_id)
-    government = catalogue.government
-    units = [u for u in government.units if can_add_decision(current_user, u)]
-    require(bool(units) or can_manage_catalogue(current_user, catalogue))
-    decisions = db.session.scalars(sa.select(Decision).where(
-        Decision.catalogue_id == catalogue.id).order_by(Decision.position)).all()
-    return render_template("catalogue/admin_catalogue.html", catalogue=catalogue,
-                           decisions=decisions, can_add=bool(units),
-                           can_publish=can_manage_catalogue(current_user, catalogue)
-                           and not catalogue.is_published,
-                           publish_form=PublishCatalogueForm())
+    catalogue = load_or_404(Catalogue, catalogue_id, can_open_catalogue_page)
+    return render_template(
+        "catalogue/admin_catalogue.html", catalogue=catalogue,
+        decisions=queries.catalogue_entries(current_user, catalogue),
+        can_add=bool(units_for_new_decisions(current_user, catalogue.government)),
+        can_publish=can_manage_catalogue(current_user, catalogue)
+        and not catalogue.is_published,
+        publish_form=PublishCatalogueForm())
 
 
 @bp.route("/admin/catalogues/<int:catalogue_id>/publish", methods=["POST"])
 @login_required
 def publish_catalogue(catalogue_id: int):
-    catalogue = _catalogue(catalogue_id)
-    require(can_manage_catalogue(current_user, catalogue))
+    catalogue = load_or_404(Catalogue, catalogue_id, can_manage_catalogue)
     form = PublishCatalogueForm()
     if form.validate_on_submit():
-        try:
-            operations.publish_catalogue(catalogue, form.published_on.data)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("The catalogue has been published."), "success")
+        perform(operations.publish_catalogue, catalogue, form.published_on.data,
+                success=_("The catalogue has been published."))
     return redirect(url_for("catalogue.manage_catalogue", catalogue_id=catalogue.id))
-
-
-def _editable_units(government: Government) -> list[Unit]:
-    return [u for u in government.units
-            if current_user.has_role(set(EDITING_ROLES), unit=u)]
 
 
 def _decision_values(form: DecisionForm) -> dict:
     return {name: getattr(form, name).data for name in operations.DECISION_FIELDS}
 
 
+def _chosen_unit(form: DecisionForm) -> None:
+    """The unit chosen in the form must be one the official may add decisions for."""
+    unit = db.session.get(Unit, form.unit_id.data)
+    require(unit is not None and can_add_decision(current_user, unit))
+
+
 @bp.route("/admin/catalogues/<int:catalogue_id>/decisions/new", methods=["GET", "POST"])
 @login_required
 def create_decision(catalogue_id: int):
-    catalogue = _catalogue(catalogue_id)
-    units = _editable_units(catalogue.government)
+    catalogue = load_or_404(Catalogue, catalogue_id)
+    units = units_for_new_decisions(current_user, catalogue.government)
     require(bool(units))
     form = DecisionForm()
     form.unit_id.choices = [(u.id, u.name) for u in units]
     if form.validate_on_submit():
-        unit = db.session.get(Unit, form.unit_id.data)
-        require(unit is not None and can_add_decision(current_user, unit))
-        try:
-            decision = operations.add_decision(catalogue, _decision_values(form),
-                                               form.reason.data)
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("The decision has been added to the catalogue."), "success")
-            return redirect(url_for("catalogue.manage_decision", decision_id=decision.id))
+        _chosen_unit(form)
+        done = perform(operations.add_decision, catalogue, _decision_values(form),
+                       form.reason.data, actor=current_user, form=form,
+                       success=_("The decision has been added to the catalogue."))
+        if done:
+            return redirect(url_for("catalogue.manage_decision", decision_id=done.value.id))
     return render_template("catalogue/admin_decision_form.html", catalogue=catalogue,
                            form=form, decision=None)
-
-
-def _managed_decision(decision_id: int) -> Decision:
-    decision = db.session.get(Decision, decision_id) or abort(404)
-    require(can_see_internal(current_user, decision.unit))
-    g.private_page = True
-    return decision
 
 
 @bp.route("/admin/decisions/<int:decision_id>")
 @login_required
 def manage_decision(decision_id: int):
-    decision = _managed_decision(decision_id)
+    decision = load_or_404(Decision, decision_id, can_manage_decision)
     documents = db.session.scalars(sa.select(Document).where(
         Document.decision_id == decision.id).order_by(Document.id)).all()
     consultations = db.session.scalars(sa.select(Consultation).where(
@@ -285,9 +219,6 @@ def manage_decision(decision_id: int):
     stage_form = StageForm()
     stage_form.stage.choices = [(s.value, s.label) for s in Stage
                                 if s.order > decision.stage.order]
-    from participation.consultations.permissions import can_open_consultation
-    from participation.dossier.permissions import can_edit_documents
-
     return render_template(
         "catalogue/admin_decision.html", decision=decision, documents=documents,
         consultations=consultations, stage_form=stage_form, withdraw_form=WithdrawForm(),
@@ -303,22 +234,16 @@ def manage_decision(decision_id: int):
 @bp.route("/admin/decisions/<int:decision_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_decision(decision_id: int):
-    decision = _managed_decision(decision_id)
-    require(can_edit_decision(current_user, decision))
-    units = _editable_units(decision.catalogue.government)
+    decision = load_or_404(Decision, decision_id, can_edit_decision)
+    units = units_for_new_decisions(current_user, decision.catalogue.government)
     form = DecisionForm(obj=decision)
     form.unit_id.choices = [(u.id, u.name) for u in units]
     if form.validate_on_submit():
-        unit = db.session.get(Unit, form.unit_id.data)
-        require(unit is not None and can_add_decision(current_user, unit))
-        try:
-            operations.adjust_decision(decision, _decision_values(form), form.reason.data)
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("The decision has been saved."), "success")
+        _chosen_unit(form)
+        done = perform(operations.adjust_decision, decision, _decision_values(form),
+                       form.reason.data, actor=current_user, form=form,
+                       success=_("The decision has been saved."))
+        if done:
             return redirect(url_for("catalogue.manage_decision", decision_id=decision.id))
     return render_template("catalogue/admin_decision_form.html", catalogue=decision.catalogue,
                            form=form, decision=decision)
@@ -327,18 +252,11 @@ def edit_decision(decision_id: int):
 @bp.route("/admin/decisions/<int:decision_id>/withdraw", methods=["POST"])
 @login_required
 def withdraw_decision(decision_id: int):
-    decision = _managed_decision(decision_id)
-    require(can_edit_decision(current_user, decision))
+    decision = load_or_404(Decision, decision_id, can_edit_decision)
     form = WithdrawForm()
     if form.validate_on_submit():
-        try:
-            operations.withdraw_decision(decision, form.reason.data)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("The decision has been withdrawn."), "success")
+        perform(operations.withdraw_decision, decision, form.reason.data, actor=current_user,
+                success=_("The decision has been withdrawn."))
     else:
         flash(_("Give the reason for withdrawing."), "error")
     return redirect(url_for("catalogue.manage_decision", decision_id=decision.id))
@@ -347,20 +265,12 @@ def withdraw_decision(decision_id: int):
 @bp.route("/admin/decisions/<int:decision_id>/stage", methods=["POST"])
 @login_required
 def change_stage(decision_id: int):
-    decision = _managed_decision(decision_id)
-    require(can_change_stage(current_user, decision))
+    decision = load_or_404(Decision, decision_id, can_change_stage)
     form = StageForm()
     if form.validate_on_submit():
-        try:
-            operations.move_to_stage(decision, Stage(form.stage.data),
-                                     form.occurred_on.data or local_today(), form.note.data)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("The stage has been changed."), "success")
+        perform(operations.move_to_stage, decision, Stage(form.stage.data),
+                form.occurred_on.data or local_today(), form.note.data, actor=current_user,
+                success=_("The stage has been changed."))
     else:
         flash(_("Choose a valid stage and date."), "error")
     return redirect(url_for("catalogue.manage_decision", decision_id=decision.id))
-

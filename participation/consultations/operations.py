@@ -21,7 +21,7 @@ from participation.consultations.models import (
     SourceKind,
 )
 from participation.consultations.outline import OutlineNode, parse_outline
-from participation.core import audit
+from participation.core import audit, signals
 from participation.core.database import utcnow
 from participation.core.errors import DomainError
 from participation.core.sanitize import plain_text
@@ -253,6 +253,7 @@ def close_early(consultation: Consultation, reason: str, actor=None) -> None:
         {"closes_at": [old, consultation.closes_at], "reason": plain_text(reason)},
         actor=actor,
     )
+    signals.consultation_closed.send(consultation)
 
 
 def extend(consultation: Consultation, closes_at: datetime, actor=None) -> None:

@@ -37,6 +37,7 @@ from participation.core.errors import DomainError
 from participation.core.page_cache import public_page
 from participation.core.permissions import require
 from participation.core.timeutil import local_to_utc, utc_to_local
+from participation.core.transaction import perform
 from participation.core.web_helpers import attach_error, paginate
 from participation.dossier.models import Document, DocumentKind, DocumentState
 from participation.extensions import db
@@ -61,7 +62,7 @@ def list_consultations():
     query = (
         sa.select(Consultation)
         .join(Decision, Consultation.decision_id == Decision.id)
-        .where(Consultation.government_id == government.id, Decision.public_filter())
+        .where(Consultation.government_id == government.id, Decision.is_public)
     )
     if status is not None:
         query = query.where(Consultation.status_at(now) == status.value)
@@ -304,14 +305,8 @@ def close_consultation(consultation_id: int):
     require(can_manage_consultation(current_user, consultation))
     form = CloseForm()
     if form.validate_on_submit():
-        try:
-            operations.close_early(consultation, form.reason.data)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("The consultation has been closed."), "success")
+        perform(operations.close_early, consultation, form.reason.data,
+                success=_("The consultation has been closed."))
     else:
         flash(_("Give the reason for closing early."), "error")
     return redirect(url_for("consultations.manage_consultation", consultation_id=consultation.id))

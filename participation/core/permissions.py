@@ -25,3 +25,27 @@ def require(allowed: bool) -> None:
 def require_official() -> None:
     """Any official (a user with at least one role) may pass; others are refused."""
     require(current_user.is_authenticated and current_user.is_official)
+
+
+def load_or_404(model, object_id: int, can=None, *, hide: bool = False,
+                private: bool = True):
+    """The ``model`` row with ``object_id``, after ``can(current_user, row)`` allowed it.
+
+    Unknown ids answer 404. A refused predicate answers 404 when ``hide`` (public pages:
+    what a visitor may not see does not exist for them), otherwise 401/403 as
+    :func:`require`. ``private`` marks the page as never cached nor stored (work area).
+    """
+    from flask import g
+
+    from participation.extensions import db
+
+    row = db.session.get(model, object_id)
+    if row is None:
+        abort(404)
+    if can is not None and not can(current_user, row):
+        if hide:
+            abort(404)
+        require(False)
+    if private:
+        g.private_page = True
+    return row

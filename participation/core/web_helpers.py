@@ -8,11 +8,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import current_app, request, url_for
-from flask_wtf import FlaskForm
+from flask import current_app, url_for
 
-from participation.core.errors import DomainError
+from participation.core.args import int_arg
+from participation.core.transaction import attach_error
 from participation.extensions import db
+
+__all__ = ["Page", "attach_error", "page_number", "paginate", "safe_next"]
 
 
 def safe_next(target: str | None, default_endpoint: str = "catalogue.show_home") -> str:
@@ -23,16 +25,6 @@ def safe_next(target: str | None, default_endpoint: str = "catalogue.show_home")
                 and not target.startswith("//") and "\\" not in target:
             return target
     return url_for(default_endpoint)
-
-
-def attach_error(form: FlaskForm, error: DomainError, fallback_field: str | None = None) -> None:
-    """Show a domain error beside its field (or as a form-level error)."""
-    field_name = error.field or fallback_field
-    field = getattr(form, field_name, None) if field_name else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*list(field.errors or []), error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 @dataclass
@@ -56,8 +48,8 @@ class Page:
 
 
 def page_number(name: str = "page") -> int:
-    value = request.args.get(name, "1")
-    return int(value) if value.isdigit() and 0 < int(value) < 100_000 else 1
+    """The page number of the query string (1 … 99,999), 1 when absent or odd."""
+    return int_arg(name, 1, maximum=99_999)
 
 
 def paginate(query: sa.Select, *, page: int | None = None, per_page: int | None = None,

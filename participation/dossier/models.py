@@ -7,9 +7,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from participation.catalogue.models import Stage
+from participation.catalogue.models import Decision, Stage
 from participation.core.database import TimestampMixin, enum_column
 from participation.core.i18n import label
 from participation.extensions import db
@@ -124,15 +125,32 @@ class Document(TimestampMixin, db.Model):
     def __repr__(self) -> str:
         return f"<Document {self.id} {self.kind}>"
 
-    @property
+    # The visibility rules of a document, used by every page, the API and exports.
+
+    @hybrid_property
     def is_public(self) -> bool:
-        """Listed publicly (body only when proactive)."""
+        """Listed publicly (title, kind, date): published, not withheld, and its decision
+        is public. The body is public only when :attr:`body_is_public`."""
         return (self.state == DocumentState.PUBLISHED
                 and self.disclosure != Disclosure.WITHHELD and self.decision.is_public)
 
-    @property
+    @is_public.expression
+    def is_public(cls):  # noqa: N805
+        return sa.and_(
+            cls.state == DocumentState.PUBLISHED,
+            cls.disclosure != Disclosure.WITHHELD,
+            cls.decision_id.in_(sa.select(Decision.id).where(Decision.is_public)),
+        )
+
+    @hybrid_property
     def body_is_public(self) -> bool:
+        """The text and attachments may be read by anyone (proactive disclosure); a
+        document disclosed on request shows its title only."""
         return self.is_public and self.disclosure == Disclosure.PROACTIVE
+
+    @body_is_public.expression
+    def body_is_public(cls):  # noqa: N805
+        return sa.and_(cls.is_public, cls.disclosure == Disclosure.PROACTIVE)
 
 
 class DocumentAttachment(db.Model):

@@ -11,7 +11,8 @@ from participation.catalogue.models import Decision
 from participation.core.errors import DomainError
 from participation.core.forms_common import ConfirmForm
 from participation.core.page_cache import public_page
-from participation.core.permissions import require
+from participation.core.permissions import load_or_404, require
+from participation.core.transaction import perform
 from participation.core.uploads import serve_stored_file
 from participation.core.web_helpers import attach_error
 from participation.dossier import operations
@@ -56,21 +57,14 @@ def _values(form: DocumentForm) -> dict:
 @bp.route("/admin/decisions/<int:decision_id>/documents/new", methods=["GET", "POST"])
 @login_required
 def create_document(decision_id: int):
-    decision = db.session.get(Decision, decision_id) or abort(404)
-    require(can_edit_documents(current_user, decision))
-    g.private_page = True
+    decision = load_or_404(Decision, decision_id, can_edit_documents)
     form = DocumentForm()
     if form.validate_on_submit():
-        try:
-            document = operations.create_document(decision, _values(form))
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("The document has been saved. It is not public until published."),
-                  "success")
-            return redirect(url_for("dossier.edit_document", document_id=document.id))
+        done = perform(operations.create_document, decision, _values(form), form=form,
+                       success=_("The document has been saved. It is not public until "
+                                 "published."))
+        if done:
+            return redirect(url_for("dossier.edit_document", document_id=done.value.id))
     return render_template("dossier/document_form.html", decision=decision, form=form,
                            document=None)
 
@@ -108,17 +102,10 @@ def edit_document(document_id: int):
 @bp.route("/admin/documents/<int:document_id>/publish", methods=["POST"])
 @login_required
 def publish_document(document_id: int):
-    document = db.session.get(Document, document_id) or abort(404)
-    require(can_publish_document(current_user, document))
+    document = load_or_404(Document, document_id, can_publish_document)
     if ConfirmForm().validate_on_submit():
-        try:
-            operations.publish_document(document)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("The document has been published."), "success")
+        perform(operations.publish_document, document,
+                success=_("The document has been published."))
     return redirect(url_for("dossier.edit_document", document_id=document.id))
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from participation.consultations.models import Consultation, DraftNode, DraftVersion
 from participation.consultations.outline import chinese_numeral_to_int
-from participation.core import audit
+from participation.core import audit, signals
 from participation.core.database import utcnow
 from participation.core.errors import DomainError
 from participation.core.sanitize import plain_text
@@ -167,6 +167,7 @@ def submit_online(consultation: Consultation, *, body: str, node_id: int | None,
     _count(consultation.id, opinion.node_id, public=int(opinion.is_public))
     audit.record("opinion.submitted", opinion,
                  {"channel": Channel.ONLINE, "node_id": opinion.node_id}, actor=author)
+    signals.opinion_received.send(opinion, source=consultation)
     return opinion, True
 
 
@@ -216,6 +217,7 @@ def record_offline(consultation: Consultation, values: dict[str, Any], actor=Non
     audit.record("opinion.recorded", opinion,
                  {"channel": channel, "reference": reference, "is_late": opinion.is_late},
                  actor=actor)
+    signals.opinion_received.send(opinion, source=consultation)
     return opinion
 
 
@@ -287,6 +289,8 @@ def import_file(consultation: Consultation, filename: str, data: bytes,
     audit.record("opinion.imported", consultation,
                  {"filename": filename, "count": len(created),
                   "opinion_ids": [o.id for o in created]}, actor=actor)
+    for opinion in created:
+        signals.opinion_received.send(opinion, source=consultation)
     return result, created
 
 

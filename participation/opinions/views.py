@@ -28,6 +28,7 @@ from participation.core.errors import DomainError
 from participation.core.page_cache import public_page
 from participation.core.permissions import require, require_official
 from participation.core.timeutil import local_to_utc, utc_to_local
+from participation.core.transaction import perform
 from participation.core.uploads import serve_stored_file
 from participation.core.web_helpers import attach_error, paginate
 from participation.extensions import db, limiter
@@ -210,21 +211,16 @@ def record_opinion(consultation_id: int):
     if request.method == "GET":
         form.received_at.data = utc_to_local(utcnow()).replace(second=0, microsecond=0)
     if form.validate_on_submit():
-        try:
-            opinion = operations.record_offline(consultation, {
-                "channel": form.channel.data, "reference": form.reference.data,
-                "received_at": local_to_utc(form.received_at.data),
-                "node_id": form.node_id.data or None, "body": form.body.data,
-                "display_name": form.display_name.data, "contact": form.contact.data,
-                "consent_to_publish": form.consent_to_publish.data,
-            }, actor=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error, "body")
-        else:
-            db.session.commit()
+        done = perform(operations.record_offline, consultation, {
+            "channel": form.channel.data, "reference": form.reference.data,
+            "received_at": local_to_utc(form.received_at.data),
+            "node_id": form.node_id.data or None, "body": form.body.data,
+            "display_name": form.display_name.data, "contact": form.contact.data,
+            "consent_to_publish": form.consent_to_publish.data,
+        }, actor=current_user, form=form, field="body")
+        if done:
             flash(_("The opinion has been recorded. Receipt number: %(number)s",
-                    number=opinion.receipt_number), "success")
+                    number=done.value.receipt_number), "success")
             return redirect(url_for("opinions.record_opinion",
                                     consultation_id=consultation.id))
     return render_template("opinions/record.html", consultation=consultation, form=form)

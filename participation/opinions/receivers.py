@@ -1,0 +1,21 @@
+"""How the opinions domain answers the signals of the domains to its left."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from participation.core import signals
+from participation.extensions import db
+from participation.opinions.models import Opinion
+
+
+@signals.account_deleted.connect
+def anonymise_opinions(user) -> None:
+    """A deleted account's opinions stay (they are part of the record and counted) but
+    lose every link to the person: author, name and contact."""
+    db.session.execute(
+        sa.update(Opinion)
+        .where(Opinion.author_id == user.id)
+        .values(author_id=None, display_name=None, contact=None)
+        .execution_options(synchronize_session=False)
+    )
