@@ -33,6 +33,7 @@ from participation.accounts.models import ROLE_LABELS, Government, Membership, R
 from participation.accounts.permissions import can_administer
 from participation.accounts.senders import get_sender
 from participation.core import signals
+from participation.core.args import text_arg
 from participation.core.audit import AuditEntry
 from participation.core.errors import DomainError
 from participation.core.forms_common import ConfirmForm
@@ -350,7 +351,7 @@ def toggle_official(government_id: int, user_id: int):
 def list_audit_entries(government_id: int):
     government = _government(government_id)
     query = sa.select(AuditEntry).where(AuditEntry.government_id == government.id)
-    action = request.args.get("action", "").strip()
+    action = text_arg("action", 64) or ""
     if action:
         query = query.where(AuditEntry.action.startswith(action))
     page = paginate(query.order_by(AuditEntry.id.desc()), per_page=50)

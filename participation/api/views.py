@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, jsonify, url_for
 from flask_babel import gettext as _
 
 from participation.catalogue import queries
@@ -16,6 +16,7 @@ from participation.catalogue.models import Catalogue, CatalogueState, Decision, 
 from participation.catalogue.operations import stage_dates
 from participation.consultations.models import Consultation, ConsultationStatus, DraftNode
 from participation.consultations.operations import version_tree
+from participation.core.args import MAX_ID, BadArgument, enum_arg, int_arg
 from participation.core.database import utcnow
 from participation.core.errors import json_error
 from participation.core.page_cache import public_page
@@ -31,25 +32,18 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 100
 
 
-class BadParameter(Exception):
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.name = name
+# The API refuses odd query arguments with a 400 naming them (HTML pages ignore them).
+BadParameter = BadArgument
 
 
-@bp.errorhandler(BadParameter)
-def _bad_parameter(error: BadParameter):
+@bp.errorhandler(BadArgument)
+def _bad_parameter(error: BadArgument):
     return json_error("bad_parameter",
                       _("The parameter “%(name)s” has an invalid value.", name=error.name), 400)
 
 
-def _int_arg(name: str, default: int | None = None, maximum: int | None = None) -> int | None:
-    value = request.args.get(name)
-    if value in (None, ""):
-        return default
-    if not value.isdigit() or int(value) < 1 or (maximum and int(value) > maximum):
-        raise BadParameter(name)
-    return int(value)
+def _int_arg(name: str, default: int | None = None, maximum: int = MAX_ID) -> int | None:
+    return int_arg(name, default, maximum=maximum, strict=True)
 
 
 def _page_args() -> tuple[int, int]:
@@ -95,9 +89,7 @@ def list_decisions():
     page_no, per_page = _page_args()
     year = _int_arg("year")
     unit = _int_arg("unit")
-    stage_arg = request.args.get("stage")
-    if stage_arg and stage_arg not in Stage.__members__.values():
-        raise BadParameter("stage")
+    stage = enum_arg("stage", Stage, strict=True)
     query = sa.select(Decision).join(Catalogue, Decision.catalogue_id == Catalogue.id).where(
         Decision.government_id == government.id, Catalogue.state == CatalogueState.PUBLISHED,
         Decision.confidential.is_(False), Decision.state == EntryState.LISTED)
@@ -105,8 +97,8 @@ def list_decisions():
         query = query.where(Catalogue.year == year)
     if unit:
         query = query.where(Decision.unit_id.in_(queries.unit_and_descendants(unit)))
-    if stage_arg:
-        query = query.where(Decision.stage == Stage(stage_arg))
+    if stage:
+        query = query.where(Decision.stage == stage)
     page = paginate(query.order_by(Catalogue.year.desc(), Decision.position), page=page_no,
                     per_page=per_page)
     return jsonify(_page_json(page, _decision_json))
@@ -172,13 +164,11 @@ def _consultation_json(consultation: Consultation) -> dict[str, Any]:
 def list_consultations():
     government = queries.current_government()
     page_no, per_page = _page_args()
-    status = request.args.get("status")
-    if status and status not in ConsultationStatus.__members__.values():
-        raise BadParameter("status")
+    status = enum_arg("status", ConsultationStatus, strict=True)
     query = sa.select(Consultation).join(Decision, Consultation.decision_id == Decision.id) \
         .where(Consultation.government_id == government.id, Decision.is_public)
     if status:
-        query = query.where(Consultation.status_at(utcnow()) == status)
+        query = query.where(Consultation.status_at(utcnow()) == status.value)
     page = paginate(query.order_by(Consultation.opens_at.desc()), page=page_no,
                     per_page=per_page)
     return jsonify(_page_json(page, _consultation_json))

@@ -32,6 +32,7 @@ from participation.consultations.permissions import (
     can_open_consultation,
     can_view_consultation,
 )
+from participation.core.args import enum_arg, int_arg
 from participation.core.database import utcnow
 from participation.core.errors import DomainError
 from participation.core.page_cache import public_page
@@ -52,12 +53,7 @@ bp = Blueprint("consultations", __name__)
 @public_page
 def list_consultations():
     government = queries.current_government()
-    status_arg = request.args.get("status", "")
-    status = (
-        ConsultationStatus(status_arg)
-        if status_arg in ConsultationStatus.__members__.values()
-        else None
-    )
+    status = enum_arg("status", ConsultationStatus)
     now = utcnow()
     query = (
         sa.select(Consultation)
@@ -159,8 +155,7 @@ def compare_versions(consultation_id: int):
     numbers = {v.number: v for v in versions}
 
     def pick(name: str, default: DraftVersion) -> DraftVersion:
-        value = request.args.get(name, "")
-        return numbers.get(int(value), default) if value.isdigit() else default
+        return numbers.get(int_arg(name, 0), default)
 
     old = pick("from", versions[-2])
     new = pick("to", versions[-1])

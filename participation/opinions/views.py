@@ -23,6 +23,7 @@ from flask_login import current_user, login_required
 
 from participation.consultations.models import Consultation, DraftNode, DraftVersion
 from participation.consultations.permissions import can_view_consultation
+from participation.core.args import enum_arg, id_arg
 from participation.core.database import utcnow
 from participation.core.errors import DomainError
 from participation.core.page_cache import public_page
@@ -40,7 +41,7 @@ from participation.opinions.forms import (
     ReceiptLookupForm,
 )
 from participation.opinions.imports import template_csv
-from participation.opinions.models import Opinion
+from participation.opinions.models import Channel, Opinion
 from participation.opinions.permissions import (
     can_record_opinions,
     can_submit_opinion,
@@ -73,10 +74,10 @@ def _node_choices(version: DraftVersion) -> list[tuple[int, str]]:
 
 
 def _selected_node(consultation: Consultation) -> DraftNode | None:
-    value = request.args.get("node", "")
-    if not value.isdigit():
+    node_id = id_arg("node")
+    if node_id is None:
         return None
-    node = db.session.get(DraftNode, int(value))
+    node = db.session.get(DraftNode, node_id)
     if node is None or node.version.draft_id != consultation.draft_id:
         abort(404)
     return node
@@ -186,7 +187,7 @@ def list_received_opinions(consultation_id: int):
     require(can_view_private_opinions(current_user, consultation))
     g.private_page = True
     query = sa.select(Opinion).where(Opinion.consultation_id == consultation.id)
-    channel = request.args.get("channel", "")
+    channel = enum_arg("channel", Channel)
     if channel:
         query = query.where(Opinion.channel == channel)
     page = paginate(query.order_by(Opinion.id.desc()), per_page=50)

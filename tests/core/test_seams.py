@@ -38,9 +38,11 @@ def test_perform_commits_and_runs_after_commit_callbacks_only_on_success(app, wo
 
     with app.test_request_context("/", method="POST"):
         done = perform(succeeds, success="saved")
-        assert done and done.value == world.government.name
+        assert done
+        assert done.value == world.government.name
         refused = perform(refuses)
-        assert not refused and refused.error.code == "no"
+        assert not refused
+        assert refused.error.code == "no"
         messages = get_flashed_messages(with_categories=True)
     assert sent == ["mail"]
     assert ("success", "saved") in messages
@@ -83,7 +85,8 @@ def test_stage_rules_of_other_domains_arrive_through_the_signal(world):
     finally:
         signals.decision_stage_checked.disconnect(receiver)
     assert refused.value.code == "consultation_open"
-    assert seen and seen[0][0] is decision
+    assert seen
+    assert seen[0][0] is decision
 
 
 def test_deleting_an_account_anonymises_opinions_through_the_signal(client, world):
