@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 from participation.consultations.models import Consultation, DraftNode, DraftVersion
 from participation.consultations.outline import chinese_numeral_to_int
 from participation.core import audit, signals
+from participation.core.args import MAX_ID
 from participation.core.database import utcnow
 from participation.core.errors import DomainError
 from participation.core.sanitize import plain_text
@@ -83,6 +84,8 @@ def find_node(consultation: Consultation, node_id: int | None,
     """
     if not node_id:
         return None
+    if not 0 < node_id <= MAX_ID:
+        raise OpinionError("unknown_article", field="node_id")
     node = db.session.get(DraftNode, node_id)
     if node is None or not node.is_commentable:
         raise OpinionError("unknown_article", field="node_id")
