@@ -20,7 +20,6 @@ from participation.core.args import MAX_ID, BadArgument, enum_arg, int_arg
 from participation.core.database import utcnow
 from participation.core.errors import json_error
 from participation.core.page_cache import public_page
-from participation.core.pii import mask_personal_data
 from participation.core.web_helpers import paginate
 from participation.dossier.models import Disclosure, Document, DocumentState
 from participation.extensions import db
@@ -207,8 +206,8 @@ def _opinion_json(opinion: Opinion) -> dict[str, Any]:
         "received_at": _iso(opinion.received_at),
         "article": {"id": opinion.node.id, "label": opinion.node.label,
                     "anchor": opinion.node.anchor} if opinion.node else None,
-        "name": opinion.display_name,
-        "body": mask_personal_data(opinion.body),
+        "name": opinion.shown_name,
+        "body": opinion.shown_body,
         "late": opinion.is_late,
     }
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from participation.core.database import TimestampMixin, enum_column
 from participation.core.i18n import label
+from participation.core.pii import mask_personal_data
 from participation.extensions import db
 
 
@@ -141,6 +142,20 @@ class Opinion(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Opinion {self.id} {self.channel}>"
+
+    # What any page shows of the person's words: one masking rule for every surface
+    # (public lists, receipts, "My opinions", the API, exports). Officials handling the
+    # opinion see the stored text on the work area's opinion page.
+
+    @property
+    def shown_body(self) -> str:
+        """The text with phone, ID-card numbers and e-mail addresses masked."""
+        return mask_personal_data(self.body)
+
+    @property
+    def shown_name(self) -> str | None:
+        """The name to show (masked the same way: "张三139****5678"), None if anonymous."""
+        return mask_personal_data(self.display_name) or None
 
     @hybrid_property
     def is_public(self) -> bool:
