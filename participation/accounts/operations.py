@@ -56,6 +56,7 @@ class AccountError(DomainError):
 
 
 def hash_password(password: str) -> str:
+    """Hash ``password`` with the configured method (``PASSWORD_HASH_METHOD``)."""
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
@@ -73,6 +74,7 @@ def normalise_identifier(value: str) -> tuple[str, str]:
 
 
 def find_user(identifier: str) -> User | None:
+    """The account with this mobile number or e-mail address (normalised), or None."""
     try:
         kind, value = normalise_identifier(identifier)
     except AccountError:
@@ -159,6 +161,9 @@ def authenticate(identifier: str, password: str) -> User:
 
 
 def change_password(user: User, current: str, new: str) -> None:
+    """Replace the password after checking the current one; every other session and remember
+    token of the account stops working.
+    """
     if not user.password_hash or not check_password_hash(user.password_hash, current or ""):
         raise AccountError("bad_credentials", field="current_password")
     _check_password_strength(new)
@@ -189,6 +194,7 @@ def delete_account(user: User, password: str) -> None:
 
 
 def create_government(slug: str, name: str, **details: str) -> Government:
+    """Create a government (a deployment may host several) and audit it."""
     government = Government(slug=slug, name=name, short_name=details.pop("short_name", name),
                             **details)
     db.session.add(government)
@@ -207,6 +213,9 @@ def _check_unit_name(government_id: int, name: str, unit: Unit | None = None) ->
 
 
 def create_unit(government: Government, name: str, parent: Unit | None = None) -> Unit:
+    """Create a unit of ``government``, optionally nested in ``parent``; names are unique
+    per government.
+    """
     if parent is not None and parent.government_id != government.id:
         raise AccountError("unit_other_government", field="parent_id")
     name = _check_unit_name(government.id, name)
@@ -221,6 +230,7 @@ def create_unit(government: Government, name: str, parent: Unit | None = None) -
 
 
 def update_unit(unit: Unit, name: str, parent: Unit | None) -> None:
+    """Rename or move a unit; refuses a parent of another government and cycles."""
     if parent is not None:
         if parent.government_id != unit.government_id:
             raise AccountError("unit_other_government", field="parent_id")
@@ -277,6 +287,7 @@ def grant_role(user: User, government: Government, role: Role, unit: Unit | None
 
 
 def revoke_role(membership: Membership) -> None:
+    """Remove one role of an official; the last administrator of a government stays."""
     if membership.role == Role.ADMINISTRATOR:
         remaining = db.session.scalar(
             sa.select(sa.func.count(Membership.id)).where(
@@ -295,6 +306,9 @@ def revoke_role(membership: Membership) -> None:
 
 
 def set_active(user: User, government: Government, active: bool) -> None:
+    """Deactivate or reactivate an official's account; deactivation signs them out
+    everywhere.
+    """
     if user.is_active_account != active:
         user.is_active_account = active
         user.session_version += 1

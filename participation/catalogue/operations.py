@@ -65,6 +65,7 @@ class StageError(DomainError):
 
 def create_catalogue(government: Government, year: int, title: str = "",
                      introduction: str = "") -> Catalogue:
+    """Create the (unpublished) catalogue of ``year``; one per government and year."""
     if not 2000 <= year <= 2100:
         raise CatalogueError("bad_year", field="year")
     exists = db.session.scalar(
@@ -187,6 +188,7 @@ def _unit_name(unit_id: int | None) -> str | None:
 
 
 def withdraw_decision(decision: Decision, reason: str, actor=None) -> None:
+    """Withdraw an entry; after publication with a public reason in the history."""
     catalogue = decision.catalogue
     if decision.state == EntryState.WITHDRAWN:
         raise CatalogueError("withdrawn")

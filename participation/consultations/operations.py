@@ -142,6 +142,9 @@ def add_draft_version(
 
 
 def check_period(opens_at: datetime, closes_at: datetime, reason: str) -> None:
+    """Refuse a comment period that ends before it starts or is already over, and one
+    shorter than 30 days without a reason.
+    """
     if closes_at <= opens_at:
         raise ConsultationError("period_order", field="closes_at")
     if closes_at <= utcnow():
@@ -241,6 +244,9 @@ def publish_revision(
 
 
 def close_early(consultation: Consultation, reason: str, actor=None) -> None:
+    """End the comment period now (with the reason in the audit log); sends
+    ``consultation_closed``.
+    """
     now = utcnow()
     if consultation.closes_at <= now:
         raise ConsultationError("already_closed")

@@ -60,6 +60,7 @@ def create_document(decision: Decision, values: dict, actor=None) -> Document:
 
 
 def update_document(document: Document, values: dict, actor=None) -> dict:
+    """Change a document's fields (body sanitized); returns what changed."""
     changed = audit.diff(document, _clean(values))
     if changed:
         db.session.flush()
@@ -71,6 +72,7 @@ def update_document(document: Document, values: dict, actor=None) -> dict:
 
 
 def publish_document(document: Document, actor=None) -> None:
+    """Publish a document: from now on it is public as its disclosure allows."""
     if document.state == DocumentState.PUBLISHED:
         raise DocumentError("already_published")
     document.state = DocumentState.PUBLISHED
@@ -82,6 +84,7 @@ def publish_document(document: Document, actor=None) -> None:
 
 def add_attachment(document: Document, filename: str, data: bytes,
                    actor=None) -> DocumentAttachment:
+    """Attach a file (checked by content, stored by SHA-256) to a document."""
     stored = store_upload(data)
     attachment = DocumentAttachment(document=document, stored_file=stored,
                                     filename=clean_filename(filename, stored.file_type))
@@ -93,6 +96,7 @@ def add_attachment(document: Document, filename: str, data: bytes,
 
 
 def remove_attachment(attachment: DocumentAttachment, actor=None) -> None:
+    """Remove an attachment from a document (the stored file stays for others)."""
     document = attachment.document
     audit.record("document.attachment_removed", document, {"filename": attachment.filename},
                  actor=actor)

@@ -56,17 +56,22 @@ class OpinionError(DomainError):
 
 
 def new_receipt_number() -> str:
+    """A new unguessable receipt number: 16 characters of an unambiguous alphabet."""
     raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
     return "-".join(raw[i:i + 4] for i in range(0, RECEIPT_LENGTH, 4))
 
 
 def normalise_receipt_number(value: str) -> str:
+    """A receipt number as typed (spaces, lower case, O for 0) in its stored form."""
     raw = re.sub(r"[^0-9A-Za-z]", "", value or "").upper()
     raw = raw.replace("O", "0").replace("I", "1")
     return "-".join(raw[i:i + 4] for i in range(0, len(raw), 4))
 
 
 def clean_body(body: str | None) -> str:
+    """The opinion text as plain text, refused when shorter than 5 or longer than 5,000
+    characters.
+    """
     text = plain_text(body)
     if len(text) < BODY_MIN:
         raise OpinionError("body_too_short", field="body")
@@ -306,6 +311,7 @@ def count_by_channel(consultation: Consultation) -> dict[Channel, int]:
 
 
 def find_by_receipt(number: str) -> Opinion | None:
+    """The opinion with this receipt number (as typed), or None."""
     normalised = normalise_receipt_number(number)
     if len(normalised.replace("-", "")) != RECEIPT_LENGTH:
         return None
