@@ -32,6 +32,11 @@ from participation.opinions.spreadsheets import UnreadableFile, is_empty, read_t
 # --------------------------------------------------------------------------------------------
 
 CHANNEL_CODES: tuple[str, ...] = tuple(channel.value for channel in Channel)
+#: The channels an import may carry: every channel but ``online`` (online opinions arrive
+#: through the site only, as for offline recording one by one).
+IMPORT_CHANNEL_CODES: tuple[str, ...] = tuple(
+    channel.value for channel in Channel if channel != Channel.ONLINE
+)
 
 #: Every accepted spelling of a channel (the code itself and its Chinese names) → channel code.
 #: Lookups ignore case, spaces, underscores and hyphens, and full-width forms.
@@ -244,6 +249,11 @@ _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     ),
     "unknown_channel": lambda v: gettext(
         "Line %(line)d, column %(column)s: unknown channel “%(value)s”. Use one of: %(allowed)s.",
+        **v,
+    ),
+    "online_channel": lambda v: gettext(
+        "Line %(line)d, column %(column)s: “%(value)s” is the online channel; opinions given"
+        " online arrive through the site and cannot be imported. Use one of: %(allowed)s.",
         **v,
     ),
     "bad_date": lambda v: gettext(
@@ -494,8 +504,12 @@ class _RowParser:
         if not channel_text:
             error("channel", "missing_value")
         elif channel is None:
-            allowed = ", ".join(CHANNEL_CODES)
+            allowed = ", ".join(IMPORT_CHANNEL_CODES)
             error("channel", "unknown_channel", value=_quote(channel_text), allowed=allowed)
+        elif channel not in IMPORT_CHANNEL_CODES:
+            allowed = ", ".join(IMPORT_CHANNEL_CODES)
+            error("channel", "online_channel", value=_quote(channel_text), allowed=allowed)
+            channel = None
 
         reference = _single_line(cell("reference")) or None
         if reference is not None:

@@ -106,7 +106,7 @@ def test_utf8_csv_parses_every_field():
                 "张三",
                 "13800000000",
             ),
-            row("", "online", "2026-03-13", "", "同意草案。\n补充一点意见。", "", ""),
+            row("", "letter", "2026-03-13", "", "同意草案。\n补充一点意见。", "", ""),
         ]
     )
 
@@ -128,7 +128,7 @@ def test_utf8_csv_parses_every_field():
         ImportRow(
             line=3,
             reference=None,
-            channel="online",
+            channel="letter",
             received_at=datetime(2026, 3, 13),
             article_id=None,
             article_label=None,
@@ -417,7 +417,9 @@ def test_empty_rows_are_skipped_silently():
     assert [r.line for r in result.rows] == [6]
 
 
-@pytest.mark.parametrize("channel", sorted(CHANNEL_ALIASES))
+@pytest.mark.parametrize(
+    "channel", sorted(alias for alias, code in CHANNEL_ALIASES.items() if code != "online")
+)
 def test_every_channel_alias(channel):
     result = parse("opinions.csv", csv_bytes([HEADER, row(channel=channel)]))
 
@@ -432,7 +434,7 @@ def test_every_channel_alias(channel):
         (" Field Visit ", "field_visit"),
         ("open-day", "open_day"),
         ("１２３４５热线", "hotline"),
-        ("  网 上 ", "online"),
+        ("  座 谈 会 ", "symposium"),
     ],
 )
 def test_channels_are_case_and_space_insensitive(text, code):
@@ -440,6 +442,21 @@ def test_channels_are_case_and_space_insensitive(text, code):
 
     assert result.ok, codes(result)
     assert result.rows[0].channel == code
+
+
+@pytest.mark.parametrize(
+    "channel", sorted(alias for alias, code in CHANNEL_ALIASES.items() if code == "online")
+)
+def test_online_channel_is_refused_naming_the_row_and_the_allowed_channels(babel_app, channel):
+    result = parse("opinions.csv", csv_bytes([HEADER, row(), row(channel=f" {channel} ")]))
+
+    assert codes(result) == [(3, "channel", "online_channel")]
+    assert [r.line for r in result.rows] == [2]
+    with babel_app.test_request_context():
+        message = result.errors[0].message
+    assert message.startswith("Line 3, column channel:")
+    assert "hotline, letter, email" in message
+    assert "online," not in message
 
 
 def test_channel_codes():
@@ -699,6 +716,7 @@ REQUIRED_CODES = {
     "too_many_rows",
     "missing_value",
     "unknown_channel",
+    "online_channel",
     "bad_date",
     "future_date",
     "unknown_article",
@@ -721,6 +739,7 @@ def _file_producing_every_error() -> dict[str, object]:
         "extra_values": parse("a.csv", csv_bytes([HEADER, [*row(), "多余"]])),
         "missing_value": parse("a.csv", csv_bytes([HEADER, row(channel="")])),
         "unknown_channel": parse("a.csv", csv_bytes([HEADER, row(channel="微博")])),
+        "online_channel": parse("a.csv", csv_bytes([HEADER, row(channel="网上")])),
         "bad_date": parse("a.csv", csv_bytes([HEADER, row(received_at="上周")])),
         "future_date": parse("a.csv", csv_bytes([HEADER, row(received_at="2027-01-01")])),
         "unknown_article": parse("a.csv", csv_bytes([HEADER, row(article="第一百条")])),
