@@ -69,4 +69,5 @@ class OfflineOpinionForm(FlaskForm):
 class ImportForm(FlaskForm):
     file = FileField(_l("CSV or Excel (.xlsx) file"), validators=[FileRequired()],
                      description=_l("Columns: reference, channel, received_at, article, body, "
-                                    "name, contact. UTF-8 or GBK."))
+                                    "name, contact, consent_to_publish (是/否; empty: not "
+                                    "public). UTF-8 or GBK."))

@@ -268,22 +268,24 @@ def import_file(consultation: Consultation, filename: str, data: bytes,
     if not result.ok:
         return result, []
     created: list[Opinion] = []
-    per_node: dict[int | None, int] = {}
+    per_node: dict[int | None, tuple[int, int]] = {}  # node → (opinions, public ones)
     for row in result.rows:
         received_at = local_to_utc(row.received_at)
         opinion = _new_opinion(
             consultation, db.session.get(DraftNode, row.article_id) if row.article_id else None,
             channel=Channel(row.channel), reference=row.reference, received_at=received_at,
             body=plain_text(row.body), display_name=row.name, contact=row.contact,
-            consent_to_publish=False, recorded_by_id=getattr(actor, "id", None),
+            consent_to_publish=row.consent_to_publish,
+            recorded_by_id=getattr(actor, "id", None),
             is_late=received_at >= consultation.closes_at,
         )
         db.session.add(opinion)
         created.append(opinion)
-        per_node[opinion.node_id] = per_node.get(opinion.node_id, 0) + 1
+        amount, public = per_node.get(opinion.node_id, (0, 0))
+        per_node[opinion.node_id] = (amount + 1, public + int(opinion.is_public))
     db.session.flush()
-    for node_id, amount in per_node.items():
-        _count(consultation.id, node_id, amount)
+    for node_id, (amount, public) in per_node.items():
+        _count(consultation.id, node_id, amount, public=public)
     audit.record("opinion.imported", consultation,
                  {"filename": filename, "count": len(created),
                   "opinion_ids": [o.id for o in created]}, actor=actor)

@@ -9,9 +9,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import openpyxl
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask_babel import Babel
 
+from participation.extensions import db
 from participation.opinions import imports
 from participation.opinions.imports import (
     CHANNEL_ALIASES,
@@ -22,6 +24,9 @@ from participation.opinions.imports import (
     parse_opinion_file,
     template_csv,
 )
+from participation.opinions.models import Opinion
+from tests import factories
+from tests.conftest import login
 
 NOW = datetime(2026, 3, 20, 12, 0)
 
@@ -155,6 +160,7 @@ def test_csv_encodings(encoding):
     assert parsed.reference == "A-1"
     assert parsed.received_at == datetime(2026, 3, 12)
     assert parsed.article_id == 12
+    assert parsed.consent_to_publish is False
     assert parsed.body == BODY
     assert parsed.name == "李四"
 
@@ -747,6 +753,7 @@ def _file_producing_every_error() -> dict[str, object]:
         "body_too_long": parse("a.csv", csv_bytes([HEADER, row(body="长" * 5001)])),
         "too_long": parse("a.csv", csv_bytes([HEADER, row(contact="1" * 201)])),
         "duplicate_reference": parse("a.csv", csv_bytes([HEADER, row(reference="1")] * 2)),
+        "bad_consent": parse("a.csv", csv_bytes([[*HEADER, "同意公开"], [*row(), "也许"]])),
     }
 
 
@@ -789,7 +796,7 @@ def test_template_csv_round_trips(babel_app):
 
     assert data.startswith(b"\xef\xbb\xbf")
     lines = data.decode("utf-8-sig").splitlines()
-    assert lines[0] == ",".join(HEADER)
+    assert lines[0] == ",".join([*HEADER, "consent_to_publish"])
     assert len(lines) == 2
     result = parse("template.csv", data)
     assert result.ok, codes(result)
@@ -798,3 +805,88 @@ def test_template_csv_round_trips(babel_app):
     assert parsed.reference == "20260312001"
     assert parsed.received_at == datetime(2026, 3, 12, 14, 30)
     assert parsed.article_id == 12
+
+
+# --------------------------------------------------------------------------------------------
+# Consent to publish
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("是", True), ("同意", True), ("1", True), ("true", True), ("TRUE", True),
+        ("yes", True), (" Yes ", True), ("否", False), ("不同意", False), ("0", False),
+        ("false", False), ("no", False), ("", False),
+    ],
+)
+@pytest.mark.parametrize("header", ["consent_to_publish", "同意公开"])
+def test_consent_column_in_chinese_and_english_forms(header, answer, expected):
+    result = parse("a.csv", csv_bytes([[*HEADER, header], [*row(), answer]]))
+
+    assert result.ok, codes(result)
+    assert result.rows[0].consent_to_publish is expected
+
+
+def test_consent_defaults_to_not_public_and_reads_xlsx_booleans_and_numbers():
+    without = parse("a.csv", csv_bytes([HEADER, row()]))
+    assert without.rows[0].consent_to_publish is False
+    data = xlsx_bytes([[*HEADER, "同意公开"], [*row(), True], [*row(), False], [*row(), 1],
+                       [*row(), 0], [*row(), None]])
+    result = parse("a.xlsx", data)
+    assert result.ok, codes(result)
+    assert [r.consent_to_publish for r in result.rows] == [True, False, True, False, False]
+
+
+def test_an_unclear_consent_is_an_error_naming_the_line(babel_app):
+    result = parse("a.csv", csv_bytes([[*HEADER, "同意公开"], [*row(), "是"], [*row(), "可以吧"]]))
+
+    assert codes(result) == [(3, "consent_to_publish", "bad_consent")]
+    with babel_app.test_request_context():
+        assert result.errors[0].message.startswith("Line 3, column 同意公开:")
+
+
+# --------------------------------------------------------------------------------------------
+# Importing into a consultation (web page and command line)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def consultation(world):
+    catalogue = factories.make_catalogue(world.government)
+    decision = factories.make_decision(catalogue, world.unit)
+    return factories.make_consultation(decision)
+
+
+def upload(client, consultation, data: bytes, name: str = "opinions.csv", **form):
+    return client.post(f"/admin/consultations/{consultation.id}/opinions/import",
+                       data={"file": (io.BytesIO(data), name), **form},
+                       content_type="multipart/form-data")
+
+
+def stored_opinions(consultation) -> list[Opinion]:
+    return db.session.scalars(sa.select(Opinion).where(Opinion.consultation_id
+                                                       == consultation.id)
+                              .order_by(Opinion.id)).all()
+
+
+def test_imported_consent_is_stored_and_only_consenting_opinions_are_public(
+        client, world, consultation):
+    data = csv_bytes([
+        ["渠道", "收到时间", "意见内容", "署名", "同意公开"],
+        ["热线", "2026-03-02 10:00", "同意公开的热线意见内容。", "王先生", "同意"],
+        ["信函", "2026-03-03", "不同意公开的来信意见内容。", "赵女士", "不同意"],
+        ["座谈会", "2026-03-04", "没有填写是否公开的意见。", "", ""],
+    ])
+    login(client, world.moderator)
+    assert upload(client, consultation, data).status_code == 302
+    opinions = stored_opinions(consultation)
+    assert [o.consent_to_publish for o in opinions] == [True, False, False]
+    db.session.refresh(consultation)
+    assert consultation.opinion_count == 3
+    assert consultation.public_opinion_count == 1
+    client.post("/logout")
+    page = client.get(f"/consultations/{consultation.id}/opinions").get_data(as_text=True)
+    assert "同意公开的热线意见内容" in page
+    assert "不同意公开的来信意见内容" not in page
+    assert "没有填写是否公开的意见" not in page
