@@ -7,6 +7,7 @@ import io
 import pytest
 import sqlalchemy as sa
 
+from participation.core.sanitize import document_html
 from participation.dossier.models import Document, DocumentState
 from participation.extensions import db
 from participation.opinions.models import Opinion
@@ -128,3 +129,34 @@ def test_an_opinion_attachment_is_only_for_the_officials(client, world, decision
     login(client, world.moderator)
     with client.get(url) as response:
         assert response.data == PDF
+
+
+# -- pasted plain text keeps its paragraphs ----------------------------------------------
+
+
+@pytest.mark.parametrize("separator", ["\n", "\r\n", "\n\n", "\r\n\r\n", "\n \n\n"])
+def test_pasted_plain_text_becomes_paragraphs(separator):
+    text = separator.join(["一、总体要求", "坚持以人民为中心。", "二、主要任务 <附表>"])
+    assert document_html(text) == ("<p>一、总体要求</p>\n<p>坚持以人民为中心。</p>\n"
+                                   "<p>二、主要任务 &lt;附表&gt;</p>")
+
+
+def test_real_html_stays_as_it_was():
+    html = "<h2>一、总体要求</h2>\n<p>坚持以人民为中心，\n统筹推进。</p>\n<ul><li>甲</li></ul>"
+    assert document_html(html) == html
+    assert document_html("<p>只有一段</p>") == "<p>只有一段</p>"
+    # Inline markup alone is not HTML with paragraphs: its lines still become paragraphs.
+    assert document_html("<strong>重要</strong>通知\n第二行") == (
+        "<p><strong>重要</strong>通知</p>\n<p>第二行</p>")
+
+
+def test_a_pasted_body_shows_its_paragraphs_on_the_public_page(client, world, decision):
+    login(client, world.approver)
+    _create(client, decision, body_html="第一段：论证结论。\n第二段：专家意见。\n\n第三段：建议。")
+    document = db.session.scalar(sa.select(Document))
+    client.post(f"/admin/documents/{document.id}/publish")
+    client.post("/logout")
+    page = client.get(f"/documents/{document.id}").get_data(as_text=True)
+    assert "<p>第一段：论证结论。</p>" in page
+    assert "<p>第二段：专家意见。</p>" in page
+    assert "<p>第三段：建议。</p>" in page
