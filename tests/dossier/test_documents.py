@@ -7,7 +7,10 @@ import io
 import pytest
 import sqlalchemy as sa
 
+from participation.core.audit import AuditEntry
+from participation.core.database import utcnow
 from participation.core.sanitize import document_html
+from participation.core.timeutil import utc_to_local
 from participation.dossier.models import Document, DocumentState
 from participation.extensions import db
 from participation.opinions.models import Opinion
@@ -160,3 +163,98 @@ def test_a_pasted_body_shows_its_paragraphs_on_the_public_page(client, world, de
     assert "<p>第一段：论证结论。</p>" in page
     assert "<p>第二段：专家意见。</p>" in page
     assert "<p>第三段：建议。</p>" in page
+
+
+# -- a published document changes only through an approver, as a public revision --------
+
+
+def _published(client, world, decision) -> Document:
+    login(client, world.approver)
+    _create(client, decision, body_html="<p>原始论证结论</p>")
+    document = db.session.scalar(sa.select(Document))
+    client.post(f"/admin/documents/{document.id}/attachments",
+                data={"file": (io.BytesIO(PDF), "论证报告.pdf")},
+                content_type="multipart/form-data")
+    client.post(f"/admin/documents/{document.id}/publish")
+    client.post("/logout")
+    return document
+
+
+def _edit(client, document, **data):
+    form = {"kind": "expert_review", "title": "专家论证意见", "body_html": "<p>改写的结论</p>",
+            "disclosure": "proactive", "withheld_ground": ""}
+    form.update(data)
+    return client.post(f"/admin/documents/{document.id}/edit", data=form)
+
+
+def test_an_editor_cannot_rewrite_a_published_document(client, world, decision):
+    document = _published(client, world, decision)
+    attachment_id = document.attachments[0].id
+    login(client, world.editor)
+    page = client.get(f"/admin/documents/{document.id}/edit").get_data(as_text=True)
+    assert "只有审核发布人可以修改（包括附件）" in page
+    assert "改写的结论" not in page
+    response = _edit(client, document)
+    assert response.status_code == 403
+    assert "本次修改未保存" in response.get_data(as_text=True)
+    response = client.post(f"/admin/documents/{document.id}/attachments",
+                           data={"file": (io.BytesIO(PDF), "替换.pdf")},
+                           content_type="multipart/form-data", follow_redirects=True)
+    assert "本次修改未保存" in response.get_data(as_text=True)
+    response = client.post(f"/admin/attachments/{attachment_id}/remove", follow_redirects=True)
+    assert "本次修改未保存" in response.get_data(as_text=True)
+    db.session.expire_all()
+    document = db.session.get(Document, document.id)
+    assert document.body_html == "<p>原始论证结论</p>"
+    assert [a.filename for a in document.attachments] == ["论证报告.pdf"]
+    assert document.revised_at is None
+    client.post("/logout")
+    public = client.get(f"/documents/{document.id}").get_data(as_text=True)
+    assert "原始论证结论" in public
+    assert "修订" not in public
+
+
+def test_an_editor_still_edits_an_unpublished_document(client, world, decision):
+    login(client, world.editor)
+    _create(client, decision)
+    document = db.session.scalar(sa.select(Document))
+    assert _edit(client, document).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Document, document.id).body_html == "<p>改写的结论</p>"
+    assert db.session.get(Document, document.id).revised_at is None
+
+
+def test_an_approvers_change_is_recorded_and_shown_as_a_revision(client, world, decision):
+    document = _published(client, world, decision)
+    login(client, world.approver)
+    before = utcnow()
+    assert _edit(client, document).status_code == 302
+    db.session.expire_all()
+    document = db.session.get(Document, document.id)
+    assert document.body_html == "<p>改写的结论</p>"
+    assert before <= document.revised_at <= utcnow()
+    day = utc_to_local(document.revised_at).strftime("%Y-%m-%d")
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action
+                                                          == "document.revised"))
+    assert entry.actor_id == world.approver.id
+    client.post("/logout")
+    public = client.get(f"/documents/{document.id}").get_data(as_text=True)
+    assert "改写的结论" in public
+    assert f"于{day}修订" in public
+    client.set_cookie("locale", "en")
+    english = client.get(f"/documents/{document.id}").get_data(as_text=True)
+    assert f"Revised on {day}" in english
+
+
+def test_an_approver_changing_attachments_of_a_published_document_revises_it(
+        client, world, decision):
+    document = _published(client, world, decision)
+    attachment_id = document.attachments[0].id
+    login(client, world.approver)
+    client.post(f"/admin/attachments/{attachment_id}/remove")
+    db.session.expire_all()
+    document = db.session.get(Document, document.id)
+    assert document.attachments == []
+    assert document.revised_at is not None
+    client.post("/logout")
+    assert "修订" in client.get(f"/documents/{document.id}").get_data(as_text=True)
