@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import zipfile
 from datetime import UTC, date, datetime, timedelta
@@ -13,6 +14,8 @@ import sqlalchemy as sa
 from flask import Flask
 from flask_babel import Babel
 
+from participation.core.audit import AuditEntry
+from participation.core.timeutil import utc_to_local
 from participation.extensions import db
 from participation.opinions import imports
 from participation.opinions.imports import (
@@ -24,7 +27,7 @@ from participation.opinions.imports import (
     parse_opinion_file,
     template_csv,
 )
-from participation.opinions.models import Opinion
+from participation.opinions.models import Opinion, OpinionImport
 from tests import factories
 from tests.conftest import login
 
@@ -890,3 +893,127 @@ def test_imported_consent_is_stored_and_only_consenting_opinions_are_public(
     assert "同意公开的热线意见内容" in page
     assert "不同意公开的来信意见内容" not in page
     assert "没有填写是否公开的意见" not in page
+
+
+# -- re-imports: the same file again, identical rows --------------------------------------
+
+NO_REFERENCES = csv_bytes([
+    ["channel", "received_at", "body", "name"],
+    ["热线", "2026-03-02 10:00", "建议在镇区增设垃圾分类投放点。", "王先生"],
+    ["座谈会", "2026-03-05 15:00", "希望延长过渡期至六个月。", ""],
+])
+
+
+def imports_of(consultation) -> list[OpinionImport]:
+    return db.session.scalars(sa.select(OpinionImport).where(
+        OpinionImport.consultation_id == consultation.id).order_by(OpinionImport.id)).all()
+
+
+def test_a_reimported_file_is_detected_and_imported_only_when_confirmed(
+        client, world, consultation):
+    login(client, world.moderator)
+    assert upload(client, consultation, NO_REFERENCES, "热线.csv").status_code == 302
+    (first,) = imports_of(consultation)
+    assert first.sha256 == hashlib.sha256(NO_REFERENCES).hexdigest()
+    assert (first.filename, first.row_count) == ("热线.csv", 2)
+    assert first.imported_by_id == world.moderator.id
+
+    response = upload(client, consultation, NO_REFERENCES, "热线-副本.csv")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    day = utc_to_local(first.created_at).strftime("%Y-%m-%d")
+    assert f"此文件已于{day}" in page
+    assert "导入过（“热线.csv”，2条意见）" in page
+    assert "2行与已录入的意见完全相同：第2, 3行" in page
+    assert 'type="checkbox"' in page
+    assert 'name="allow_duplicates"' in page
+    assert f'value="{first.sha256}"' in page  # the confirmation names this very file
+    assert len(stored_opinions(consultation)) == 2
+    assert len(imports_of(consultation)) == 1
+
+    response = upload(client, consultation, NO_REFERENCES, "热线-副本.csv",
+                      allow_duplicates="y", confirm_sha256=first.sha256)
+    assert response.status_code == 302
+    assert len(stored_opinions(consultation)) == 4
+    assert [i.filename for i in imports_of(consultation)] == ["热线.csv", "热线-副本.csv"]
+    db.session.refresh(consultation)
+    assert consultation.opinion_count == 4
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action
+                                                          == "opinion.imported")
+                              .order_by(AuditEntry.id.desc()))
+    assert entry.changes["confirmed_duplicates"]["identical_lines"] == [2, 3]
+
+
+def test_the_confirmation_holds_for_the_confirmed_file_only(client, world, consultation):
+    login(client, world.moderator)
+    upload(client, consultation, NO_REFERENCES)
+    other_sha = hashlib.sha256(b"another file").hexdigest()
+    response = upload(client, consultation, NO_REFERENCES, allow_duplicates="y",
+                      confirm_sha256=other_sha)
+    assert response.status_code == 200
+    assert "已录入的意见完全相同" in response.get_data(as_text=True)
+    # Ticking the box without the hash of the file shown does not import either.
+    response = upload(client, consultation, NO_REFERENCES, allow_duplicates="y")
+    assert response.status_code == 200
+    assert len(stored_opinions(consultation)) == 2
+
+
+def test_identical_rows_in_another_file_are_asked_about(client, world, consultation):
+    login(client, world.moderator)
+    upload(client, consultation, NO_REFERENCES)
+    data = csv_bytes([
+        ["渠道", "收到时间", "意见内容", "姓名"],
+        ["信函", "2026-03-06", "来信建议公布投诉电话。", ""],
+        ["12345", "2026/3/2 10:00", "建议在镇区增设垃圾分类投放点。", "王先生"],
+        # Not identical: another name, another time, another channel.
+        ["热线", "2026-03-02 10:00", "建议在镇区增设垃圾分类投放点。", "李女士"],
+        ["热线", "2026-03-02 10:01", "建议在镇区增设垃圾分类投放点。", "王先生"],
+        ["信函", "2026-03-02 10:00", "建议在镇区增设垃圾分类投放点。", "王先生"],
+    ])
+    page = upload(client, consultation, data).get_data(as_text=True)
+    assert "1行与已录入的意见完全相同：第3行" in page
+    assert "此文件已于" not in page
+    assert len(stored_opinions(consultation)) == 2
+
+
+def test_rows_repeated_within_the_file_are_asked_about(client, world, consultation):
+    repeated = csv_bytes([
+        ["channel", "received_at", "body"],
+        ["letter", "2026-03-06", "来信建议公布投诉电话。"],
+        ["hotline", "2026-03-06", "建议增加夜间公交班次。"],
+        ["letter", "2026-03-06", "来信建议公布投诉电话。"],
+    ])
+    login(client, world.moderator)
+    page = upload(client, consultation, repeated).get_data(as_text=True)
+    assert "1行与文件中前面的行完全相同：第4行" in page
+    assert stored_opinions(consultation) == []
+    sha = hashlib.sha256(repeated).hexdigest()
+    assert upload(client, consultation, repeated, allow_duplicates="y",
+                  confirm_sha256=sha).status_code == 302
+    assert len(stored_opinions(consultation)) == 3
+
+
+def test_a_file_without_duplicates_imports_at_once(client, world, consultation):
+    login(client, world.moderator)
+    upload(client, consultation, NO_REFERENCES)
+    data = csv_bytes([["channel", "received_at", "body"],
+                      ["letter", "2026-03-06", "来信建议公布投诉电话。"]])
+    assert upload(client, consultation, data).status_code == 302
+    assert len(stored_opinions(consultation)) == 3
+
+
+def test_the_command_line_refuses_a_reimport_unless_allowed(runner, consultation, tmp_path):
+    path = tmp_path / "hotline.csv"
+    path.write_bytes(NO_REFERENCES)
+    command = ["opinions", "import", "--consultation", str(consultation.id), str(path)]
+    assert runner.invoke(args=command).exit_code == 0
+    result = runner.invoke(args=command)
+    assert result.exit_code != 0
+    assert "此文件已于" in result.output
+    assert "2行与已录入的意见完全相同：第2, 3行" in result.output
+    assert "--allow-duplicates" in result.output
+    assert len(stored_opinions(consultation)) == 2
+    result = runner.invoke(args=[*command[:-1], "--allow-duplicates", str(path)])
+    assert result.exit_code == 0, result.output
+    assert len(stored_opinions(consultation)) == 4
+    assert [i.row_count for i in imports_of(consultation)] == [2, 2]
