@@ -23,6 +23,12 @@ DOCUMENT_PROTOCOLS = frozenset({"http", "https", "mailto"})
 
 _INVISIBLE_BLOCKS = re.compile(r"<(script|style|template)\b[^>]*>.*?</\1\s*>",
                                re.IGNORECASE | re.DOTALL)
+# Tags that make a body HTML with its own paragraphs; a body without any is pasted plain text.
+_BLOCK_TAG = re.compile(
+    r"<\s*/?\s*(?:p|br|div|h[1-6]|ul|ol|li|blockquote|table|thead|tbody|tr|th|td|pre|hr"
+    r"|section|article)\b",
+    re.IGNORECASE,
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -45,11 +51,19 @@ def plain_text(value: str | None, *, multiline: bool = True) -> str:
 
 
 def document_html(value: str | None) -> str:
-    """Official document HTML reduced to the DOCUMENT allow-list; everything else escaped."""
+    """Official document HTML reduced to the DOCUMENT allow-list; everything else escaped.
+
+    A body without any HTML block tag is pasted plain text: each of its lines (whether
+    separated by a single newline or by blank lines) becomes one ``<p>`` paragraph, so that
+    the paragraphs the official pasted are kept. HTML with block tags is left as it was.
+    """
     if not value:
         return ""
     # Scripts and style sheets (e.g. pasted from a word processor) go with their content.
     value = _INVISIBLE_BLOCKS.sub("", value)
+    if not _BLOCK_TAG.search(value):
+        lines = value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        value = "\n".join(f"<p>{line.strip()}</p>" for line in lines if line.strip())
     cleaned = bleach.clean(
         value,
         tags=DOCUMENT_TAGS,

@@ -117,6 +117,10 @@ class Document(TimestampMixin, db.Model):
     state: Mapped[DocumentState] = mapped_column(enum_column(DocumentState), nullable=False,
                                                  default=DocumentState.DRAFT)
     published_at: Mapped[datetime | None] = mapped_column(sa.DateTime, nullable=True)
+    revised_at: Mapped[datetime | None] = mapped_column(
+        sa.DateTime, nullable=True,
+        comment="when an approver last changed the published document (UTC); shown publicly",
+    )
 
     decision = relationship("Decision")
     attachments = relationship("DocumentAttachment", back_populates="document",

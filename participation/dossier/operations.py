@@ -59,12 +59,25 @@ def create_document(decision: Decision, values: dict, actor=None) -> Document:
     return document
 
 
+def _revised(document: Document) -> bool:
+    """Mark a change to a published document as a revision (shown on its public page)."""
+    if document.state != DocumentState.PUBLISHED:
+        return False
+    document.revised_at = utcnow()
+    return True
+
+
 def update_document(document: Document, values: dict, actor=None) -> dict:
-    """Change a document's fields (body sanitized); returns what changed."""
+    """Apply the form's values (body sanitized) and return ``{field: [old, new]}``.
+
+    A change to a published document is a revision: ``revised_at`` is set and the audit
+    action is ``document.revised``. Only approvers may revise (``can_change_document``).
+    """
     changed = audit.diff(document, _clean(values))
     if changed:
+        revised = _revised(document)
         db.session.flush()
-        audit.record("document.updated",
+        audit.record("document.revised" if revised else "document.updated",
                      document, {k: v for k, v in changed.items() if k != "body_html"}
                      | ({"body_html": "changed"} if "body_html" in changed else {}),
                      actor=actor)
@@ -84,21 +97,24 @@ def publish_document(document: Document, actor=None) -> None:
 
 def add_attachment(document: Document, filename: str, data: bytes,
                    actor=None) -> DocumentAttachment:
-    """Attach a file (checked by content, stored by SHA-256) to a document."""
+    """Attach an uploaded file (checked by content); on a published document a revision."""
     stored = store_upload(data)
     attachment = DocumentAttachment(document=document, stored_file=stored,
                                     filename=clean_filename(filename, stored.file_type))
     db.session.add(attachment)
+    revised = _revised(document)
     db.session.flush()
     audit.record("document.attachment_added", document,
-                 {"filename": attachment.filename, "sha256": stored.sha256}, actor=actor)
+                 {"filename": attachment.filename, "sha256": stored.sha256}
+                 | ({"revised": True} if revised else {}), actor=actor)
     return attachment
 
 
 def remove_attachment(attachment: DocumentAttachment, actor=None) -> None:
-    """Remove an attachment from a document (the stored file stays for others)."""
+    """Remove an attachment (the stored file stays); on a published document a revision."""
     document = attachment.document
-    audit.record("document.attachment_removed", document, {"filename": attachment.filename},
-                 actor=actor)
+    revised = _revised(document)
+    audit.record("document.attachment_removed", document, {"filename": attachment.filename}
+                 | ({"revised": True} if revised else {}), actor=actor)
     db.session.delete(attachment)
     db.session.flush()

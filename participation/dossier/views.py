@@ -19,6 +19,7 @@ from participation.dossier import operations
 from participation.dossier.forms import AttachmentForm, DocumentForm
 from participation.dossier.models import Disclosure, Document, DocumentAttachment
 from participation.dossier.permissions import (
+    can_change_document,
     can_edit_documents,
     can_publish_document,
     can_view_document,
@@ -69,6 +70,12 @@ def create_document(decision_id: int):
                            document=None)
 
 
+def _refuse_published_change() -> None:
+    flash(_("This document is published: only an approver can change it, its attachments "
+            "included. Nothing was saved; ask an approver of the unit to make the change."),
+          "error")
+
+
 def _editable(document_id: int) -> Document:
     document = db.session.get(Document, document_id) or abort(404)
     require(can_edit_documents(current_user, document.decision))
@@ -81,7 +88,12 @@ def _editable(document_id: int) -> Document:
 def edit_document(document_id: int):
     document = _editable(document_id)
     form = DocumentForm(obj=document)
-    if form.validate_on_submit():
+    can_change = can_change_document(current_user, document)
+    status = 200
+    if form.is_submitted() and not can_change:
+        _refuse_published_change()
+        status = 403
+    elif form.validate_on_submit():
         try:
             operations.update_document(document, _values(form))
         except DomainError as error:
@@ -94,9 +106,9 @@ def edit_document(document_id: int):
     return render_template(
         "dossier/document_form.html", decision=document.decision, form=form, document=document,
         attachment_form=AttachmentForm(), confirm_form=ConfirmForm(),
-        can_publish=can_publish_document(current_user, document),
+        can_publish=can_publish_document(current_user, document), can_change=can_change,
         withheld=Disclosure.WITHHELD,
-    )
+    ), status
 
 
 @bp.route("/admin/documents/<int:document_id>/publish", methods=["POST"])
@@ -114,7 +126,9 @@ def publish_document(document_id: int):
 def add_attachment(document_id: int):
     document = _editable(document_id)
     form = AttachmentForm()
-    if form.validate_on_submit():
+    if not can_change_document(current_user, document):
+        _refuse_published_change()
+    elif form.validate_on_submit():
         upload = form.file.data
         try:
             operations.add_attachment(document, upload.filename or "", upload.read())
@@ -135,7 +149,9 @@ def remove_attachment(attachment_id: int):
     attachment = db.session.get(DocumentAttachment, attachment_id) or abort(404)
     document = attachment.document
     require(can_edit_documents(current_user, document.decision))
-    if ConfirmForm().validate_on_submit():
+    if not can_change_document(current_user, document):
+        _refuse_published_change()
+    elif ConfirmForm().validate_on_submit():
         operations.remove_attachment(attachment)
         db.session.commit()
         flash(_("The file has been removed."), "success")

@@ -11,6 +11,7 @@ from flask_babel import force_locale
 from participation.consultations.models import Consultation
 from participation.extensions import db
 from participation.opinions.operations import import_file
+from participation.opinions.reimports import file_sha256
 
 opinions_cli = AppGroup("opinions", help="Work with opinions.")
 
@@ -18,18 +19,34 @@ opinions_cli = AppGroup("opinions", help="Work with opinions.")
 @opinions_cli.command("import")
 @click.option("--consultation", "consultation_id", type=int, required=True)
 @click.option("--locale", default="zh_CN", show_default=True, help="Language of error messages.")
+@click.option("--allow-duplicates", is_flag=True,
+              help="Import even if the file was imported before or repeats recorded opinions.")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_opinions(consultation_id: int, locale: str, path: Path) -> None:
-    """Import offline opinions from a CSV or XLSX file: every row, or none on any error."""
+def import_opinions(consultation_id: int, locale: str, allow_duplicates: bool,
+                    path: Path) -> None:
+    """Import offline opinions from a CSV or XLSX file: every row, or none on any error.
+
+    A file imported before, or rows identical to recorded opinions, are refused with an
+    explanation unless --allow-duplicates is given.
+    """
     consultation = db.session.get(Consultation, consultation_id)
     if consultation is None:
         raise click.ClickException(f"No consultation {consultation_id}.")
+    data = path.read_bytes()
     with force_locale(locale):
-        result, created = import_file(consultation, path.name, path.read_bytes())
-        if not result.ok:
+        outcome = import_file(consultation, path.name, data,
+                              confirmed_sha256=file_sha256(data) if allow_duplicates else None)
+        if not outcome.result.ok:
             db.session.rollback()
-            for error in result.errors:
+            for error in outcome.result.errors:
                 click.echo(error.message, err=True)
-            raise click.ClickException(f"{len(result.errors)} error(s); nothing was imported.")
+            raise click.ClickException(
+                f"{len(outcome.result.errors)} error(s); nothing was imported.")
+        if not outcome.imported:
+            db.session.rollback()
+            for message in outcome.duplicates.messages:
+                click.echo(message, err=True)
+            raise click.ClickException("Nothing was imported. To import the file anyway, run"
+                                       " the command again with --allow-duplicates.")
     db.session.commit()
-    click.echo(f"Imported {len(created)} opinions into consultation {consultation_id}.")
+    click.echo(f"Imported {len(outcome.created)} opinions into consultation {consultation_id}.")

@@ -69,4 +69,11 @@ class OfflineOpinionForm(FlaskForm):
 class ImportForm(FlaskForm):
     file = FileField(_l("CSV or Excel (.xlsx) file"), validators=[FileRequired()],
                      description=_l("Columns: reference, channel, received_at, article, body, "
-                                    "name, contact. UTF-8 or GBK."))
+                                    "name, contact, consent_to_publish (是/否; empty: not "
+                                    "public). UTF-8 or GBK."))
+    # Shown once the file turned out to repeat opinions: importing anyway needs the box
+    # ticked and the same file again (its SHA-256 travels in the hidden field, so no copy
+    # of the upload is kept between the two requests).
+    allow_duplicates = BooleanField(_l("I have checked the file: import it anyway, these "
+                                       "rows included"))
+    confirm_sha256 = HiddenField(validators=[Optional(), Length(max=64)])

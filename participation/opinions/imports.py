@@ -32,6 +32,11 @@ from participation.opinions.spreadsheets import UnreadableFile, is_empty, read_t
 # --------------------------------------------------------------------------------------------
 
 CHANNEL_CODES: tuple[str, ...] = tuple(channel.value for channel in Channel)
+#: The channels an import may carry: every channel but ``online`` (online opinions arrive
+#: through the site only, as for offline recording one by one).
+IMPORT_CHANNEL_CODES: tuple[str, ...] = tuple(
+    channel.value for channel in Channel if channel != Channel.ONLINE
+)
 
 #: Every accepted spelling of a channel (the code itself and its Chinese names) → channel code.
 #: Lookups ignore case, spaces, underscores and hyphens, and full-width forms.
@@ -79,6 +84,7 @@ COLUMNS: tuple[str, ...] = (
     "body",
     "name",
     "contact",
+    "consent_to_publish",
 )
 REQUIRED_COLUMNS: tuple[str, ...] = ("channel", "received_at", "body")
 
@@ -106,6 +112,10 @@ COLUMN_ALIASES: dict[str, str] = {
     "contact": "contact",
     "联系方式": "contact",
     "联系电话": "contact",
+    "consent_to_publish": "consent_to_publish",
+    "consent": "consent_to_publish",
+    "同意公开": "consent_to_publish",
+    "是否同意公开": "consent_to_publish",
 }
 
 #: The Chinese header shown next to the English one when a required column is missing.
@@ -117,6 +127,7 @@ _COLUMN_CHINESE: dict[str, str] = {
     "body": "意见内容",
     "name": "姓名",
     "contact": "联系方式",
+    "consent_to_publish": "同意公开",
 }
 
 BODY_MIN_LENGTH = 5
@@ -138,6 +149,19 @@ def _lookup_key(text: str) -> str:
 
 _CHANNEL_LOOKUP = {_lookup_key(alias): code for alias, code in CHANNEL_ALIASES.items()}
 _COLUMN_LOOKUP = {_lookup_key(alias): column for alias, column in COLUMN_ALIASES.items()}
+
+
+#: Accepted answers of the consent-to-publish column (an empty cell means no: not public).
+CONSENT_YES: tuple[str, ...] = ("是", "同意", "1", "true", "yes", "y")
+CONSENT_NO: tuple[str, ...] = ("否", "不同意", "0", "false", "no", "n")
+_CONSENT_LOOKUP = {_lookup_key(text): True for text in CONSENT_YES} | {
+    _lookup_key(text): False for text in CONSENT_NO
+}
+
+
+def consent_answer(text: str) -> bool | None:
+    """True for 是/同意/1/true/yes, False for 否/不同意/0/false/no, None for anything else."""
+    return _CONSENT_LOOKUP.get(_lookup_key(text))
 
 
 def channel_code(text: str) -> str | None:
@@ -163,6 +187,7 @@ class ImportRow:
     body: str
     name: str | None
     contact: str | None
+    consent_to_publish: bool = False
 
 
 @dataclass(frozen=True)
@@ -246,6 +271,11 @@ _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
         "Line %(line)d, column %(column)s: unknown channel “%(value)s”. Use one of: %(allowed)s.",
         **v,
     ),
+    "online_channel": lambda v: gettext(
+        "Line %(line)d, column %(column)s: “%(value)s” is the online channel; opinions given"
+        " online arrive through the site and cannot be imported. Use one of: %(allowed)s.",
+        **v,
+    ),
     "bad_date": lambda v: gettext(
         "Line %(line)d, column %(column)s: “%(value)s” is not a valid date. Write it like"
         " 2026-03-12 or 2026-03-12 14:30.",
@@ -276,6 +306,11 @@ _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
         **v,
     ),
     "duplicate_reference": _duplicate_reference_message,
+    "bad_consent": lambda v: gettext(
+        "Line %(line)d, column %(column)s: “%(value)s” is neither yes nor no. Write 是 or 否"
+        " (同意/不同意, 1/0, true/false, yes/no), or leave the cell empty: not public.",
+        **v,
+    ),
 }
 
 #: Every error code the parser can produce.
@@ -494,8 +529,12 @@ class _RowParser:
         if not channel_text:
             error("channel", "missing_value")
         elif channel is None:
-            allowed = ", ".join(CHANNEL_CODES)
+            allowed = ", ".join(IMPORT_CHANNEL_CODES)
             error("channel", "unknown_channel", value=_quote(channel_text), allowed=allowed)
+        elif channel not in IMPORT_CHANNEL_CODES:
+            allowed = ", ".join(IMPORT_CHANNEL_CODES)
+            error("channel", "online_channel", value=_quote(channel_text), allowed=allowed)
+            channel = None
 
         reference = _single_line(cell("reference")) or None
         if reference is not None:
@@ -555,6 +594,15 @@ class _RowParser:
                 error(column, "too_long", length=len(text), max=limit)
             optional[column] = text
 
+        consent = False
+        consent_text = _single_line(cell("consent_to_publish"))
+        if consent_text:
+            answer = consent_answer(consent_text)
+            if answer is None:
+                error("consent_to_publish", "bad_consent", value=_quote(consent_text))
+            else:
+                consent = answer
+
         if errors:
             order = {column: index for column, index in self.header.positions.items()}
             errors.sort(key=lambda e: order.get(e.column, len(order)) if e.column else -1)
@@ -572,6 +620,7 @@ class _RowParser:
                 body=body,
                 name=optional["name"],
                 contact=optional["contact"],
+                consent_to_publish=consent,
             ),
             [],
         )
@@ -663,6 +712,7 @@ _TEMPLATE_EXAMPLE = (
     "建议在第十二条中明确公示期不少于三十日，并在社区公告栏同步张贴。",
     "张先生",
     "138****0000",
+    "否",
 )
 
 

@@ -166,3 +166,34 @@ class Opinion(TimestampMixin, db.Model):
     def is_public(cls):  # noqa: N805
         return sa.and_(cls.consent_to_publish.is_(True),
                        cls.moderation_state == ModerationState.PUBLISHED)
+
+
+class OpinionImport(TimestampMixin, db.Model):
+    """One file of offline opinions imported into a consultation (``created_at``: when).
+
+    Kept so that importing the same file again (same SHA-256) is noticed and confirmed.
+    """
+
+    __tablename__ = "opinion_import"
+    __table_args__ = (sa.Index("ix_opinion_import_file", "consultation_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("consultation.id", ondelete="CASCADE"), nullable=False,
+        comment="the consultation the opinions were imported into",
+    )
+    sha256: Mapped[str] = mapped_column(sa.String(64), nullable=False,
+                                        comment="SHA-256 of the file's bytes, hex")
+    filename: Mapped[str] = mapped_column(sa.String(255), nullable=False,
+                                          comment="file name as uploaded")
+    row_count: Mapped[int] = mapped_column(sa.Integer, nullable=False,
+                                           comment="opinions created from the file")
+    imported_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True,
+        comment="official who imported it; null from the command line",
+    )
+
+    imported_by = relationship("User")
+
+    def __repr__(self) -> str:
+        return f"<OpinionImport {self.id} {self.filename} {self.row_count}>"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -30,7 +31,8 @@ from participation.core.timeutil import local_to_utc, utc_to_local
 from participation.core.uploads import clean_filename, store_upload
 from participation.extensions import db
 from participation.opinions.imports import ImportResult, parse_opinion_file
-from participation.opinions.models import Channel, ModerationState, Opinion
+from participation.opinions.models import Channel, ModerationState, Opinion, OpinionImport
+from participation.opinions.reimports import Duplicates, file_sha256, find_duplicates
 
 BODY_MIN = 5
 BODY_MAX = 5000
@@ -260,12 +262,37 @@ def article_resolver(version: DraftVersion) -> Callable[[str], int | None]:
     return resolve
 
 
-def import_file(consultation: Consultation, filename: str, data: bytes,
-                actor=None) -> tuple[ImportResult, list[Opinion]]:
+@dataclass
+class ImportOutcome:
+    """What :func:`import_file` did with a file.
+
+    ``result`` holds the parse errors; ``duplicates`` what the file would import again
+    (asked about unless confirmed); ``created`` the opinions, empty when nothing was imported.
+    """
+
+    result: ImportResult
+    sha256: str
+    duplicates: Duplicates = field(default_factory=Duplicates)
+    created: list[Opinion] = field(default_factory=list)
+    imported: bool = False
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """The file is valid but would import something again: ask before importing."""
+        return self.result.ok and not self.imported and bool(self.duplicates)
+
+
+def import_file(consultation: Consultation, filename: str, data: bytes, actor=None,
+                confirmed_sha256: str | None = None) -> ImportOutcome:
     """Import offline opinions from CSV or XLSX: all rows, or none when any row has an error.
 
-    Returns the parse result (with every row error) and the created opinions.
+    A file imported before into the consultation (same SHA-256), rows identical to opinions
+    already recorded and rows repeated within the file import nothing either, unless the
+    official confirmed this very file (``confirmed_sha256`` equals its SHA-256): the
+    outcome's ``duplicates`` say what was found. A successful import is kept as an
+    :class:`OpinionImport` and audited as ``opinion.imported``.
     """
+    sha256 = file_sha256(data)
     version = consultation.draft_version
     existing = set(db.session.execute(
         sa.select(Opinion.channel, Opinion.reference).where(
@@ -275,31 +302,47 @@ def import_file(consultation: Consultation, filename: str, data: bytes,
     result = parse_opinion_file(filename, data, resolve_article=article_resolver(version),
                                 existing_references=frozenset(existing_refs),
                                 now=utc_to_local(utcnow()))
+    outcome = ImportOutcome(result=result, sha256=sha256)
     if not result.ok:
-        return result, []
-    created: list[Opinion] = []
-    per_node: dict[int | None, int] = {}
+        return outcome
+    outcome.duplicates = find_duplicates(consultation.id, sha256, result)
+    if outcome.duplicates and confirmed_sha256 != sha256:
+        return outcome
+    created = outcome.created
+    per_node: dict[int | None, tuple[int, int]] = {}  # node → (opinions, public ones)
     for row in result.rows:
         received_at = local_to_utc(row.received_at)
         opinion = _new_opinion(
             consultation, db.session.get(DraftNode, row.article_id) if row.article_id else None,
             channel=Channel(row.channel), reference=row.reference, received_at=received_at,
             body=plain_text(row.body), display_name=row.name, contact=row.contact,
-            consent_to_publish=False, recorded_by_id=getattr(actor, "id", None),
+            consent_to_publish=row.consent_to_publish,
+            recorded_by_id=getattr(actor, "id", None),
             is_late=received_at >= consultation.closes_at,
         )
         db.session.add(opinion)
         created.append(opinion)
-        per_node[opinion.node_id] = per_node.get(opinion.node_id, 0) + 1
+        amount, public = per_node.get(opinion.node_id, (0, 0))
+        per_node[opinion.node_id] = (amount + 1, public + int(opinion.is_public))
+    record = OpinionImport(consultation_id=consultation.id, sha256=sha256,
+                           filename=filename[:255] or "-", row_count=len(created),
+                           imported_by_id=getattr(actor, "id", None))
+    db.session.add(record)
     db.session.flush()
-    for node_id, amount in per_node.items():
-        _count(consultation.id, node_id, amount)
+    for node_id, (amount, public) in per_node.items():
+        _count(consultation.id, node_id, amount, public=public)
     audit.record("opinion.imported", consultation,
-                 {"filename": filename, "count": len(created),
-                  "opinion_ids": [o.id for o in created]}, actor=actor)
+                 {"filename": filename, "count": len(created), "sha256": sha256,
+                  "import_id": record.id, "opinion_ids": [o.id for o in created],
+                  "confirmed_duplicates": {
+                      "earlier_imports": [e.id for e in outcome.duplicates.earlier_imports],
+                      "identical_lines": outcome.duplicates.identical_lines,
+                      "repeated_lines": outcome.duplicates.repeated_lines,
+                  } if outcome.duplicates else None}, actor=actor)
+    outcome.imported = True
     for opinion in created:
         signals.opinion_received.send(opinion, source=consultation)
-    return result, created
+    return outcome
 
 
 def count_by_channel(consultation: Consultation) -> dict[Channel, int]:

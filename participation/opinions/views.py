@@ -233,20 +233,27 @@ def record_opinion(consultation_id: int):
 def import_opinions(consultation_id: int):
     consultation = _recordable(consultation_id)
     form = ImportForm()
-    result = None
+    outcome = None
     if form.validate_on_submit():
         upload = form.file.data
-        result, created = operations.import_file(consultation, upload.filename or "",
-                                                 upload.read(), actor=current_user)
-        if result.ok:
+        confirmed = form.confirm_sha256.data if form.allow_duplicates.data else None
+        outcome = operations.import_file(consultation, upload.filename or "", upload.read(),
+                                         actor=current_user, confirmed_sha256=confirmed)
+        if outcome.imported:
             db.session.commit()
             flash(ngettext("%(num)d opinion has been imported.",
-                           "%(num)d opinions have been imported.", len(created)), "success")
+                           "%(num)d opinions have been imported.", len(outcome.created)),
+                  "success")
             return redirect(url_for("opinions.list_received_opinions",
                                     consultation_id=consultation.id))
         db.session.rollback()
+        # Asking again: the box starts unticked and carries the hash of this file only.
+        form.allow_duplicates.data = False
+        form.confirm_sha256.data = outcome.sha256 if outcome.needs_confirmation else ""
+    status = 200 if outcome is None or outcome.needs_confirmation else 400
     return render_template("opinions/import.html", consultation=consultation, form=form,
-                           result=result), (400 if result is not None else 200)
+                           result=outcome.result if outcome else None,
+                           outcome=outcome), status
 
 
 @bp.route("/admin/opinion-import-template.csv")

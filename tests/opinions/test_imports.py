@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import zipfile
 from datetime import UTC, date, datetime, timedelta
 
 import openpyxl
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask_babel import Babel
 
+from participation.core.audit import AuditEntry
+from participation.core.timeutil import utc_to_local
+from participation.extensions import db
 from participation.opinions import imports
 from participation.opinions.imports import (
     CHANNEL_ALIASES,
@@ -22,6 +27,9 @@ from participation.opinions.imports import (
     parse_opinion_file,
     template_csv,
 )
+from participation.opinions.models import Opinion, OpinionImport
+from tests import factories
+from tests.conftest import login
 
 NOW = datetime(2026, 3, 20, 12, 0)
 
@@ -106,7 +114,7 @@ def test_utf8_csv_parses_every_field():
                 "张三",
                 "13800000000",
             ),
-            row("", "online", "2026-03-13", "", "同意草案。\n补充一点意见。", "", ""),
+            row("", "letter", "2026-03-13", "", "同意草案。\n补充一点意见。", "", ""),
         ]
     )
 
@@ -128,7 +136,7 @@ def test_utf8_csv_parses_every_field():
         ImportRow(
             line=3,
             reference=None,
-            channel="online",
+            channel="letter",
             received_at=datetime(2026, 3, 13),
             article_id=None,
             article_label=None,
@@ -155,6 +163,7 @@ def test_csv_encodings(encoding):
     assert parsed.reference == "A-1"
     assert parsed.received_at == datetime(2026, 3, 12)
     assert parsed.article_id == 12
+    assert parsed.consent_to_publish is False
     assert parsed.body == BODY
     assert parsed.name == "李四"
 
@@ -417,7 +426,9 @@ def test_empty_rows_are_skipped_silently():
     assert [r.line for r in result.rows] == [6]
 
 
-@pytest.mark.parametrize("channel", sorted(CHANNEL_ALIASES))
+@pytest.mark.parametrize(
+    "channel", sorted(alias for alias, code in CHANNEL_ALIASES.items() if code != "online")
+)
 def test_every_channel_alias(channel):
     result = parse("opinions.csv", csv_bytes([HEADER, row(channel=channel)]))
 
@@ -432,7 +443,7 @@ def test_every_channel_alias(channel):
         (" Field Visit ", "field_visit"),
         ("open-day", "open_day"),
         ("１２３４５热线", "hotline"),
-        ("  网 上 ", "online"),
+        ("  座 谈 会 ", "symposium"),
     ],
 )
 def test_channels_are_case_and_space_insensitive(text, code):
@@ -440,6 +451,21 @@ def test_channels_are_case_and_space_insensitive(text, code):
 
     assert result.ok, codes(result)
     assert result.rows[0].channel == code
+
+
+@pytest.mark.parametrize(
+    "channel", sorted(alias for alias, code in CHANNEL_ALIASES.items() if code == "online")
+)
+def test_online_channel_is_refused_naming_the_row_and_the_allowed_channels(babel_app, channel):
+    result = parse("opinions.csv", csv_bytes([HEADER, row(), row(channel=f" {channel} ")]))
+
+    assert codes(result) == [(3, "channel", "online_channel")]
+    assert [r.line for r in result.rows] == [2]
+    with babel_app.test_request_context():
+        message = result.errors[0].message
+    assert message.startswith("Line 3, column channel:")
+    assert "hotline, letter, email" in message
+    assert "online," not in message
 
 
 def test_channel_codes():
@@ -699,6 +725,7 @@ REQUIRED_CODES = {
     "too_many_rows",
     "missing_value",
     "unknown_channel",
+    "online_channel",
     "bad_date",
     "future_date",
     "unknown_article",
@@ -721,6 +748,7 @@ def _file_producing_every_error() -> dict[str, object]:
         "extra_values": parse("a.csv", csv_bytes([HEADER, [*row(), "多余"]])),
         "missing_value": parse("a.csv", csv_bytes([HEADER, row(channel="")])),
         "unknown_channel": parse("a.csv", csv_bytes([HEADER, row(channel="微博")])),
+        "online_channel": parse("a.csv", csv_bytes([HEADER, row(channel="网上")])),
         "bad_date": parse("a.csv", csv_bytes([HEADER, row(received_at="上周")])),
         "future_date": parse("a.csv", csv_bytes([HEADER, row(received_at="2027-01-01")])),
         "unknown_article": parse("a.csv", csv_bytes([HEADER, row(article="第一百条")])),
@@ -728,6 +756,7 @@ def _file_producing_every_error() -> dict[str, object]:
         "body_too_long": parse("a.csv", csv_bytes([HEADER, row(body="长" * 5001)])),
         "too_long": parse("a.csv", csv_bytes([HEADER, row(contact="1" * 201)])),
         "duplicate_reference": parse("a.csv", csv_bytes([HEADER, row(reference="1")] * 2)),
+        "bad_consent": parse("a.csv", csv_bytes([[*HEADER, "同意公开"], [*row(), "也许"]])),
     }
 
 
@@ -770,7 +799,7 @@ def test_template_csv_round_trips(babel_app):
 
     assert data.startswith(b"\xef\xbb\xbf")
     lines = data.decode("utf-8-sig").splitlines()
-    assert lines[0] == ",".join(HEADER)
+    assert lines[0] == ",".join([*HEADER, "consent_to_publish"])
     assert len(lines) == 2
     result = parse("template.csv", data)
     assert result.ok, codes(result)
@@ -779,3 +808,212 @@ def test_template_csv_round_trips(babel_app):
     assert parsed.reference == "20260312001"
     assert parsed.received_at == datetime(2026, 3, 12, 14, 30)
     assert parsed.article_id == 12
+
+
+# --------------------------------------------------------------------------------------------
+# Consent to publish
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("是", True), ("同意", True), ("1", True), ("true", True), ("TRUE", True),
+        ("yes", True), (" Yes ", True), ("否", False), ("不同意", False), ("0", False),
+        ("false", False), ("no", False), ("", False),
+    ],
+)
+@pytest.mark.parametrize("header", ["consent_to_publish", "同意公开"])
+def test_consent_column_in_chinese_and_english_forms(header, answer, expected):
+    result = parse("a.csv", csv_bytes([[*HEADER, header], [*row(), answer]]))
+
+    assert result.ok, codes(result)
+    assert result.rows[0].consent_to_publish is expected
+
+
+def test_consent_defaults_to_not_public_and_reads_xlsx_booleans_and_numbers():
+    without = parse("a.csv", csv_bytes([HEADER, row()]))
+    assert without.rows[0].consent_to_publish is False
+    data = xlsx_bytes([[*HEADER, "同意公开"], [*row(), True], [*row(), False], [*row(), 1],
+                       [*row(), 0], [*row(), None]])
+    result = parse("a.xlsx", data)
+    assert result.ok, codes(result)
+    assert [r.consent_to_publish for r in result.rows] == [True, False, True, False, False]
+
+
+def test_an_unclear_consent_is_an_error_naming_the_line(babel_app):
+    result = parse("a.csv", csv_bytes([[*HEADER, "同意公开"], [*row(), "是"], [*row(), "可以吧"]]))
+
+    assert codes(result) == [(3, "consent_to_publish", "bad_consent")]
+    with babel_app.test_request_context():
+        assert result.errors[0].message.startswith("Line 3, column 同意公开:")
+
+
+# --------------------------------------------------------------------------------------------
+# Importing into a consultation (web page and command line)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def consultation(world):
+    catalogue = factories.make_catalogue(world.government)
+    decision = factories.make_decision(catalogue, world.unit)
+    return factories.make_consultation(decision)
+
+
+def upload(client, consultation, data: bytes, name: str = "opinions.csv", **form):
+    return client.post(f"/admin/consultations/{consultation.id}/opinions/import",
+                       data={"file": (io.BytesIO(data), name), **form},
+                       content_type="multipart/form-data")
+
+
+def stored_opinions(consultation) -> list[Opinion]:
+    return db.session.scalars(sa.select(Opinion).where(Opinion.consultation_id
+                                                       == consultation.id)
+                              .order_by(Opinion.id)).all()
+
+
+def test_imported_consent_is_stored_and_only_consenting_opinions_are_public(
+        client, world, consultation):
+    data = csv_bytes([
+        ["渠道", "收到时间", "意见内容", "署名", "同意公开"],
+        ["热线", "2026-03-02 10:00", "同意公开的热线意见内容。", "王先生", "同意"],
+        ["信函", "2026-03-03", "不同意公开的来信意见内容。", "赵女士", "不同意"],
+        ["座谈会", "2026-03-04", "没有填写是否公开的意见。", "", ""],
+    ])
+    login(client, world.moderator)
+    assert upload(client, consultation, data).status_code == 302
+    opinions = stored_opinions(consultation)
+    assert [o.consent_to_publish for o in opinions] == [True, False, False]
+    db.session.refresh(consultation)
+    assert consultation.opinion_count == 3
+    assert consultation.public_opinion_count == 1
+    client.post("/logout")
+    page = client.get(f"/consultations/{consultation.id}/opinions").get_data(as_text=True)
+    assert "同意公开的热线意见内容" in page
+    assert "不同意公开的来信意见内容" not in page
+    assert "没有填写是否公开的意见" not in page
+
+
+# -- re-imports: the same file again, identical rows --------------------------------------
+
+NO_REFERENCES = csv_bytes([
+    ["channel", "received_at", "body", "name"],
+    ["热线", "2026-03-02 10:00", "建议在镇区增设垃圾分类投放点。", "王先生"],
+    ["座谈会", "2026-03-05 15:00", "希望延长过渡期至六个月。", ""],
+])
+
+
+def imports_of(consultation) -> list[OpinionImport]:
+    return db.session.scalars(sa.select(OpinionImport).where(
+        OpinionImport.consultation_id == consultation.id).order_by(OpinionImport.id)).all()
+
+
+def test_a_reimported_file_is_detected_and_imported_only_when_confirmed(
+        client, world, consultation):
+    login(client, world.moderator)
+    assert upload(client, consultation, NO_REFERENCES, "热线.csv").status_code == 302
+    (first,) = imports_of(consultation)
+    assert first.sha256 == hashlib.sha256(NO_REFERENCES).hexdigest()
+    assert (first.filename, first.row_count) == ("热线.csv", 2)
+    assert first.imported_by_id == world.moderator.id
+
+    response = upload(client, consultation, NO_REFERENCES, "热线-副本.csv")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    day = utc_to_local(first.created_at).strftime("%Y-%m-%d")
+    assert f"此文件已于{day}" in page
+    assert "导入过（“热线.csv”，2条意见）" in page
+    assert "2行与已录入的意见完全相同：第2, 3行" in page
+    assert 'type="checkbox"' in page
+    assert 'name="allow_duplicates"' in page
+    assert f'value="{first.sha256}"' in page  # the confirmation names this very file
+    assert len(stored_opinions(consultation)) == 2
+    assert len(imports_of(consultation)) == 1
+
+    response = upload(client, consultation, NO_REFERENCES, "热线-副本.csv",
+                      allow_duplicates="y", confirm_sha256=first.sha256)
+    assert response.status_code == 302
+    assert len(stored_opinions(consultation)) == 4
+    assert [i.filename for i in imports_of(consultation)] == ["热线.csv", "热线-副本.csv"]
+    db.session.refresh(consultation)
+    assert consultation.opinion_count == 4
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action
+                                                          == "opinion.imported")
+                              .order_by(AuditEntry.id.desc()))
+    assert entry.changes["confirmed_duplicates"]["identical_lines"] == [2, 3]
+
+
+def test_the_confirmation_holds_for_the_confirmed_file_only(client, world, consultation):
+    login(client, world.moderator)
+    upload(client, consultation, NO_REFERENCES)
+    other_sha = hashlib.sha256(b"another file").hexdigest()
+    response = upload(client, consultation, NO_REFERENCES, allow_duplicates="y",
+                      confirm_sha256=other_sha)
+    assert response.status_code == 200
+    assert "已录入的意见完全相同" in response.get_data(as_text=True)
+    # Ticking the box without the hash of the file shown does not import either.
+    response = upload(client, consultation, NO_REFERENCES, allow_duplicates="y")
+    assert response.status_code == 200
+    assert len(stored_opinions(consultation)) == 2
+
+
+def test_identical_rows_in_another_file_are_asked_about(client, world, consultation):
+    login(client, world.moderator)
+    upload(client, consultation, NO_REFERENCES)
+    data = csv_bytes([
+        ["渠道", "收到时间", "意见内容", "姓名"],
+        ["信函", "2026-03-06", "来信建议公布投诉电话。", ""],
+        ["12345", "2026/3/2 10:00", "建议在镇区增设垃圾分类投放点。", "王先生"],
+        # Not identical: another name, another time, another channel.
+        ["热线", "2026-03-02 10:00", "建议在镇区增设垃圾分类投放点。", "李女士"],
+        ["热线", "2026-03-02 10:01", "建议在镇区增设垃圾分类投放点。", "王先生"],
+        ["信函", "2026-03-02 10:00", "建议在镇区增设垃圾分类投放点。", "王先生"],
+    ])
+    page = upload(client, consultation, data).get_data(as_text=True)
+    assert "1行与已录入的意见完全相同：第3行" in page
+    assert "此文件已于" not in page
+    assert len(stored_opinions(consultation)) == 2
+
+
+def test_rows_repeated_within_the_file_are_asked_about(client, world, consultation):
+    repeated = csv_bytes([
+        ["channel", "received_at", "body"],
+        ["letter", "2026-03-06", "来信建议公布投诉电话。"],
+        ["hotline", "2026-03-06", "建议增加夜间公交班次。"],
+        ["letter", "2026-03-06", "来信建议公布投诉电话。"],
+    ])
+    login(client, world.moderator)
+    page = upload(client, consultation, repeated).get_data(as_text=True)
+    assert "1行与文件中前面的行完全相同：第4行" in page
+    assert stored_opinions(consultation) == []
+    sha = hashlib.sha256(repeated).hexdigest()
+    assert upload(client, consultation, repeated, allow_duplicates="y",
+                  confirm_sha256=sha).status_code == 302
+    assert len(stored_opinions(consultation)) == 3
+
+
+def test_a_file_without_duplicates_imports_at_once(client, world, consultation):
+    login(client, world.moderator)
+    upload(client, consultation, NO_REFERENCES)
+    data = csv_bytes([["channel", "received_at", "body"],
+                      ["letter", "2026-03-06", "来信建议公布投诉电话。"]])
+    assert upload(client, consultation, data).status_code == 302
+    assert len(stored_opinions(consultation)) == 3
+
+
+def test_the_command_line_refuses_a_reimport_unless_allowed(runner, consultation, tmp_path):
+    path = tmp_path / "hotline.csv"
+    path.write_bytes(NO_REFERENCES)
+    command = ["opinions", "import", "--consultation", str(consultation.id), str(path)]
+    assert runner.invoke(args=command).exit_code == 0
+    result = runner.invoke(args=command)
+    assert result.exit_code != 0
+    assert "此文件已于" in result.output
+    assert "2行与已录入的意见完全相同：第2, 3行" in result.output
+    assert "--allow-duplicates" in result.output
+    assert len(stored_opinions(consultation)) == 2
+    result = runner.invoke(args=[*command[:-1], "--allow-duplicates", str(path)])
+    assert result.exit_code == 0, result.output
+    assert len(stored_opinions(consultation)) == 4
+    assert [i.row_count for i in imports_of(consultation)] == [2, 2]
