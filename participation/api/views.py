@@ -21,7 +21,7 @@ from participation.core.database import utcnow
 from participation.core.errors import json_error
 from participation.core.page_cache import public_page
 from participation.core.web_helpers import paginate
-from participation.dossier.models import Disclosure, Document, DocumentState
+from participation.dossier.queries import documents_by_stage
 from participation.extensions import db
 from participation.opinions.models import Opinion
 from participation.opinions.operations import public_opinion_total, public_opinions_query
@@ -109,9 +109,7 @@ def show_decision(decision_id: int):
     decision = _public_decision(decision_id)
     if decision is None:
         return json_error("not_found", _("No public decision has this number."), 404)
-    documents = db.session.scalars(sa.select(Document).where(
-        Document.decision_id == decision.id, Document.state == DocumentState.PUBLISHED,
-        Document.disclosure != Disclosure.WITHHELD).order_by(Document.id)).all()
+    documents = documents_by_stage(decision)
     consultations = db.session.scalars(sa.select(Consultation).where(
         Consultation.decision_id == decision.id).order_by(Consultation.opens_at)).all()
     dates = stage_dates(decision)
@@ -121,7 +119,7 @@ def show_decision(decision_id: int):
             {"id": d.id, "kind": d.kind.value, "title": d.title,
              "disclosure": d.disclosure.value,
              "url": url_for("dossier.show_document", document_id=d.id, _external=True)}
-            for d in documents if d.kind.stage == stage
+            for d in documents[stage]
         ]
         entry: dict[str, Any] = {"stage": stage.value, "started_on":
                                  dates[stage].isoformat() if stage in dates else None,

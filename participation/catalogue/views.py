@@ -46,6 +46,7 @@ from participation.core.transaction import perform
 from participation.core.web_helpers import paginate
 from participation.dossier.models import Document, DocumentKind
 from participation.dossier.permissions import can_edit_documents
+from participation.dossier.queries import documents_by_stage
 from participation.extensions import db
 
 bp = Blueprint("catalogue", __name__)
@@ -115,14 +116,7 @@ def show_decision(decision_id: int):
     internal = can_see_internal(current_user, decision.unit)
     if not decision.is_public:
         g.private_page = True
-    documents = db.session.scalars(
-        sa.select(Document).where(Document.decision_id == decision.id)
-        .order_by(Document.published_at, Document.id)
-    ).all()
-    by_stage: dict[Stage, list[Document]] = {stage: [] for stage in Stage}
-    for document in documents:
-        if document.is_public or internal:
-            by_stage[document.kind.stage].append(document)
+    by_stage = documents_by_stage(decision, internal=internal)
     consultations = db.session.scalars(
         sa.select(Consultation).where(Consultation.decision_id == decision.id)
         .order_by(Consultation.opens_at)

@@ -8,13 +8,11 @@ from flask_login import current_user, login_required
 
 from participation.accounts.permissions import can_see_internal
 from participation.catalogue.models import Decision
-from participation.core.errors import DomainError
 from participation.core.forms_common import ConfirmForm
 from participation.core.page_cache import public_page
-from participation.core.permissions import load_or_404, require
+from participation.core.permissions import load_or_404
 from participation.core.transaction import perform
 from participation.core.uploads import serve_stored_file
-from participation.core.web_helpers import attach_error
 from participation.dossier import operations
 from participation.dossier.forms import AttachmentForm, DocumentForm
 from participation.dossier.models import Disclosure, Document, DocumentAttachment
@@ -77,10 +75,8 @@ def _refuse_published_change() -> None:
 
 
 def _editable(document_id: int) -> Document:
-    document = db.session.get(Document, document_id) or abort(404)
-    require(can_edit_documents(current_user, document.decision))
-    g.private_page = True
-    return document
+    return load_or_404(Document, document_id,
+                       lambda user, document: can_edit_documents(user, document.decision))
 
 
 @bp.route("/admin/documents/<int:document_id>/edit", methods=["GET", "POST"])
@@ -93,16 +89,10 @@ def edit_document(document_id: int):
     if form.is_submitted() and not can_change:
         _refuse_published_change()
         status = 403
-    elif form.validate_on_submit():
-        try:
-            operations.update_document(document, _values(form))
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("The document has been saved."), "success")
-            return redirect(url_for("dossier.edit_document", document_id=document.id))
+    elif form.validate_on_submit() and perform(
+            operations.update_document, document, _values(form), form=form,
+            success=_("The document has been saved.")):
+        return redirect(url_for("dossier.edit_document", document_id=document.id))
     return render_template(
         "dossier/document_form.html", decision=document.decision, form=form, document=document,
         attachment_form=AttachmentForm(), confirm_form=ConfirmForm(),
@@ -130,14 +120,8 @@ def add_attachment(document_id: int):
         _refuse_published_change()
     elif form.validate_on_submit():
         upload = form.file.data
-        try:
-            operations.add_attachment(document, upload.filename or "", upload.read())
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("The file has been attached."), "success")
+        perform(operations.add_attachment, document, upload.filename or "", upload.read(),
+                success=_("The file has been attached."))
     else:
         flash(_("Choose a file to attach."), "error")
     return redirect(url_for("dossier.edit_document", document_id=document.id))
@@ -146,13 +130,12 @@ def add_attachment(document_id: int):
 @bp.route("/admin/attachments/<int:attachment_id>/remove", methods=["POST"])
 @login_required
 def remove_attachment(attachment_id: int):
-    attachment = db.session.get(DocumentAttachment, attachment_id) or abort(404)
+    attachment = load_or_404(DocumentAttachment, attachment_id,
+                             lambda user, a: can_edit_documents(user, a.document.decision))
     document = attachment.document
-    require(can_edit_documents(current_user, document.decision))
     if not can_change_document(current_user, document):
         _refuse_published_change()
     elif ConfirmForm().validate_on_submit():
-        operations.remove_attachment(attachment)
-        db.session.commit()
-        flash(_("The file has been removed."), "success")
+        perform(operations.remove_attachment, attachment,
+                success=_("The file has been removed."))
     return redirect(url_for("dossier.edit_document", document_id=document.id))
