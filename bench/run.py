@@ -580,7 +580,8 @@ def _cpu_model() -> str:
 
 
 def render_report(pages: list[PageResult], post: PostResult | None, targets: Targets,
-                  backend: str, args: argparse.Namespace, started: datetime) -> str:
+                  backend: str, args: argparse.Namespace, started: datetime,
+                  uncached: list[PageResult] | None = None) -> str:
     lines = [
         f"### {started:%Y-%m-%d %H:%M} UTC, {backend}",
         "",
@@ -608,6 +609,18 @@ def render_report(pages: list[PageResult], post: PostResult | None, targets: Tar
             f"{'—' if page.baseline else bar} | "
             f"{verdict} |")
     if pages:
+        lines.append("")
+    if uncached:
+        lines += ["Without the page cache (`PARTICIPATION_PAGE_CACHE_SECONDS=0`: every request "
+                  "renders the page, as for signed-in people):", "",
+                  "| page | path | req/s | % of hello | p99 ms | errors | other CPU "
+                  "| against the bar |", "|---|---|---:|---:|---:|---:|---:|---|"]
+        for page in uncached:
+            verdict = "below: " + ", ".join(page.failures) if page.failures else "met"
+            lines.append(
+                f"| {page.name} | `{page.path}` | {page.wrk.rate:,.0f} | {page.share:.1f} % | "
+                f"{page.wrk.p99_ms:.1f} | {page.wrk.errors} | {page.wrk.other_cpu:.0f} % | "
+                f"{verdict} |")
         lines.append("")
     if post is not None:
         statuses = ", ".join(f"{status}: {n}" for status, n in sorted(post.statuses.items()))
@@ -662,6 +675,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15",
                         help="Redis for the app's rate-limit counters, as in production; "
                              "used when it answers ('none': keep them in the database)")
+    parser.add_argument("--no-uncached", dest="uncached", action="store_false",
+                        help="skip the second pass over the pages without the page cache")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.md")
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary directory (database, logs) and the "
@@ -761,9 +776,24 @@ def main(argv: list[str] | None = None) -> int:
             post = measure_post(app, targets.open_consultation_id, engine, args, work_dir)
         app.stop()
 
+        uncached: list[PageResult] = []
+        if page_paths and args.uncached and "PARTICIPATION_PAGE_CACHE_SECONDS" not in app_env:
+            log("again without the page cache")
+            bare = Server("app-uncached", "wsgi:app", ROOT,
+                          dict(env, PARTICIPATION_PAGE_CACHE_SECONDS="0"), args.workers,
+                          work_dir)
+            servers.append(bare)
+            bare.start()
+            for name, path in page_paths:
+                result = measure_page(name + " uncached", bare, path, args, engine)
+                uncached.append(PageResult(
+                    name, path, result,
+                    share=100.0 * result.rate / max(pages[0].wrk.rate, 1e-9)))
+            bare.stop()
+
         if app_env:
             backend += ", app environment " + ", ".join(f"`{k}={v}`" for k, v in app_env.items())
-        report = render_report(pages, post, targets, backend, args, started)
+        report = render_report(pages, post, targets, backend, args, started, uncached)
         print(report)
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(report, encoding="utf-8")
