@@ -38,6 +38,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["localdate"] = _localdate
     app.jinja_env.filters["paragraphs"] = paragraphs
     app.jinja_env.globals["html_lang"] = _html_lang
+    app.jinja_env.globals["zh_lang"] = zh_lang
 
 
 def _localdatetime(value: datetime | None, format: str = "medium") -> str:
@@ -65,3 +66,13 @@ def paragraphs(text: str | None) -> Markup:
 def _html_lang() -> str:
     locale = get_locale()
     return "zh-CN" if locale is None or locale.language == "zh" else locale.language
+
+
+def zh_lang() -> Markup:
+    """`` lang="zh-CN"`` for an element holding Chinese content (titles, bodies, unit
+    names, draft text, opinions) when the interface is not Chinese, so that screen readers
+    and fonts switch language; nothing on Chinese pages. Use it inside the opening tag:
+    ``<td{{ zh_lang() }}>``."""
+    if _html_lang() == "zh-CN":
+        return Markup("")
+    return Markup(' lang="zh-CN"')

@@ -16,7 +16,7 @@ from wtforms.validators import Optional
 
 from participation.consultations.forms import DATETIME_FORMATS
 from participation.core.forms_common import Form, file_required, length, required
-from participation.opinions.models import CHANNEL_LABELS, OFFLINE_CHANNELS
+from participation.opinions.models import CHANNEL_LABELS, OFFLINE_CHANNELS, Channel
 
 
 class OpinionForm(Form):
@@ -80,3 +80,19 @@ class ImportForm(Form):
                      validators=[file_required(_l("Choose the file to import."))],
                      description=_l("Columns: reference, channel, received_at, article, body, "
                                     "name, contact. UTF-8 or GBK."))
+
+
+class ReceivedOpinionFilterForm(Form):
+    """The filters of the officials' received-opinion list (a GET form: values that are
+    not offered are ignored, never an error)."""
+
+    class Meta:
+        csrf = False
+
+    channel = SelectField(_l("Channel"), validators=[Optional()],
+                          choices=[("", _l("All channels"))]
+                          + [(c.value, CHANNEL_LABELS[c]) for c in Channel])
+    node = SelectField(_l("Article"), validators=[Optional()])
+    q = StringField(_l("Text contains"), validators=[Optional(), length(max=100)])
+    order = SelectField(_l("Order"), validators=[Optional()],
+                        choices=[("newest", _l("Newest first")), ("oldest", _l("Oldest first"))])

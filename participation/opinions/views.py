@@ -37,9 +37,10 @@ from participation.opinions.forms import (
     OfflineOpinionForm,
     OpinionForm,
     ReceiptLookupForm,
+    ReceivedOpinionFilterForm,
 )
 from participation.opinions.imports import template_csv
-from participation.opinions.models import Opinion
+from participation.opinions.models import Channel, Opinion
 from participation.opinions.permissions import (
     can_record_opinions,
     can_submit_opinion,
@@ -184,13 +185,23 @@ def list_received_opinions(consultation_id: int):
     consultation = db.session.get(Consultation, consultation_id) or abort(404)
     require(can_view_private_opinions(current_user, consultation))
     g.private_page = True
-    query = sa.select(Opinion).where(Opinion.consultation_id == consultation.id)
-    channel = request.args.get("channel", "")
-    if channel:
-        query = query.where(Opinion.channel == channel)
-    page = paginate(query.order_by(Opinion.id.desc()), per_page=50)
+    articles = operations.article_choices(consultation)
+    form = ReceivedOpinionFilterForm(request.args)
+    form.node.choices = [("", _("Any article"))] + [
+        (str(node.id), node.display_label or node.text[:20]) for node in articles]
+    form.validate()  # a value that is not offered (channel=bogus) is ignored: no filter
+    valid = {name: not getattr(form, name).errors for name in ("channel", "node", "q", "order")}
+    by_id = {str(node.id): node for node in articles}
+    filters = operations.ReceivedOpinionFilters(
+        channel=Channel(form.channel.data) if valid["channel"] and form.channel.data else None,
+        node=by_id.get(form.node.data) if valid["node"] else None,
+        text=(form.q.data or "").strip() if valid["q"] else "",
+        oldest_first=valid["order"] and form.order.data == "oldest",
+    )
+    page = paginate(operations.received_opinions_query(consultation, filters), per_page=50)
+    filtered = filters != operations.ReceivedOpinionFilters(oldest_first=filters.oldest_first)
     return render_template("opinions/admin_list.html", consultation=consultation, page=page,
-                           channel=channel)
+                           form=form, filtered=filtered)
 
 
 @bp.route("/admin/consultations/<int:consultation_id>/opinions/new", methods=["GET", "POST"])
