@@ -40,7 +40,7 @@ from participation.core.page_cache import public_page
 from participation.core.permissions import require
 from participation.core.timeutil import local_today
 from participation.core.web_helpers import attach_error, paginate
-from participation.dossier.models import Document, DocumentKind
+from participation.dossier.models import Disclosure, Document, DocumentKind, DocumentState
 from participation.extensions import db
 
 bp = Blueprint("catalogue", __name__)
@@ -128,6 +128,11 @@ def show_decision(decision_id: int):
         .order_by(Document.published_at, Document.id)
     ).all()
     visible = [d for d in documents if d.is_public or internal]
+    # Published but withheld: the public learns that the document exists and on what legal
+    # ground it is withheld (not its title).
+    withheld = [] if internal or not decision.is_public else [
+        d for d in documents
+        if d.state == DocumentState.PUBLISHED and d.disclosure == Disclosure.WITHHELD]
     by_stage: dict[Stage, list[Document]] = {stage: [] for stage in Stage}
     for document in visible:
         by_stage[document.kind.stage].append(document)
@@ -143,6 +148,7 @@ def show_decision(decision_id: int):
         "catalogue/dossier.html", decision=decision, stages=list(Stage), by_stage=by_stage,
         consultations=consultations, stage_dates=operations.stage_dates(decision),
         changes=changes, kind_labels=CHANGE_KIND_LABELS, internal=internal,
+        withheld=withheld,
     )
 
 
