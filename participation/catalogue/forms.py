@@ -29,7 +29,7 @@ class DecisionForm(Form):
     summary = TextAreaField(_l("Summary"), validators=[Optional(), length(max=5000)])
     planned_completion = DateField(_l("Planned completion"), validators=[Optional()])
     confidential = BooleanField(
-        _l("Confidential: kept out of the public catalogue (依法应当保密)"))
+        _l("Confidential: kept out of the public catalogue"))
     reason = TextAreaField(
         _l("Reason for the change"), validators=[Optional(), length(max=2000)],
         description=_l("Required once the catalogue is published; shown publicly."),

@@ -39,6 +39,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["paragraphs"] = paragraphs
     app.jinja_env.globals["html_lang"] = _html_lang
     app.jinja_env.globals["zh_lang"] = zh_lang
+    app.jinja_env.globals["zh"] = zh
 
 
 def _localdatetime(value: datetime | None, format: str = "medium") -> str:
@@ -76,3 +77,19 @@ def zh_lang() -> Markup:
     if _html_lang() == "zh-CN":
         return Markup("")
     return Markup(' lang="zh-CN"')
+
+
+def zh_attributes() -> dict[str, str]:
+    """The attributes of an element holding Chinese content, for form widgets and select
+    options (``{"lang": "zh-CN"}`` outside the Chinese interface)."""
+    return {} if _html_lang() == "zh-CN" else {"lang": "zh-CN"}
+
+
+def zh(value) -> Markup:
+    """Chinese content (a title, a unit name, an article label) as escaped text, in a
+    ``<span lang="zh-CN">`` when the interface is not Chinese."""
+    if value is None or value == "":
+        return Markup("")
+    if _html_lang() == "zh-CN":
+        return Markup.escape(value)
+    return Markup('<span lang="zh-CN">{}</span>').format(value)

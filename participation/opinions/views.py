@@ -29,6 +29,7 @@ from participation.core.page_cache import public_page
 from participation.core.permissions import require, require_official
 from participation.core.timeutil import local_to_utc, utc_to_local
 from participation.core.uploads import serve_stored_file
+from participation.core.web import zh_attributes
 from participation.core.web_helpers import attach_error, paginate
 from participation.extensions import db, limiter
 from participation.opinions import operations
@@ -70,6 +71,11 @@ def _node_choices(version: DraftVersion) -> list[tuple[int, str]]:
             label = label[:40] + "…"
         choices.append((node.id, label))
     return choices
+
+
+def _marked(choices: list[tuple[int, str]]) -> list[tuple[int, str, dict]]:
+    """Article options marked as Chinese content (all but "the whole draft")."""
+    return [(value, text, zh_attributes() if value else {}) for value, text in choices]
 
 
 def _selected_node(consultation: Consultation) -> DraftNode | None:
@@ -132,7 +138,7 @@ def submit_opinion(consultation_id: int):
             receipt = url_for("opinions.show_receipt", number=opinion.receipt_number, new=1)
             db.session.commit()
             return redirect(receipt)
-    form.node_id.choices = _node_choices(consultation.draft_version)
+    form.node_id.choices = _marked(_node_choices(consultation.draft_version))
     status = 400 if request.method == "POST" else 200
     return render_template("opinions/form.html", consultation=consultation, form=form,
                            node=node, now=utcnow()), status
@@ -187,8 +193,9 @@ def list_received_opinions(consultation_id: int):
     g.private_page = True
     articles = operations.article_choices(consultation)
     form = ReceivedOpinionFilterForm(request.args)
-    form.node.choices = [("", _("Any article"))] + [
-        (str(node.id), node.display_label or node.text[:20]) for node in articles]
+    form.node.choices = [("", _("Any article"), {})] + [
+        (str(node.id), node.display_label or node.text[:20], zh_attributes())
+        for node in articles]
     form.validate()  # a value that is not offered (channel=bogus) is ignored: no filter
     valid = {name: not getattr(form, name).errors for name in ("channel", "node", "q", "order")}
     by_id = {str(node.id): node for node in articles}
@@ -217,7 +224,7 @@ def record_opinion(consultation_id: int):
             single = len(consultation.draft.versions) == 1
             choices.append((value, label if single or value == 0
                             else f"v{version.number} {label}"))
-    form.node_id.choices = choices
+    form.node_id.choices = _marked(choices)
     if request.method == "GET":
         form.received_at.data = utc_to_local(utcnow()).replace(second=0, microsecond=0)
     if form.validate_on_submit():
