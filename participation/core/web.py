@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from flask import Flask, g, request
@@ -40,6 +41,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["html_lang"] = _html_lang
     app.jinja_env.globals["zh_lang"] = zh_lang
     app.jinja_env.globals["zh"] = zh
+    app.jinja_env.filters["zh_if_chinese"] = zh_if_chinese
 
 
 def _localdatetime(value: datetime | None, format: str = "medium") -> str:
@@ -83,6 +85,17 @@ def zh_attributes() -> dict[str, str]:
     """The attributes of an element holding Chinese content, for form widgets and select
     options (``{"lang": "zh-CN"}`` outside the Chinese interface)."""
     return {} if _html_lang() == "zh-CN" else {"lang": "zh-CN"}
+
+
+_CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+
+def zh_if_chinese(value) -> Markup:
+    """Like :func:`zh`, for values that may be Chinese content or an interface word (the
+    changed values of the audit log): marked only when they hold Chinese characters."""
+    if value is not None and _CJK.search(str(value)):
+        return zh(value)
+    return Markup.escape(value if value is not None else "")
 
 
 def zh(value) -> Markup:

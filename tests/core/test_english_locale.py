@@ -98,6 +98,7 @@ def test_the_official_opinion_list_and_audit_log_in_english(client, world, conte
     client.set_cookie("locale", "en")
     login(client, world.admin)
     _check(client, f"/admin/consultations/{content['consultation'].id}/opinions")
+    _check(client, f"/admin/governments/{world.government.id}/audit")
 
 
 def test_chinese_pages_carry_no_extra_lang_attributes(client, content):
