@@ -3,68 +3,94 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.validators import EqualTo, Optional
 
 from participation.accounts.models import Role
+from participation.core.forms_common import Form, length, required
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     identifier = StringField(_l("Mobile number or e-mail"),
-                             validators=[DataRequired(), Length(max=200)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+                             validators=[required(_l("Enter your mobile number or e-mail.")),
+                                         length(max=200)])
+    password = PasswordField(_l("Password"),
+                             validators=[required(_l("Enter your password.")), length(max=200)])
     remember = BooleanField(_l("Keep me signed in on this device"))
     next = HiddenField()
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     identifier = StringField(
-        _l("Mobile number or e-mail"), validators=[DataRequired(), Length(max=200)],
+        _l("Mobile number or e-mail"),
+        validators=[required(_l("Enter your mobile number or e-mail.")), length(max=200)],
         description=_l("We send a verification code to it. It is never shown publicly."),
     )
-    display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)],
+    display_name = StringField(_l("Name"),
+                               validators=[required(_l("Enter the name to show.")),
+                                           length(max=100)],
                                description=_l("Shown with your opinions unless you choose "
                                               "to be anonymous."))
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=200)],
-                             description=_l("At least 8 characters."))
+    password = PasswordField(
+        _l("Password"),
+        validators=[required(_l("Choose a password of at least 8 characters.")),
+                    length(min=8, max=200,
+                           message=_l("Choose a password of at least 8 characters."))],
+        description=_l("At least 8 characters."))
     password_confirm = PasswordField(
         _l("Repeat the password"),
-        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+        validators=[required(_l("Type the password a second time.")),
+                    EqualTo("password", message=_l("The passwords differ."))],
     )
 
 
-class VerifyForm(FlaskForm):
-    code = StringField(_l("Verification code"), validators=[DataRequired(), Length(max=12)],
+class VerifyForm(Form):
+    code = StringField(_l("Verification code"),
+                       validators=[required(_l("Enter the code we sent you.")),
+                                   length(max=12)],
                        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code"})
 
 
-class DeleteAccountForm(FlaskForm):
-    password = PasswordField(_l("Your password"), validators=[DataRequired()])
+class DeleteAccountForm(Form):
+    password = PasswordField(_l("Your password"),
+                             validators=[required(_l("Enter your password."))])
     confirm = BooleanField(_l("I understand that my account is deleted for good; my opinions "
-                              "stay, without my name."), validators=[DataRequired()])
+                              "stay, without my name."),
+                           validators=[required(_l("Tick the box to confirm the deletion."))])
 
 
-class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
-    new_password = PasswordField(_l("New password"),
-                                 validators=[DataRequired(), Length(min=8, max=200)])
+class ChangePasswordForm(Form):
+    current_password = PasswordField(_l("Current password"),
+                                     validators=[required(_l("Enter your current password."))])
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[required(_l("Choose a password of at least 8 characters.")),
+                    length(min=8, max=200,
+                           message=_l("Choose a password of at least 8 characters."))])
 
 
-class UnitForm(FlaskForm):
-    name = StringField(_l("Unit name"), validators=[DataRequired(), Length(max=200)])
+class UnitForm(Form):
+    name = StringField(_l("Unit name"),
+                       validators=[required(_l("Enter the name of the unit.")), length(max=200)])
     parent_id = SelectField(_l("Part of"), coerce=int, validators=[Optional()])
 
 
-class OfficialForm(FlaskForm):
-    email = StringField(_l("E-mail"), validators=[DataRequired(), Length(max=200)])
-    display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
-    password = PasswordField(_l("Initial password"),
-                             validators=[DataRequired(), Length(min=8, max=200)])
+class OfficialForm(Form):
+    email = StringField(_l("E-mail"),
+                        validators=[required(_l("Enter the official's e-mail address.")),
+                                    length(max=200)])
+    display_name = StringField(_l("Name"),
+                               validators=[required(_l("Enter the official's name.")),
+                                           length(max=100)])
+    password = PasswordField(
+        _l("Initial password"),
+        validators=[required(_l("Choose a password of at least 8 characters.")),
+                    length(min=8, max=200,
+                           message=_l("Choose a password of at least 8 characters."))])
     role = SelectField(_l("Role"), choices=[(r.value, r.value) for r in Role])
     unit_id = SelectField(_l("Unit"), coerce=int, validators=[Optional()])
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = SelectField(_l("Role"), choices=[(r.value, r.value) for r in Role])
     unit_id = SelectField(_l("Unit"), coerce=int, validators=[Optional()])

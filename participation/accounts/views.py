@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.orm import selectinload
 
 from participation.accounts import operations
 from participation.accounts.forms import (
@@ -32,16 +33,19 @@ from participation.accounts.forms import (
 from participation.accounts.models import ROLE_LABELS, Government, Membership, Role, Unit, User
 from participation.accounts.permissions import can_administer
 from participation.accounts.senders import get_sender
-from participation.core import signals
+from participation.catalogue.models import STAGE_LABELS
+from participation.core import audit_labels, signals
 from participation.core.args import text_arg
 from participation.core.audit import AuditEntry
 from participation.core.errors import DomainError
 from participation.core.forms_common import ConfirmForm
-from participation.core.i18n import LOCALE_COOKIE
+from participation.core.i18n import LOCALE_COOKIE, label
 from participation.core.permissions import load_or_404, require_official
 from participation.core.transaction import perform
 from participation.core.web_helpers import attach_error, paginate, safe_next
+from participation.dossier.models import DISCLOSURE_LABELS, DOCUMENT_KIND_LABELS
 from participation.extensions import db, limiter
+from participation.opinions.models import CHANNEL_LABELS
 
 bp = Blueprint("accounts", __name__)
 
@@ -350,10 +354,34 @@ def toggle_official(government_id: int, user_id: int):
 @login_required
 def list_audit_entries(government_id: int):
     government = _government(government_id)
-    query = sa.select(AuditEntry).where(AuditEntry.government_id == government.id)
+    query = sa.select(AuditEntry).options(selectinload(AuditEntry.actor)).where(
+        AuditEntry.government_id == government.id)
     action = text_arg("action", 64) or ""
-    if action:
-        query = query.where(AuditEntry.action.startswith(action))
+    if action in audit_labels.ACTION_LABELS:
+        query = query.where(AuditEntry.action == action)
+    elif action:
+        query = query.where(AuditEntry.action.startswith(action, autoescape=True))
     page = paginate(query.order_by(AuditEntry.id.desc()), per_page=50)
+    units = dict(db.session.execute(
+        sa.select(Unit.id, Unit.name).where(Unit.government_id == government.id)).tuples().all())
+    value_labels = _audit_value_labels({str(k): v for k, v in units.items()})
+    official_ids = set(db.session.scalars(
+        sa.select(Membership.user_id).where(Membership.government_id == government.id)))
+    rows = [(entry, audit_labels.action_label(entry.action),
+             audit_labels.readable_changes(entry.changes, value_labels, entry.object_type))
+            for entry in page.items]
     return render_template("accounts/audit.html", government=government, page=page,
-                           action=action)
+                           action=action, rows=rows,
+                           links=audit_labels.object_links(page.items, official_ids),
+                           object_labels=audit_labels.OBJECT_LABELS,
+                           action_choices=audit_labels.action_choices())
+
+
+def _audit_value_labels(unit_names: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Labels of the enum values found in audit entries, from the domains that own them."""
+    def labels(mapping) -> dict[str, str]:
+        return {str(key): label(text) for key, text in mapping.items()}
+
+    return {"stage": labels(STAGE_LABELS), "channel": labels(CHANNEL_LABELS),
+            "disclosure": labels(DISCLOSURE_LABELS), "document.kind": labels(DOCUMENT_KIND_LABELS),
+            "role": labels(ROLE_LABELS), "unit_id": unit_names, "parent_id": unit_names}

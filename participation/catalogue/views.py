@@ -46,7 +46,7 @@ from participation.core.transaction import perform
 from participation.core.web_helpers import paginate
 from participation.dossier.models import Document, DocumentKind
 from participation.dossier.permissions import can_edit_documents
-from participation.dossier.queries import documents_by_stage
+from participation.dossier.queries import documents_by_stage, withheld_documents
 from participation.extensions import db
 
 bp = Blueprint("catalogue", __name__)
@@ -117,6 +117,9 @@ def show_decision(decision_id: int):
     if not decision.is_public:
         g.private_page = True
     by_stage = documents_by_stage(decision, internal=internal)
+    # Published but withheld: the public learns that the document exists and on what legal
+    # ground it is withheld (not its title).
+    withheld = [] if internal or not decision.is_public else withheld_documents(decision)
     consultations = db.session.scalars(
         sa.select(Consultation).where(Consultation.decision_id == decision.id)
         .order_by(Consultation.opens_at)
@@ -125,7 +128,7 @@ def show_decision(decision_id: int):
         "catalogue/dossier.html", decision=decision, stages=list(Stage), by_stage=by_stage,
         consultations=consultations, stage_dates=operations.stage_dates(decision),
         changes=queries.decision_changes(decision), kind_labels=CHANGE_KIND_LABELS,
-        internal=internal,
+        internal=internal, withheld=withheld,
     )
 
 

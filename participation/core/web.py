@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from flask import Flask, g, request
@@ -38,6 +39,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["localdate"] = _localdate
     app.jinja_env.filters["paragraphs"] = paragraphs
     app.jinja_env.globals["html_lang"] = _html_lang
+    app.jinja_env.globals["zh_lang"] = zh_lang
+    app.jinja_env.globals["zh"] = zh
+    app.jinja_env.filters["zh_if_chinese"] = zh_if_chinese
 
 
 def _localdatetime(value: datetime | None, format: str = "medium") -> str:
@@ -65,3 +69,40 @@ def paragraphs(text: str | None) -> Markup:
 def _html_lang() -> str:
     locale = get_locale()
     return "zh-CN" if locale is None or locale.language == "zh" else locale.language
+
+
+def zh_lang() -> Markup:
+    """`` lang="zh-CN"`` for an element holding Chinese content (titles, bodies, unit
+    names, draft text, opinions) when the interface is not Chinese, so that screen readers
+    and fonts switch language; nothing on Chinese pages. Use it inside the opening tag:
+    ``<td{{ zh_lang() }}>``."""
+    if _html_lang() == "zh-CN":
+        return Markup("")
+    return Markup(' lang="zh-CN"')
+
+
+def zh_attributes() -> dict[str, str]:
+    """The attributes of an element holding Chinese content, for form widgets and select
+    options (``{"lang": "zh-CN"}`` outside the Chinese interface)."""
+    return {} if _html_lang() == "zh-CN" else {"lang": "zh-CN"}
+
+
+_CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+
+def zh_if_chinese(value) -> Markup:
+    """Like :func:`zh`, for values that may be Chinese content or an interface word (the
+    changed values of the audit log): marked only when they hold Chinese characters."""
+    if value is not None and _CJK.search(str(value)):
+        return zh(value)
+    return Markup.escape(value if value is not None else "")
+
+
+def zh(value) -> Markup:
+    """Chinese content (a title, a unit name, an article label) as escaped text, in a
+    ``<span lang="zh-CN">`` when the interface is not Chinese."""
+    if value is None or value == "":
+        return Markup("")
+    if _html_lang() == "zh-CN":
+        return Markup.escape(value)
+    return Markup('<span lang="zh-CN">{}</span>').format(value)

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from participation.accounts import operations as accounts
 from participation.accounts.models import Government, Role, Unit, User
 from participation.catalogue import operations as catalogue_ops
-from participation.catalogue.models import Decision, Stage
+from participation.catalogue.models import Catalogue, CatalogueChange, ChangeKind, Decision, Stage
 from participation.consultations import operations as consultation_ops
 from participation.consultations.models import Consultation, DraftNode, SourceKind
 from participation.core.database import utcnow
@@ -80,7 +80,6 @@ def load_demo() -> dict[str, str]:
         if change and change["kind"] == "added":
             decisions[spec["key"]] = catalogue_ops.add_decision(
                 catalogue, _decision_values(spec, units), change["reason"], actor=admin)
-            decisions[spec["key"]].stage_changes[0].occurred_on = today - timedelta(days=200)
         elif change and change["kind"] == "adjusted":
             catalogue_ops.adjust_decision(decisions[spec["key"]],
                                           _decision_values(spec, units), change["reason"],
@@ -88,6 +87,7 @@ def load_demo() -> dict[str, str]:
         if spec.get("withdrawn"):
             catalogue_ops.withdraw_decision(decisions[spec["key"]], spec["withdrawn"],
                                             actor=admin)
+    _date_catalogue_changes(catalogue, published_on, today)
     _load_consultations(decisions, admin, today)
     for key, spec in specs.items():
         decision = decisions[key]
@@ -144,6 +144,20 @@ def _decision_values(spec: dict, units: dict[str, Unit]) -> dict:
         "planned_completion": date.fromisoformat(spec["planned_completion"]),
         "confidential": spec["confidential"],
     }
+
+
+def _date_catalogue_changes(catalogue: Catalogue, published_on: date, today: date) -> None:
+    """Spread the public history over the year, as it happens: the operations date every
+    change today, the demo dates them between the publication and a few weeks ago, in the
+    order they were made; an entry added later began its drafting on the day it was added."""
+    changes = db.session.scalars(sa.select(CatalogueChange).where(
+        CatalogueChange.catalogue_id == catalogue.id).order_by(CatalogueChange.id)).all()
+    span = max(len(changes) + 1, ((today - timedelta(days=30)) - published_on).days)
+    for index, change in enumerate(changes, start=1):
+        change.occurred_on = published_on + timedelta(days=span * index // (len(changes) + 1))
+        if change.kind == ChangeKind.ADDED:
+            change.decision.stage_changes[0].occurred_on = change.occurred_on
+    db.session.flush()
 
 
 def _advance(decision: Decision, target: Stage, start: date, today: date, actor) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from participation.catalogue.models import Decision, Stage
-from participation.dossier.models import Document
+from participation.dossier.models import Disclosure, Document, DocumentState
 from participation.extensions import db
 
 
@@ -23,3 +23,13 @@ def documents_by_stage(decision: Decision, *, internal: bool = False
     for document in db.session.scalars(query.order_by(Document.published_at, Document.id)):
         grouped[document.kind.stage].append(document)
     return grouped
+
+
+def withheld_documents(decision: Decision) -> list[Document]:
+    """The decision's published documents that are withheld (不予公开): the public dossier
+    names their kind and legal ground, never their title or text."""
+    return list(db.session.scalars(
+        sa.select(Document).where(Document.decision_id == decision.id,
+                                  Document.state == DocumentState.PUBLISHED,
+                                  Document.disclosure == Disclosure.WITHHELD)
+        .order_by(Document.published_at, Document.id)))

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -13,61 +12,72 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import Optional
 
 from participation.consultations.forms import DATETIME_FORMATS
-from participation.opinions.models import CHANNEL_LABELS, OFFLINE_CHANNELS
+from participation.core.forms_common import Form, file_required, length, required
+from participation.opinions.models import CHANNEL_LABELS, OFFLINE_CHANNELS, Channel
 
 
-class OpinionForm(FlaskForm):
+class OpinionForm(Form):
     # The article is checked by the operation against the draft (no need to load every
     # article of the draft to validate a submission).
     node_id = SelectField(_l("Your opinion is about"), coerce=int, validators=[Optional()],
                           validate_choice=False)
     body = TextAreaField(
         _l("Your opinion"),
-        validators=[DataRequired(message=_l("Write your opinion.")), Length(min=5, max=5000)],
+        validators=[required(_l("Write your opinion, at least 5 characters.")),
+                    length(min=5, max=5000, message=_l(
+                        "Write your opinion in 5 to 5,000 characters."))],
         description=_l("5 to 5,000 characters. Do not include your phone or ID number: they "
                        "are hidden if you do."),
         render_kw={"rows": 8, "maxlength": 5000},
     )
     attachment = FileField(_l("Attachment (optional)"),
                            description=_l("PDF, Word, OpenDocument or an image."))
-    display_name = StringField(_l("Name to show"), validators=[Optional(), Length(max=100)])
+    display_name = StringField(_l("Name to show"), validators=[Optional(), length(max=100)])
     anonymous = BooleanField(_l("Show my opinion without a name"))
     contact = StringField(
-        _l("Contact (optional, private)"), validators=[Optional(), Length(max=200)],
+        _l("Contact (optional, private)"), validators=[Optional(), length(max=200)],
         description=_l("Only the officials handling the opinions see it."),
     )
     consent_to_publish = BooleanField(_l("I agree that my opinion is published on this site"))
     submission_key = HiddenField()
 
 
-class ReceiptLookupForm(FlaskForm):
+class ReceiptLookupForm(Form):
     class Meta:
         csrf = False  # a read-only GET form
 
-    number = StringField(_l("Receipt number"), validators=[DataRequired(), Length(max=40)])
+    number = StringField(_l("Receipt number"),
+                         validators=[required(_l("Enter the receipt number you were given.")),
+                                     length(max=40)])
 
 
-class OfflineOpinionForm(FlaskForm):
+class OfflineOpinionForm(Form):
     channel = SelectField(_l("Channel"),
                           choices=[(c.value, CHANNEL_LABELS[c]) for c in OFFLINE_CHANNELS])
     reference = StringField(_l("Reference (hotline ticket, letter number)"),
-                            validators=[Optional(), Length(max=100)])
+                            validators=[Optional(), length(max=100)])
     received_at = DateTimeLocalField(_l("Received"), format=DATETIME_FORMATS,
-                                     validators=[DataRequired()])
+                                     validators=[required(_l(
+                                         "Enter when the opinion was received, "
+                                         "e.g. 2026-03-31 09:00."))])
     node_id = SelectField(_l("About"), coerce=int, validators=[Optional()])
-    body = TextAreaField(_l("Opinion"), validators=[DataRequired(), Length(min=5, max=5000)],
+    body = TextAreaField(_l("Opinion"),
+                         validators=[required(_l("Enter the opinion, at least 5 characters.")),
+                                     length(min=5, max=5000, message=_l(
+                                         "Enter the opinion in 5 to 5,000 characters."))],
                          render_kw={"rows": 8})
     display_name = StringField(_l("Name (as the person wants it shown)"),
-                               validators=[Optional(), Length(max=100)])
-    contact = StringField(_l("Contact (private)"), validators=[Optional(), Length(max=200)])
+                               validators=[Optional(), length(max=100)])
+    contact = StringField(_l("Contact (private)"), validators=[Optional(), length(max=200)])
     consent_to_publish = BooleanField(_l("The person agreed to publication"))
 
 
-class ImportForm(FlaskForm):
-    file = FileField(_l("CSV or Excel (.xlsx) file"), validators=[FileRequired()],
+class ImportForm(Form):
+    file = FileField(_l("CSV or Excel (.xlsx) file"),
+                     validators=[file_required(_l("Choose the file to import."))],
                      description=_l("Columns: reference, channel, received_at, article, body, "
                                     "name, contact, consent_to_publish (是/否; empty: not "
                                     "public). UTF-8 or GBK."))
@@ -76,4 +86,20 @@ class ImportForm(FlaskForm):
     # of the upload is kept between the two requests).
     allow_duplicates = BooleanField(_l("I have checked the file: import it anyway, these "
                                        "rows included"))
-    confirm_sha256 = HiddenField(validators=[Optional(), Length(max=64)])
+    confirm_sha256 = HiddenField(validators=[Optional(), length(max=64)])
+
+
+class ReceivedOpinionFilterForm(Form):
+    """The filters of the officials' received-opinion list (a GET form: values that are
+    not offered are ignored, never an error)."""
+
+    class Meta:
+        csrf = False
+
+    channel = SelectField(_l("Channel"), validators=[Optional()],
+                          choices=[("", _l("All channels"))]
+                          + [(c.value, CHANNEL_LABELS[c]) for c in Channel])
+    node = SelectField(_l("Article"), validators=[Optional()])
+    q = StringField(_l("Text contains"), validators=[Optional(), length(max=100)])
+    order = SelectField(_l("Order"), validators=[Optional()],
+                        choices=[("newest", _l("Newest first")), ("oldest", _l("Oldest first"))])

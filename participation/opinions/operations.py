@@ -374,3 +374,45 @@ def public_opinions_query(consultation: Consultation, node: DraftNode | None = N
     if node is not None:
         query = query.where(Opinion.node_id == node.id)
     return query.order_by(Opinion.id.desc())
+
+
+@dataclass(frozen=True)
+class ReceivedOpinionFilters:
+    """What an official narrows the received-opinion list to (None / "" = everything)."""
+
+    channel: Channel | None = None
+    node: DraftNode | None = None  # an article of the current version
+    text: str = ""  # a substring of the body
+    oldest_first: bool = False
+
+
+def article_choices(consultation: Consultation) -> list[DraftNode]:
+    """The commentable articles of the consultation's current version, in order."""
+    return list(db.session.scalars(
+        sa.select(DraftNode).where(DraftNode.version_id == consultation.draft_version_id,
+                                   DraftNode.kind.in_(DraftNode.COMMENTABLE_KINDS))
+        .order_by(DraftNode.position)))
+
+
+def received_opinions_query(consultation: Consultation, filters: ReceivedOpinionFilters):
+    """Every opinion the consultation received (all channels, public or not) that matches
+    ``filters``, sorted by received time (newest first unless ``oldest_first``).
+
+    An article matches the opinions given on it and those given on the article of the
+    same label in an earlier version of the draft."""
+    query = sa.select(Opinion).options(selectinload(Opinion.node)).where(
+        Opinion.consultation_id == consultation.id)
+    if filters.channel is not None:
+        query = query.where(Opinion.channel == filters.channel)
+    if filters.node is not None:
+        same_article = sa.select(DraftNode.id).join(
+            DraftVersion, DraftVersion.id == DraftNode.version_id).where(
+            DraftVersion.draft_id == consultation.draft_id,
+            DraftNode.kind == filters.node.kind, DraftNode.label == filters.node.label)
+        query = query.where(sa.or_(Opinion.node_id == filters.node.id,
+                                   Opinion.node_id.in_(same_article)))
+    if filters.text:
+        query = query.where(Opinion.body.contains(filters.text, autoescape=True))
+    if filters.oldest_first:
+        return query.order_by(Opinion.received_at.asc(), Opinion.id.asc())
+    return query.order_by(Opinion.received_at.desc(), Opinion.id.desc())

@@ -23,7 +23,7 @@ from flask_login import current_user, login_required
 
 from participation.consultations.models import Consultation, DraftNode, DraftVersion
 from participation.consultations.permissions import can_view_consultation
-from participation.core.args import enum_arg, id_arg
+from participation.core.args import id_arg
 from participation.core.database import utcnow
 from participation.core.errors import DomainError
 from participation.core.page_cache import public_page
@@ -31,6 +31,7 @@ from participation.core.permissions import require, require_official
 from participation.core.timeutil import local_to_utc, utc_to_local
 from participation.core.transaction import perform
 from participation.core.uploads import serve_stored_file
+from participation.core.web import zh_attributes
 from participation.core.web_helpers import attach_error, paginate
 from participation.extensions import db, limiter
 from participation.opinions import operations
@@ -39,6 +40,7 @@ from participation.opinions.forms import (
     OfflineOpinionForm,
     OpinionForm,
     ReceiptLookupForm,
+    ReceivedOpinionFilterForm,
 )
 from participation.opinions.imports import template_csv
 from participation.opinions.models import Channel, Opinion
@@ -71,6 +73,11 @@ def _node_choices(version: DraftVersion) -> list[tuple[int, str]]:
             label = label[:40] + "…"
         choices.append((node.id, label))
     return choices
+
+
+def _marked(choices: list[tuple[int, str]]) -> list[tuple[int, str, dict]]:
+    """Article options marked as Chinese content (all but "the whole draft")."""
+    return [(value, text, zh_attributes() if value else {}) for value, text in choices]
 
 
 def _selected_node(consultation: Consultation) -> DraftNode | None:
@@ -133,7 +140,7 @@ def submit_opinion(consultation_id: int):
             receipt = url_for("opinions.show_receipt", number=opinion.receipt_number, new=1)
             db.session.commit()
             return redirect(receipt)
-    form.node_id.choices = _node_choices(consultation.draft_version)
+    form.node_id.choices = _marked(_node_choices(consultation.draft_version))
     status = 400 if request.method == "POST" else 200
     return render_template("opinions/form.html", consultation=consultation, form=form,
                            node=node, now=utcnow()), status
@@ -186,13 +193,24 @@ def list_received_opinions(consultation_id: int):
     consultation = db.session.get(Consultation, consultation_id) or abort(404)
     require(can_view_private_opinions(current_user, consultation))
     g.private_page = True
-    query = sa.select(Opinion).where(Opinion.consultation_id == consultation.id)
-    channel = enum_arg("channel", Channel)
-    if channel:
-        query = query.where(Opinion.channel == channel)
-    page = paginate(query.order_by(Opinion.id.desc()), per_page=50)
+    articles = operations.article_choices(consultation)
+    form = ReceivedOpinionFilterForm(request.args)
+    form.node.choices = [("", _("Any article"), {})] + [
+        (str(node.id), node.display_label or node.text[:20], zh_attributes())
+        for node in articles]
+    form.validate()  # a value that is not offered (channel=bogus) is ignored: no filter
+    valid = {name: not getattr(form, name).errors for name in ("channel", "node", "q", "order")}
+    by_id = {str(node.id): node for node in articles}
+    filters = operations.ReceivedOpinionFilters(
+        channel=Channel(form.channel.data) if valid["channel"] and form.channel.data else None,
+        node=by_id.get(form.node.data) if valid["node"] else None,
+        text=(form.q.data or "").strip() if valid["q"] else "",
+        oldest_first=valid["order"] and form.order.data == "oldest",
+    )
+    page = paginate(operations.received_opinions_query(consultation, filters), per_page=50)
+    filtered = filters != operations.ReceivedOpinionFilters(oldest_first=filters.oldest_first)
     return render_template("opinions/admin_list.html", consultation=consultation, page=page,
-                           channel=channel)
+                           form=form, filtered=filtered)
 
 
 @bp.route("/admin/consultations/<int:consultation_id>/opinions/new", methods=["GET", "POST"])
@@ -208,7 +226,7 @@ def record_opinion(consultation_id: int):
             single = len(consultation.draft.versions) == 1
             choices.append((value, label if single or value == 0
                             else f"v{version.number} {label}"))
-    form.node_id.choices = choices
+    form.node_id.choices = _marked(choices)
     if request.method == "GET":
         form.received_at.data = utc_to_local(utcnow()).replace(second=0, microsecond=0)
     if form.validate_on_submit():
