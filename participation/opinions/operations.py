@@ -210,8 +210,17 @@ def record_offline(consultation: Consultation, values: dict[str, Any], actor=Non
         recorded_by_id=getattr(actor, "id", None),
         is_late=received_at >= consultation.closes_at,
     )
-    db.session.add(opinion)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(opinion)
+            db.session.flush()
+    except IntegrityError:
+        # Recorded by someone else meanwhile: the unique index on the reference says so.
+        if reference and db.session.scalar(sa.select(Opinion.id).where(
+                Opinion.consultation_id == consultation.id, Opinion.channel == channel,
+                Opinion.reference == reference)) is not None:
+            raise OpinionError("duplicate_reference", field="reference") from None
+        raise
     _count(consultation.id, opinion.node_id, public=int(opinion.is_public))
     audit.record("opinion.recorded", opinion,
                  {"channel": channel, "reference": reference, "is_late": opinion.is_late},
