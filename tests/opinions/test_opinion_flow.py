@@ -51,6 +51,7 @@ def test_a_citizen_comments_on_one_article_and_gets_a_receipt(client, consultati
     assert opinion.channel == Channel.ONLINE
     assert article.opinion_count == 1
     assert consultation.opinion_count == 1
+    factories.assert_counters_agree()
     # Later, anyone with the number finds its status, without personal data.
     found = client.get(f"/receipts?number={number.lower().replace('-', ' ')}",
                        follow_redirects=True).get_data(as_text=True)
@@ -68,6 +69,7 @@ def test_a_repeated_submission_creates_one_opinion(client, consultation):
     assert first.headers["Location"] == second.headers["Location"]
     assert db.session.scalar(sa.select(sa.func.count(Opinion.id))) == 1
     assert consultation.opinion_count == 1
+    factories.assert_counters_agree()
 
 
 def test_bad_input_keeps_what_was_typed(client, consultation):
@@ -163,6 +165,7 @@ def test_officials_record_offline_opinions_also_late(client, consultation, world
     assert opinion.is_late
     assert opinion.channel == Channel.HOTLINE
     assert opinion.recorded_by_id == world.moderator.id
+    factories.assert_counters_agree()
     # The same ticket twice is refused beside the field.
     again = client.post(f"/admin/consultations/{consultation.id}/opinions/new", data={
         "channel": "hotline", "reference": "12345-2026000123", "received_at": received,
@@ -205,6 +208,7 @@ def test_import_all_rows_or_none(client, consultation, world):
     assert opinions[0].contact == "13900000000"
     assert consultation.opinion_count == 2
     assert _article(consultation, 2).opinion_count == 1
+    factories.assert_counters_agree()
     # Importing the same file again is refused: the references exist.
     assert _import(client, consultation, CSV_OK).status_code == 400
 
@@ -222,3 +226,4 @@ def test_import_command_line(runner, consultation, tmp_path):
                                  str(bad)])
     assert result.exit_code != 0
     assert db.session.scalar(sa.select(sa.func.count(Opinion.id))) == 2
+    factories.assert_counters_agree()
