@@ -10,6 +10,7 @@ from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from participation.core.pii import mask_personal_data
+from participation.core.web_helpers import page_url
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -38,6 +39,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["localdate"] = _localdate
     app.jinja_env.filters["paragraphs"] = paragraphs
     app.jinja_env.globals["html_lang"] = _html_lang
+    app.jinja_env.globals["page_url"] = page_url
 
 
 def _localdatetime(value: datetime | None, format: str = "medium") -> str:

@@ -29,7 +29,7 @@ from participation.core.page_cache import public_page
 from participation.core.permissions import require, require_official
 from participation.core.timeutil import local_to_utc, utc_to_local
 from participation.core.uploads import serve_stored_file
-from participation.core.web_helpers import attach_error, paginate
+from participation.core.web_helpers import attach_error, cursor_arg, keyset_paginate
 from participation.extensions import db, limiter
 from participation.opinions import operations
 from participation.opinions.forms import (
@@ -88,8 +88,9 @@ def list_opinions(consultation_id: int):
     node = _selected_node(consultation)
     page = None
     if consultation.opinions_public:
-        page = paginate(operations.public_opinions_query(consultation, node),
-                        total=operations.public_opinion_total(consultation, node))
+        page = keyset_paginate(operations.public_opinions_query(consultation, node),
+                               Opinion.id, cursor=cursor_arg(),
+                               total=operations.public_opinion_total(consultation, node))
     return render_template("opinions/list.html", consultation=consultation, node=node,
                            page=page)
 
@@ -163,8 +164,8 @@ def show_receipt(number: str):
 @login_required
 def list_my_opinions():
     g.private_page = True
-    page = paginate(sa.select(Opinion).where(Opinion.author_id == current_user.id)
-                    .order_by(Opinion.id.desc()))
+    page = keyset_paginate(sa.select(Opinion).where(Opinion.author_id == current_user.id),
+                           Opinion.id, cursor=cursor_arg())
     return render_template("opinions/mine.html", page=page)
 
 
@@ -186,11 +187,13 @@ def list_received_opinions(consultation_id: int):
     g.private_page = True
     query = sa.select(Opinion).where(Opinion.consultation_id == consultation.id)
     channel = request.args.get("channel", "")
+    total = consultation.opinion_count
     if channel:
         query = query.where(Opinion.channel == channel)
-    page = paginate(query.order_by(Opinion.id.desc()), per_page=50)
+        total = operations.count_by_channel(consultation).get(channel, 0)
+    page = keyset_paginate(query, Opinion.id, cursor=cursor_arg(), per_page=50, total=total)
     return render_template("opinions/admin_list.html", consultation=consultation, page=page,
-                           channel=channel)
+                           channel=channel, total=total)
 
 
 @bp.route("/admin/consultations/<int:consultation_id>/opinions/new", methods=["GET", "POST"])
