@@ -213,3 +213,42 @@ def test_the_migration_lists_rows_that_break_the_constraints_and_stops(tmp_path,
             indexes = {ix["name"] for ix in sa.inspect(connection).get_indexes("membership")}
         assert "uq_membership_administrator" not in indexes
         db.engine.dispose()
+
+
+ARCHIVE_TABLES = ("opinion", "consultation", "decision", "draft_node", "document",
+                  "catalogue_change", "membership")
+
+
+def _row_counts() -> dict[str, int]:
+    with db.engine.connect() as connection:
+        return {table: connection.scalar(sa.text(f"SELECT count(*) FROM {table}"))  # noqa: S608
+                for table in ARCHIVE_TABLES}
+
+
+@pytest.mark.no_db_transaction
+def test_the_migration_keeps_every_row_of_a_populated_database(tmp_path):
+    """SQLite rebuilds tables to change constraints; with foreign keys on, dropping the
+    old consultation table would cascade into the opinions."""
+    from flask_migrate import downgrade
+
+    from participation.demo import loader
+
+    url = scratch_database_url(tmp_path, "populated")
+    app = create_app(make_config(url, tmp_path))
+    with app.app_context():
+        upgrade(revision="eb0806575b75")
+        loader.load_demo()
+        db.session.commit()
+        db.session.remove()
+        before = _row_counts()
+        assert before["opinion"] > 300
+        upgrade()
+        assert _row_counts() == before
+        downgrade(revision="eb0806575b75")
+        assert _row_counts() == before
+        upgrade()
+        assert _row_counts() == before
+        with db.engine.connect() as connection:
+            if connection.dialect.name == "sqlite":  # and foreign keys are on again
+                assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        db.engine.dispose()
