@@ -10,8 +10,9 @@ about 400 opinions. :func:`scale_database` adds, with SQLAlchemy Core bulk inser
 * ``extra_consultations`` closed consultations (a draft copied from a demo draft, with its
   parsed articles) on new decisions that are past public consultation;
 * opinions up to ``opinions`` in total, most of them on the demo consultations (the open
-  one first), the rest on the extra consultations. ``consultation.opinion_count`` and
-  ``draft_node.opinion_count`` are raised by exactly what is inserted.
+  one first), the rest on the extra consultations. ``consultation.opinion_count``,
+  ``consultation.public_opinion_count`` and ``draft_node.opinion_count`` are raised by
+  exactly what is inserted (``flask opinions recount`` finds nothing to correct).
 
 No audit entries are written for the bulk rows. Run as a script::
 
@@ -426,14 +427,19 @@ class _Scaler:
                     }
 
         inserted = 0
+        public: Counter[int] = Counter()  # every bulk row is published; these consented
         for batch in _chunks(rows()):
             conn.execute(Opinion.__table__.insert(), batch)
             inserted += len(batch)
+            public.update(row["consultation_id"] for row in batch if row["consent_to_publish"])
             self.log(f"  opinions: {inserted:,}/{to_add:,}")
         consultation_t, node_t = Consultation.__table__, DraftNode.__table__
         conn.execute(consultation_t.update().where(consultation_t.c.id == sa.bindparam("b_id"))
-                     .values(opinion_count=consultation_t.c.opinion_count + sa.bindparam("b_n")),
-                     [{"b_id": cid, "b_n": n} for cid, n in counts.items() if n])
+                     .values(opinion_count=consultation_t.c.opinion_count + sa.bindparam("b_n"),
+                             public_opinion_count=consultation_t.c.public_opinion_count
+                             + sa.bindparam("b_p")),
+                     [{"b_id": cid, "b_n": n, "b_p": public[cid]}
+                      for cid, n in counts.items() if n])
         if node_counts:
             conn.execute(node_t.update().where(node_t.c.id == sa.bindparam("b_id"))
                          .values(opinion_count=node_t.c.opinion_count + sa.bindparam("b_n")),

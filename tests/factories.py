@@ -135,3 +135,12 @@ def close(consultation: Consultation) -> None:
     consultation.opens_at = utcnow() - timedelta(days=40)
     consultation.closes_at = utcnow() - timedelta(days=5)
     db.session.commit()
+
+
+def assert_counters_agree() -> None:
+    """Every denormalised opinion counter equals the COUNT(*) of its opinions; call it
+    after each operation that changes them."""
+    from participation.opinions.operations import counter_mismatches
+
+    db.session.flush()
+    assert counter_mismatches() == []

@@ -41,7 +41,10 @@ class Unit(TimestampMixin, db.Model):
     """A responsible unit (承办单位/科室); units nest under a government and each other."""
 
     __tablename__ = "unit"
-    __table_args__ = (sa.UniqueConstraint("government_id", "name"),)
+    __table_args__ = (
+        sa.UniqueConstraint("government_id", "name"),
+        sa.Index("ix_unit_parent_id", "parent_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     government_id: Mapped[int] = mapped_column(
@@ -155,7 +158,14 @@ class Membership(TimestampMixin, db.Model):
     """A role an official holds in a unit (or in the whole government, for administrators)."""
 
     __tablename__ = "membership"
-    __table_args__ = (sa.UniqueConstraint("user_id", "government_id", "unit_id", "role"),)
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "government_id", "unit_id", "role"),
+        # A NULL unit defeats the constraint above: one administrator role per government.
+        sa.Index("uq_membership_administrator", "user_id", "government_id", unique=True,
+                 sqlite_where=sa.text("role = 'administrator'"),
+                 postgresql_where=sa.text("role = 'administrator'")),
+        sa.Index("ix_membership_unit_id", "unit_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(
@@ -186,6 +196,7 @@ class VerificationCode(TimestampMixin, db.Model):
     """A one-time code sent to a mobile number or e-mail address to prove it is the person's."""
 
     __tablename__ = "verification_code"
+    __table_args__ = (sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True,

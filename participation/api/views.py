@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, jsonify, url_for
+from flask import Blueprint, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from participation.catalogue import queries
@@ -20,7 +20,13 @@ from participation.core.args import MAX_ID, BadArgument, enum_arg, int_arg
 from participation.core.database import utcnow
 from participation.core.errors import json_error
 from participation.core.page_cache import public_page
-from participation.core.web_helpers import paginate
+from participation.core.web_helpers import (
+    BadCursor,
+    KeysetPage,
+    keyset_paginate,
+    paginate,
+    parse_cursor,
+)
 from participation.dossier.queries import documents_by_stage
 from participation.extensions import db
 from participation.opinions.models import Opinion
@@ -31,13 +37,23 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 100
 
 
+# Numbered pages of opinions reach this many rows at most; past them the ``next`` link's
+# ``cursor`` continues (keyset pagination: no OFFSET over a long list).
+MAX_OFFSET_ROWS = 10_000
+
+
+class BadParameter(BadArgument):
+    """An odd query argument of the API, optionally with its own message."""
+
+    def __init__(self, name: str, message: str | None = None) -> None:
+        super().__init__(name)
+        self.message = message
+
+
 # The API refuses odd query arguments with a 400 naming them (HTML pages ignore them).
-BadParameter = BadArgument
-
-
 @bp.errorhandler(BadArgument)
 def _bad_parameter(error: BadArgument):
-    return json_error("bad_parameter",
+    return json_error("bad_parameter", getattr(error, "message", None) or
                       _("The parameter “%(name)s” has an invalid value.", name=error.name), 400)
 
 
@@ -49,9 +65,26 @@ def _page_args() -> tuple[int, int]:
     return _int_arg("page", 1, 100_000), _int_arg("per_page", 20, MAX_PER_PAGE)
 
 
-def _page_json(page, serialize) -> dict[str, Any]:
+def _page_json(page, serialize, endpoint: str, filters: dict[str, Any]) -> dict[str, Any]:
+    """A numbered page, with the URL of the next one (``next``, null on the last)."""
+    following = (url_for(endpoint, **filters, page=page.page + 1, per_page=page.per_page,
+                         _external=True) if page.has_next else None)
     return {"items": [serialize(item) for item in page.items], "page": page.page,
-            "per_page": page.per_page, "total": page.total, "pages": page.pages}
+            "per_page": page.per_page, "total": page.total, "pages": page.pages,
+            "next": following}
+
+
+def _keyset_json(page: KeysetPage, serialize, endpoint: str, filters: dict[str, Any],
+                 number: int | None) -> dict[str, Any]:
+    """A keyset page: ``next`` is the URL of the following page (its ``cursor`` is also
+    given alone as ``next_cursor``); ``page`` is the page number when one was asked for."""
+    following = (url_for(endpoint, **filters, cursor=page.next_cursor,
+                         per_page=page.per_page, _external=True) if page.has_next else None)
+    pages = (max(1, -(-page.total // page.per_page)) if page.total is not None else None)
+    return {"items": [serialize(item) for item in page.items], "page": number,
+            "per_page": page.per_page, "total": page.total, "pages": pages,
+            "next": following,
+            "next_cursor": str(page.next_cursor) if page.has_next else None}
 
 
 def _iso(value) -> str | None:
@@ -100,7 +133,9 @@ def list_decisions():
         query = query.where(Decision.stage == stage)
     page = paginate(query.order_by(Catalogue.year.desc(), Decision.position), page=page_no,
                     per_page=per_page)
-    return jsonify(_page_json(page, _decision_json))
+    filters = {"government": request.args.get("government") or None, "year": year,
+               "unit": unit, "stage": stage.value if stage else None}
+    return jsonify(_page_json(page, _decision_json, "api.list_decisions", filters))
 
 
 @bp.route("/decisions/<int:decision_id>")
@@ -168,7 +203,9 @@ def list_consultations():
         query = query.where(Consultation.status_at(utcnow()) == status.value)
     page = paginate(query.order_by(Consultation.opens_at.desc()), page=page_no,
                     per_page=per_page)
-    return jsonify(_page_json(page, _consultation_json))
+    filters = {"government": request.args.get("government") or None,
+               "status": status.value if status else None}
+    return jsonify(_page_json(page, _consultation_json, "api.list_consultations", filters))
 
 
 def _public_consultation(consultation_id: int) -> Consultation | None:
@@ -220,12 +257,31 @@ def list_opinions(consultation_id: int):
         return json_error("not_public", _("The opinions of this consultation are not "
                                           "published."), 403)
     page_no, per_page = _page_args()
+    try:
+        cursor = parse_cursor(request.args.get("cursor"))
+    except BadCursor:
+        raise BadParameter("cursor") from None
     node = None
     article = _int_arg("article")
     if article:
         node = db.session.get(DraftNode, article)
         if node is None or node.version.draft_id != consultation.draft_id:
             raise BadParameter("article")
-    page = paginate(public_opinions_query(consultation, node), page=page_no, per_page=per_page,
-                    total=public_opinion_total(consultation, node))
-    return jsonify(_page_json(page, _opinion_json))
+    query = public_opinions_query(consultation, node)
+    total = public_opinion_total(consultation, node)
+    if total is None:
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(
+            query.order_by(None).subquery())) or 0
+    number: int | None = None
+    if cursor is None:
+        number = page_no
+        if (page_no - 1) * per_page >= MAX_OFFSET_ROWS:
+            raise BadParameter("page", _(
+                "Pages past the first %(rows)d opinions are read with the “cursor” of the "
+                "“next” link.", rows=MAX_OFFSET_ROWS))
+        if page_no > 1:  # the first pages by number: OFFSET stays small
+            query = query.offset((page_no - 1) * per_page)
+    page = keyset_paginate(query, Opinion.id, cursor=cursor, per_page=per_page, total=total)
+    return jsonify(_keyset_json(page, _opinion_json, "api.list_opinions",
+                                {"consultation_id": consultation.id, "article": article},
+                                number))

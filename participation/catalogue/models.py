@@ -63,7 +63,7 @@ class Catalogue(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     government_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("government.id", ondelete="CASCADE"), nullable=False
+        sa.ForeignKey("government.id", ondelete="RESTRICT"), nullable=False
     )
     year: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
@@ -99,14 +99,16 @@ class Decision(TimestampMixin, db.Model):
         sa.Index("ix_decision_public_listing", "catalogue_id", "confidential", "state",
                  "position"),
         sa.Index("ix_decision_catalogue_category", "catalogue_id", "category"),
+        # Each entry has its own number in the catalogue.
+        sa.UniqueConstraint("catalogue_id", "position"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     government_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("government.id", ondelete="CASCADE"), nullable=False, index=True
+        sa.ForeignKey("government.id", ondelete="RESTRICT"), nullable=False, index=True
     )
     catalogue_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("catalogue.id", ondelete="CASCADE"), nullable=False
+        sa.ForeignKey("catalogue.id", ondelete="RESTRICT"), nullable=False
     )
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id", ondelete="RESTRICT"),
                                          nullable=False, index=True,
@@ -180,10 +182,11 @@ class DecisionStageChange(db.Model):
     """A recorded move of a decision into a stage, with the date it happened."""
 
     __tablename__ = "decision_stage_change"
+    __table_args__ = (sa.Index("ix_decision_stage_change_actor_id", "actor_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     decision_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("decision.id", ondelete="CASCADE"), nullable=False, index=True
+        sa.ForeignKey("decision.id", ondelete="RESTRICT"), nullable=False, index=True
     )
     from_stage: Mapped[Stage | None] = mapped_column(enum_column(Stage, name="from_stage"),
                                                      nullable=True)
@@ -221,13 +224,15 @@ class CatalogueChange(db.Model):
     """A change to a published catalogue, with its reason: the public history."""
 
     __tablename__ = "catalogue_change"
+    # A decision's changes, in order (its dossier and the history filtered by entry).
+    __table_args__ = (sa.Index("ix_catalogue_change_decision", "decision_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     catalogue_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("catalogue.id", ondelete="CASCADE"), nullable=False, index=True
+        sa.ForeignKey("catalogue.id", ondelete="RESTRICT"), nullable=False, index=True
     )
     decision_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("decision.id", ondelete="CASCADE"), nullable=False
+        sa.ForeignKey("decision.id", ondelete="RESTRICT"), nullable=False
     )
     kind: Mapped[ChangeKind] = mapped_column(enum_column(ChangeKind), nullable=False)
     reason: Mapped[str] = mapped_column(sa.Text, nullable=False)

@@ -16,16 +16,19 @@ from participation.extensions import db
 
 
 class Draft(TimestampMixin, db.Model):
-    """The text being decided (决策草案); every published version is kept."""
+    """The text being decided (决策草案); every published version is kept.
+
+    A decision has one draft (unique ``decision_id``); revisions are new versions of it.
+    """
 
     __tablename__ = "draft"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     government_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("government.id", ondelete="CASCADE"), nullable=False
+        sa.ForeignKey("government.id", ondelete="RESTRICT"), nullable=False, index=True
     )
     decision_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("decision.id", ondelete="CASCADE"), nullable=False, index=True
+        sa.ForeignKey("decision.id", ondelete="RESTRICT"), nullable=False, unique=True
     )
     title: Mapped[str] = mapped_column(sa.String(300), nullable=False)
 
@@ -45,11 +48,15 @@ class DraftVersion(TimestampMixin, db.Model):
     """One version of a draft: its source text and the structure parsed from it."""
 
     __tablename__ = "draft_version"
-    __table_args__ = (sa.UniqueConstraint("draft_id", "number"),)
+    __table_args__ = (
+        sa.UniqueConstraint("draft_id", "number"),
+        # Target of the consultation's (draft_version_id, draft_id) foreign key.
+        sa.UniqueConstraint("id", "draft_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     draft_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("draft.id", ondelete="CASCADE"), nullable=False
+        sa.ForeignKey("draft.id", ondelete="RESTRICT"), nullable=False
     )
     number: Mapped[int] = mapped_column(sa.Integer, nullable=False, comment="1, 2, …")
     title: Mapped[str] = mapped_column(sa.String(300), nullable=False)
@@ -82,6 +89,8 @@ class DraftNode(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("version_id", "anchor"),
         sa.Index("ix_draft_node_version_position", "version_id", "position"),
+        sa.Index("ix_draft_node_parent_id", "parent_id"),
+        sa.CheckConstraint("opinion_count >= 0", name="opinion_count_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -164,21 +173,31 @@ class Consultation(TimestampMixin, db.Model):
     __tablename__ = "consultation"
     __table_args__ = (
         sa.CheckConstraint("closes_at > opens_at", name="period_order"),
+        sa.CheckConstraint("opinion_count >= 0", name="opinion_count_not_negative"),
+        sa.CheckConstraint("public_opinion_count >= 0",
+                           name="public_opinion_count_not_negative"),
         sa.Index("ix_consultation_period", "opens_at", "closes_at"),
+        # The version shown for comment is a version of the consultation's own draft.
+        sa.ForeignKeyConstraint(
+            ["draft_version_id", "draft_id"], ["draft_version.id", "draft_version.draft_id"],
+            name="fk_consultation_draft_version_of_draft", ondelete="RESTRICT"),
+        sa.Index("ix_consultation_draft_version", "draft_version_id", "draft_id"),
+        sa.Index("ix_consultation_draft_id", "draft_id"),
+        sa.Index("ix_consultation_opened_by_id", "opened_by_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     government_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("government.id", ondelete="CASCADE"), nullable=False, index=True
+        sa.ForeignKey("government.id", ondelete="RESTRICT"), nullable=False, index=True
     )
     decision_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("decision.id", ondelete="CASCADE"), nullable=False, index=True
+        sa.ForeignKey("decision.id", ondelete="RESTRICT"), nullable=False, index=True
     )
     draft_id: Mapped[int] = mapped_column(
         sa.ForeignKey("draft.id", ondelete="RESTRICT"), nullable=False
     )
     draft_version_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("draft_version.id", ondelete="RESTRICT"),
+        sa.Integer,
         nullable=False,
         comment="the version currently shown for comment",
     )
@@ -219,7 +238,9 @@ class Consultation(TimestampMixin, db.Model):
 
     decision = relationship("Decision")
     draft = relationship("Draft")
-    draft_version = relationship("DraftVersion")
+    draft_version = relationship(
+        "DraftVersion", primaryjoin="Consultation.draft_version_id == DraftVersion.id",
+        foreign_keys=[draft_version_id])
 
     def __repr__(self) -> str:
         return f"<Consultation {self.id}>"

@@ -44,7 +44,10 @@ class AuditEntry(db.Model):
 
     actor = db.relationship("User", foreign_keys=[actor_id])
 
-    __table_args__ = (sa.Index("ix_audit_entry_object", "object_type", "object_id"),)
+    __table_args__ = (
+        sa.Index("ix_audit_entry_object", "object_type", "object_id"),
+        sa.Index("ix_audit_entry_actor_id", "actor_id"),
+    )
 
     def __repr__(self) -> str:
         return f"<AuditEntry {self.action} {self.object_type}#{self.object_id}>"

@@ -55,6 +55,7 @@ ACTION_LABELS = {
     "opinion.submitted": _l("Opinion submitted online"),
     "opinion.recorded": _l("Offline opinion recorded"),
     "opinion.imported": _l("Opinions imported"),
+    "opinion.counter_corrected": _l("Opinion counter corrected"),
 }
 
 FIELD_LABELS = {

@@ -11,6 +11,7 @@ from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from participation.core.pii import mask_personal_data
+from participation.core.web_helpers import page_url
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -42,6 +43,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["zh_lang"] = zh_lang
     app.jinja_env.globals["zh"] = zh
     app.jinja_env.filters["zh_if_chinese"] = zh_if_chinese
+    app.jinja_env.globals["page_url"] = page_url
 
 
 def _localdatetime(value: datetime | None, format: str = "medium") -> str:

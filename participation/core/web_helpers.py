@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app, request, url_for
 
 from participation.core.args import int_arg
 from participation.core.transaction import attach_error
@@ -29,10 +31,13 @@ def safe_next(target: str | None, default_endpoint: str = "catalogue.show_home")
 
 @dataclass
 class Page:
+    """One numbered page (OFFSET pagination; for short lists such as the catalogue)."""
+
     items: list[Any]
     page: int
     per_page: int
     total: int
+    is_keyset = False
 
     @property
     def pages(self) -> int:
@@ -45,6 +50,22 @@ class Page:
     @property
     def has_next(self) -> bool:
         return self.page < self.pages
+
+
+def page_url(endpoint: str, filters: tuple[str, ...] | list[str] = (), **changes: Any) -> str:
+    """The URL of another page of the current list: the route's own path arguments, the
+    view's declared ``filters`` (only those, and only when present) and ``changes``.
+
+    Nothing else of the query string is carried: a visitor's ``_anchor``, ``_method``,
+    ``endpoint`` or a query value named like a path argument cannot rewrite the links.
+    """
+    values: dict[str, Any] = dict(request.view_args or {})
+    for name in filters:
+        value = request.args.get(name)
+        if value and name not in values and name != "endpoint" and not name.startswith("_"):
+            values[name] = value
+    values.update(changes)
+    return url_for(endpoint, **values)
 
 
 def page_number(name: str = "page") -> int:
@@ -63,3 +84,115 @@ def paginate(query: sa.Select, *, page: int | None = None, per_page: int | None 
         ) or 0
     items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
     return Page(items=list(items), page=page, per_page=per_page, total=total)
+
+
+CURSOR_MAX = 2**63 - 1
+
+
+class BadCursor(ValueError):
+    """The ``cursor`` query argument is not one this site wrote."""
+
+
+def parse_cursor(value: str | None) -> int | None:
+    """The id a keyset page continues after; None for the first page.
+
+    Raises :class:`BadCursor` for anything but a positive decimal id (ASCII digits only).
+    """
+    if value is None or value == "":
+        return None
+    if not (value.isascii() and value.isdigit()) or len(value) > 19 \
+            or not 0 < int(value) <= CURSOR_MAX:
+        raise BadCursor(value)
+    return int(value)
+
+
+def cursor_arg(name: str = "cursor") -> int | None:
+    """The cursor of an HTML list: a malformed one shows the first page."""
+    try:
+        return parse_cursor(request.args.get(name))
+    except BadCursor:
+        return None
+
+
+@dataclass
+class KeysetPage:
+    """One page of a list read newest first by id (``WHERE id < :cursor ORDER BY id DESC
+    LIMIT n + 1``): the cost of a page does not grow with how far the reader went."""
+
+    items: list[Any]
+    per_page: int
+    cursor: int | None
+    next_cursor: int | None
+    total: int | None = None
+    is_keyset = True
+
+    @property
+    def is_first(self) -> bool:
+        return self.cursor is None
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+
+def keyset_paginate(query: sa.Select, key: Any, *, cursor: int | None,
+                    per_page: int | None = None, total: int | None = None) -> KeysetPage:
+    """Run ``query`` for the page after ``cursor`` (newest first by the id column ``key``).
+
+    The query's own ORDER BY is replaced by ``key DESC``; ``total`` is only passed through
+    (give it when a counter knows it: a COUNT(*) per page does not scale).
+    """
+    per_page = per_page or current_app.config["PAGE_SIZE"]
+    if cursor is not None:
+        query = query.where(key < cursor)
+    rows = list(db.session.scalars(query.order_by(None).order_by(key.desc())
+                                   .limit(per_page + 1)).all())
+    items = rows[:per_page]
+    next_cursor = getattr(items[-1], key.key) if len(rows) > per_page else None
+    return KeysetPage(items=items, per_page=per_page, cursor=cursor,
+                      next_cursor=next_cursor, total=total)
+
+
+_TIME_CURSOR = re.compile(r"^(\d{20})-(\d{1,10})$")
+
+
+def time_cursor_arg(name: str = "cursor") -> tuple[datetime, int] | None:
+    """The cursor of a list read by time then id ("<yyyymmddHHMMSSffffff>-<id>"); a
+    malformed one shows the first page."""
+    match = _TIME_CURSOR.match(request.args.get(name, ""))
+    if match is None:
+        return None
+    try:
+        moment = datetime.strptime(match.group(1), "%Y%m%d%H%M%S%f")
+    except ValueError:
+        return None
+    row_id = int(match.group(2))
+    return (moment, row_id) if 0 < row_id <= CURSOR_MAX else None
+
+
+def time_keyset_paginate(query: sa.Select, time_key: Any, id_key: Any, *,
+                         cursor: tuple[datetime, int] | None, oldest_first: bool = False,
+                         per_page: int | None = None, total: int | None = None
+                         ) -> KeysetPage:
+    """Keyset pages of a list sorted by a time column, ties broken by id (newest first, or
+    oldest first): ``WHERE (t, id) < (:t, :id) ORDER BY t DESC, id DESC LIMIT n + 1``."""
+    per_page = per_page or current_app.config["PAGE_SIZE"]
+    if cursor is not None:
+        moment, row_id = cursor
+        if oldest_first:
+            query = query.where(sa.or_(time_key > moment,
+                                       sa.and_(time_key == moment, id_key > row_id)))
+        else:
+            query = query.where(sa.or_(time_key < moment,
+                                       sa.and_(time_key == moment, id_key < row_id)))
+    order = (time_key.asc(), id_key.asc()) if oldest_first else (time_key.desc(),
+                                                                  id_key.desc())
+    rows = list(db.session.scalars(query.order_by(None).order_by(*order).limit(per_page + 1)))
+    items = rows[:per_page]
+    next_cursor = None
+    if len(rows) > per_page:
+        last = items[-1]
+        next_cursor = (f"{getattr(last, time_key.key):%Y%m%d%H%M%S%f}"
+                       f"-{getattr(last, id_key.key)}")
+    return KeysetPage(items=items, per_page=per_page, cursor=cursor,
+                      next_cursor=next_cursor, total=total)

@@ -230,7 +230,7 @@ def _add_opinions(consultation: Consultation, key: str, count: int, seed: int,
                 consent_to_publish=spec["consent_to_publish"])
             db.session.add(opinion)
             db.session.flush()
-            opinion_ops._count(consultation.id, opinion.node_id, public=int(opinion.is_public))
+            opinion_ops._count(consultation, opinion.node_id, public=int(opinion.is_public))
         else:
             opinion_ops.record_offline(consultation, {
                 "channel": channel, "reference": spec["reference"], "received_at": received,

@@ -94,15 +94,20 @@ class Document(TimestampMixin, db.Model):
     """One dossier document with a sanitized rich-text body and attachments."""
 
     __tablename__ = "document"
-    __table_args__ = (sa.Index("ix_document_decision_public", "decision_id", "state",
-                               "disclosure"),)
+    __table_args__ = (
+        sa.Index("ix_document_decision_public", "decision_id", "state", "disclosure"),
+        sa.Index("ix_document_government_id", "government_id"),
+        # A withheld document names its legal ground (政府信息公开条例).
+        sa.CheckConstraint("disclosure <> 'withheld' OR withheld_ground <> ''",
+                           name="withheld_needs_ground"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     government_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("government.id", ondelete="CASCADE"), nullable=False
+        sa.ForeignKey("government.id", ondelete="RESTRICT"), nullable=False
     )
     decision_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("decision.id", ondelete="CASCADE"), nullable=False
+        sa.ForeignKey("decision.id", ondelete="RESTRICT"), nullable=False
     )
     kind: Mapped[DocumentKind] = mapped_column(enum_column(DocumentKind), nullable=False)
     title: Mapped[str] = mapped_column(sa.String(300), nullable=False)
@@ -161,6 +166,7 @@ class DocumentAttachment(db.Model):
     """A file attached to a document, under the name it was uploaded with."""
 
     __tablename__ = "document_attachment"
+    __table_args__ = (sa.Index("ix_document_attachment_stored_file_id", "stored_file_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(

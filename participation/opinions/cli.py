@@ -10,7 +10,7 @@ from flask_babel import force_locale
 
 from participation.consultations.models import Consultation
 from participation.extensions import db
-from participation.opinions.operations import import_file
+from participation.opinions.operations import import_file, recount_counters
 from participation.opinions.reimports import file_sha256
 
 opinions_cli = AppGroup("opinions", help="Work with opinions.")
@@ -50,3 +50,15 @@ def import_opinions(consultation_id: int, locale: str, allow_duplicates: bool,
                                        " the command again with --allow-duplicates.")
     db.session.commit()
     click.echo(f"Imported {len(outcome.created)} opinions into consultation {consultation_id}.")
+
+
+@opinions_cli.command("recount")
+def recount() -> None:
+    """Recompute every opinion counter from COUNT(*) and print what was corrected."""
+    corrected = recount_counters()
+    for mismatch in corrected:
+        click.echo(f"{mismatch.table} {mismatch.row_id} {mismatch.column}: "
+                   f"{mismatch.stored} -> {mismatch.counted}")
+    db.session.commit()
+    click.echo(f"{len(corrected)} counter(s) corrected." if corrected
+               else "Every counter agrees with the opinions.")

@@ -65,8 +65,25 @@ class ModerationState(enum.StrEnum):
     REJECTED = "rejected"
 
 
+# The columns naming where an opinion came from (its source). Exactly one is set; a new
+# kind of source (meeting, open day, questionnaire) adds its column here, and the CHECK
+# constraint ``one_source`` below extends with it.
+SOURCE_COLUMNS = ("consultation_id",)
+
+
+def one_source_check(columns: tuple[str, ...] = SOURCE_COLUMNS) -> str:
+    """SQL condition: exactly one of ``columns`` is set."""
+    return " + ".join(f"(CASE WHEN {column} IS NOT NULL THEN 1 ELSE 0 END)"
+                      for column in columns) + " = 1"
+
+
 class Opinion(TimestampMixin, db.Model):
-    """One opinion from one person or meeting, on a whole draft or on one of its articles."""
+    """One opinion from one person or meeting, on a whole draft or on one of its articles.
+
+    An opinion has exactly one source (today a consultation; meetings, open days and
+    questionnaires later), named by one of :data:`SOURCE_COLUMNS`; ``source`` returns it.
+    Opinions are an archive: deleting their decision, consultation or article is refused.
+    """
 
     __tablename__ = "opinion"
     __table_args__ = (
@@ -75,8 +92,22 @@ class Opinion(TimestampMixin, db.Model):
                  "moderation_state", "id"),
         sa.Index("ix_opinion_node_public", "node_id", "consent_to_publish",
                  "moderation_state", "id"),
-        sa.Index("ix_opinion_reference", "consultation_id", "channel", "reference"),
+        # The officials' list, newest first, all channels or one.
+        sa.Index("ix_opinion_consultation_list", "consultation_id", "id"),
+        # The officials' list: by received time, optionally one channel (keyset pages).
+        sa.Index("ix_opinion_received_list", "consultation_id", "received_at", "id"),
+        sa.Index("ix_opinion_channel_list", "consultation_id", "channel", "received_at", "id"),
+        # "My opinions", newest first.
+        sa.Index("ix_opinion_author_list", "author_id", "id"),
+        # A hotline ticket or letter number is recorded once per consultation and channel.
+        sa.Index("uq_opinion_reference", "consultation_id", "channel", "reference",
+                 unique=True, sqlite_where=sa.text("reference IS NOT NULL"),
+                 postgresql_where=sa.text("reference IS NOT NULL")),
+        sa.Index("ix_opinion_draft_version_id", "draft_version_id"),
+        sa.Index("ix_opinion_recorded_by_id", "recorded_by_id"),
+        sa.Index("ix_opinion_attachment_file_id", "attachment_file_id"),
         sa.CheckConstraint("length(body) >= 1", name="body_not_empty"),
+        sa.CheckConstraint(one_source_check(), name="one_source"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -85,20 +116,20 @@ class Opinion(TimestampMixin, db.Model):
         comment="unguessable number given to the person to look the opinion up",
     )
     government_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("government.id", ondelete="CASCADE"), nullable=False, index=True
+        sa.ForeignKey("government.id", ondelete="RESTRICT"), nullable=False, index=True
     )
     decision_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("decision.id", ondelete="CASCADE"), nullable=True, index=True
+        sa.ForeignKey("decision.id", ondelete="RESTRICT"), nullable=True, index=True
     )
     consultation_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("consultation.id", ondelete="CASCADE"), nullable=True,
+        sa.ForeignKey("consultation.id", ondelete="RESTRICT"), nullable=True,
         comment="source: a consultation (meetings and open days come later)",
     )
     draft_version_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("draft_version.id", ondelete="SET NULL"), nullable=True
+        sa.ForeignKey("draft_version.id", ondelete="RESTRICT"), nullable=True
     )
     node_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("draft_node.id", ondelete="SET NULL"), nullable=True,
+        sa.ForeignKey("draft_node.id", ondelete="RESTRICT"), nullable=True,
         comment="the article or outline heading; null for the whole draft",
     )
     channel: Mapped[Channel] = mapped_column(enum_column(Channel), nullable=False)
@@ -117,7 +148,7 @@ class Opinion(TimestampMixin, db.Model):
     consent_to_publish: Mapped[bool] = mapped_column(sa.Boolean, nullable=False,
                                                      default=False)
     author_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True, index=True
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
     )
     recorded_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True,
@@ -156,6 +187,10 @@ class Opinion(TimestampMixin, db.Model):
     def shown_name(self) -> str | None:
         """The name to show (masked the same way: "张三139****5678"), None if anonymous."""
         return mask_personal_data(self.display_name) or None
+    @property
+    def source(self):
+        """Where the opinion came from: the object named by its one source column."""
+        return self.consultation
 
     @hybrid_property
     def is_public(self) -> bool:
@@ -175,7 +210,8 @@ class OpinionImport(TimestampMixin, db.Model):
     """
 
     __tablename__ = "opinion_import"
-    __table_args__ = (sa.Index("ix_opinion_import_file", "consultation_id", "sha256"),)
+    __table_args__ = (sa.Index("ix_opinion_import_file", "consultation_id", "sha256"),
+                      sa.Index("ix_opinion_import_imported_by_id", "imported_by_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(

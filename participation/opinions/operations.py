@@ -103,13 +103,53 @@ def find_node(consultation: Consultation, node_id: int | None,
     raise OpinionError("unknown_article", field="node_id")
 
 
-def _count(consultation_id: int, node_id: int | None, amount: int = 1, public: int = 0) -> None:
-    """Add ``amount`` received opinions (``public`` of them shown publicly) to the counters."""
-    values = {"opinion_count": Consultation.opinion_count + amount}
-    if public:
-        values["public_opinion_count"] = Consultation.public_opinion_count + public
+@dataclass(frozen=True)
+class SourceCounters:
+    """The counter columns one kind of opinion source keeps.
+
+    ``opinion_column`` is the :class:`Opinion` column naming a source of this kind (one of
+    ``SOURCE_COLUMNS``); ``total`` counts every opinion received from the source and
+    ``public`` (optional) those shown publicly. A new kind of source (meeting, open day,
+    questionnaire) adds its entry to :data:`SOURCE_COUNTERS`: counting, recounting and the
+    checks work for it unchanged.
+    """
+
+    model: type
+    opinion_column: str
+    total: str = "opinion_count"
+    public: str | None = "public_opinion_count"
+
+    def columns(self) -> list[tuple[str, Any]]:
+        """(counter column, which opinions it counts) pairs."""
+        pairs: list[tuple[str, Any]] = [(self.total, sa.true())]
+        if self.public:
+            pairs.append((self.public, Opinion.is_public))
+        return pairs
+
+
+SOURCE_COUNTERS: tuple[SourceCounters, ...] = (
+    SourceCounters(Consultation, "consultation_id"),
+)
+
+
+def source_counters(source: Any) -> SourceCounters:
+    """The counters kept for ``source`` (a consultation today)."""
+    for counters in SOURCE_COUNTERS:
+        if isinstance(source, counters.model):
+            return counters
+    raise TypeError(f"{source!r} is not an opinion source")
+
+
+def _count(source: Any, node_id: int | None, amount: int = 1, public: int = 0) -> None:
+    """Add ``amount`` received opinions (``public`` of them shown publicly) to the counters
+    of their source and of the article they are about, with conditional SQL updates."""
+    counters = source_counters(source)
+    model = counters.model
+    values = {counters.total: getattr(model, counters.total) + amount}
+    if public and counters.public:
+        values[counters.public] = getattr(model, counters.public) + public
     db.session.execute(
-        sa.update(Consultation).where(Consultation.id == consultation_id).values(**values)
+        sa.update(model).where(model.id == source.id).values(values)
         .execution_options(synchronize_session=False)
     )
     if node_id:
@@ -174,7 +214,7 @@ def submit_online(consultation: Consultation, *, body: str, node_id: int | None,
         if existing is None:
             raise
         return existing, False
-    _count(consultation.id, opinion.node_id, public=int(opinion.is_public))
+    _count(consultation, opinion.node_id, public=int(opinion.is_public))
     audit.record("opinion.submitted", opinion,
                  {"channel": Channel.ONLINE, "node_id": opinion.node_id}, actor=author)
     signals.opinion_received.send(opinion, source=consultation)
@@ -221,9 +261,18 @@ def record_offline(consultation: Consultation, values: dict[str, Any], actor=Non
         recorded_by_id=getattr(actor, "id", None),
         is_late=received_at >= consultation.closes_at,
     )
-    db.session.add(opinion)
-    db.session.flush()
-    _count(consultation.id, opinion.node_id, public=int(opinion.is_public))
+    try:
+        with db.session.begin_nested():
+            db.session.add(opinion)
+            db.session.flush()
+    except IntegrityError:
+        # Recorded by someone else meanwhile: the unique index on the reference says so.
+        if reference and db.session.scalar(sa.select(Opinion.id).where(
+                Opinion.consultation_id == consultation.id, Opinion.channel == channel,
+                Opinion.reference == reference)) is not None:
+            raise OpinionError("duplicate_reference", field="reference") from None
+        raise
+    _count(consultation, opinion.node_id, public=int(opinion.is_public))
     audit.record("opinion.recorded", opinion,
                  {"channel": channel, "reference": reference, "is_late": opinion.is_late},
                  actor=actor)
@@ -330,7 +379,7 @@ def import_file(consultation: Consultation, filename: str, data: bytes, actor=No
     db.session.add(record)
     db.session.flush()
     for node_id, (amount, public) in per_node.items():
-        _count(consultation.id, node_id, amount, public=public)
+        _count(consultation, node_id, amount, public=public)
     audit.record("opinion.imported", consultation,
                  {"filename": filename, "count": len(created), "sha256": sha256,
                   "import_id": record.id, "opinion_ids": [o.id for o in created],
@@ -416,3 +465,70 @@ def received_opinions_query(consultation: Consultation, filters: ReceivedOpinion
     if filters.oldest_first:
         return query.order_by(Opinion.received_at.asc(), Opinion.id.asc())
     return query.order_by(Opinion.received_at.desc(), Opinion.id.desc())
+
+
+def count_received(consultation: Consultation, filters: ReceivedOpinionFilters) -> int:
+    """How many received opinions match ``filters`` (the list's total when filtered)."""
+    query = received_opinions_query(consultation, filters).order_by(None).options()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+
+
+# -- counters ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CounterMismatch:
+    """A denormalised counter that differs from the COUNT(*) of the opinions it counts."""
+
+    table: str
+    row_id: int
+    column: str
+    stored: int
+    counted: int
+
+
+def _counter_specs() -> list[tuple[type, str, Any, Any]]:
+    """(model, counter column, opinion column naming the row, which opinions count)."""
+    specs = [(counters.model, column, getattr(Opinion, counters.opinion_column), condition)
+             for counters in SOURCE_COUNTERS for column, condition in counters.columns()]
+    specs.append((DraftNode, "opinion_count", Opinion.node_id, sa.true()))
+    return specs
+
+
+def counter_mismatches() -> list[CounterMismatch]:
+    """Every opinion counter (per source and per article) that differs from COUNT(*)."""
+    mismatches = []
+    for model, column, opinion_column, condition in _counter_specs():
+        counted = (sa.select(sa.func.count(Opinion.id))
+                   .where(opinion_column == model.id, condition).scalar_subquery())
+        stored = getattr(model, column)
+        rows = db.session.execute(
+            sa.select(model.id, stored, counted).where(stored != counted).order_by(model.id)
+        ).all()
+        mismatches += [CounterMismatch(model.__tablename__, row_id, column, old, new)
+                       for row_id, old, new in rows]
+    return mismatches
+
+
+def recount_counters(actor=None) -> list[CounterMismatch]:
+    """Set every denormalised opinion counter to the COUNT(*) of its opinions.
+
+    Returns the counters that were wrong (with the stored and the counted value) and
+    writes an audit entry for each row corrected. Running it twice corrects nothing the
+    second time.
+    """
+    mismatches = counter_mismatches()
+    models = {model.__tablename__: model for model, *_rest in _counter_specs()}
+    for mismatch in mismatches:
+        model = models[mismatch.table]
+        db.session.execute(
+            sa.update(model).where(model.id == mismatch.row_id)
+            .values({mismatch.column: mismatch.counted})
+            .execution_options(synchronize_session=False)
+        )
+        row = db.session.get(model, mismatch.row_id)
+        db.session.expire(row, [mismatch.column])
+        audit.record("opinion.counter_corrected", row,
+                     {mismatch.column: [mismatch.stored, mismatch.counted]}, actor=actor)
+    db.session.flush()
+    return mismatches

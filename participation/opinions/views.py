@@ -32,7 +32,13 @@ from participation.core.timeutil import local_to_utc, utc_to_local
 from participation.core.transaction import perform
 from participation.core.uploads import serve_stored_file
 from participation.core.web import zh_attributes
-from participation.core.web_helpers import attach_error, paginate
+from participation.core.web_helpers import (
+    attach_error,
+    cursor_arg,
+    keyset_paginate,
+    time_cursor_arg,
+    time_keyset_paginate,
+)
 from participation.extensions import db, limiter
 from participation.opinions import operations
 from participation.opinions.forms import (
@@ -97,8 +103,9 @@ def list_opinions(consultation_id: int):
     node = _selected_node(consultation)
     page = None
     if consultation.opinions_public:
-        page = paginate(operations.public_opinions_query(consultation, node),
-                        total=operations.public_opinion_total(consultation, node))
+        page = keyset_paginate(operations.public_opinions_query(consultation, node),
+                               Opinion.id, cursor=cursor_arg(),
+                               total=operations.public_opinion_total(consultation, node))
     return render_template("opinions/list.html", consultation=consultation, node=node,
                            page=page)
 
@@ -172,8 +179,8 @@ def show_receipt(number: str):
 @login_required
 def list_my_opinions():
     g.private_page = True
-    page = paginate(sa.select(Opinion).where(Opinion.author_id == current_user.id)
-                    .order_by(Opinion.id.desc()))
+    page = keyset_paginate(sa.select(Opinion).where(Opinion.author_id == current_user.id),
+                           Opinion.id, cursor=cursor_arg())
     return render_template("opinions/mine.html", page=page)
 
 
@@ -207,8 +214,15 @@ def list_received_opinions(consultation_id: int):
         text=(form.q.data or "").strip() if valid["q"] else "",
         oldest_first=valid["order"] and form.order.data == "oldest",
     )
-    page = paginate(operations.received_opinions_query(consultation, filters), per_page=50)
     filtered = filters != operations.ReceivedOpinionFilters(oldest_first=filters.oldest_first)
+    # Counters know the unfiltered total; a filtered list is counted (bounded by its filter).
+    total = None if filtered else consultation.opinion_count
+    page = time_keyset_paginate(
+        operations.received_opinions_query(consultation, filters), Opinion.received_at,
+        Opinion.id, cursor=time_cursor_arg(), oldest_first=filters.oldest_first,
+        per_page=50, total=total)
+    if total is None:
+        page.total = operations.count_received(consultation, filters)
     return render_template("opinions/admin_list.html", consultation=consultation, page=page,
                            form=form, filtered=filtered)
 

@@ -111,6 +111,7 @@ def test_deleting_an_account_keeps_opinions_without_the_name(client, world):
     assert opinion.author_id is None
     assert opinion.display_name is None
     assert opinion.contact is None
+    factories.assert_counters_agree()
     user = db.session.get(User, world.citizen.id)
     assert user.mobile is None
     assert user.password_hash is None

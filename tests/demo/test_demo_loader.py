@@ -12,6 +12,7 @@ from participation.core.database import utcnow
 from participation.demo import loader
 from participation.extensions import db
 from participation.opinions.models import Opinion
+from tests import factories
 
 
 @pytest.fixture
@@ -43,6 +44,7 @@ def test_the_demo_has_what_the_issue_asks_for(demo):
     counted = db.session.scalar(sa.select(sa.func.count(Opinion.id)).where(
         Opinion.consultation_id == closed.id))
     assert counted == closed.opinion_count
+    factories.assert_counters_agree()
     assert "approver@qinghe.example.gov.cn" in demo
 
 
