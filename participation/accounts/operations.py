@@ -158,7 +158,19 @@ def authenticate(identifier: str, password: str) -> User:
     return user
 
 
+def sign_out_everywhere(user: User) -> None:
+    """End every session and remember-me token of ``user`` (all devices).
+
+    Sessions and remember cookies carry ``id:session_version``; bumping the version makes
+    every cookie issued before it unusable, even when replayed.
+    """
+    user.session_version += 1
+    audit.record("user.signed_out", user, actor=user)
+    db.session.flush()
+
+
 def change_password(user: User, current: str, new: str) -> None:
+    """Replace the password after checking the current one; other sessions end."""
     if not user.password_hash or not check_password_hash(user.password_hash, current or ""):
         raise AccountError("bad_credentials", field="current_password")
     _check_password_strength(new)

@@ -74,6 +74,9 @@ def login():
 def logout():
     form = ConfirmForm()
     if form.validate_on_submit():
+        if current_user.is_authenticated:
+            operations.sign_out_everywhere(current_user)
+            db.session.commit()
         logout_user()
         flash(_("You have signed out."), "success")
     return redirect(url_for("catalogue.show_home"))
@@ -146,7 +149,9 @@ def change_password():
             attach_error(form, error)
         else:
             db.session.commit()
-            login_user(current_user)  # the session version changed
+            # The session version changed: a new cookie for this device (the proxy itself
+            # must not be stored as the user, it would resolve to itself).
+            login_user(current_user._get_current_object())
             flash(_("Your password has been changed. Other devices are signed out."),
                   "success")
             return redirect(url_for("accounts.show_account"))
