@@ -29,6 +29,18 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_list(name: str, default: str) -> list[str]:
+    value = _env(name)
+    if value in (None, ""):
+        value = default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+# Host names accepted in the Host header when PARTICIPATION_TRUSTED_HOSTS is unset: enough
+# for development (`make run`, tests); a deployment lists its own names.
+DEVELOPMENT_HOSTS = "localhost,127.0.0.1"
+
+
 def load_secret_key(instance_path: Path) -> str:
     """Return ``SECRET_KEY`` from the environment, or the key generated once into instance/.
 
@@ -92,6 +104,10 @@ def default_config(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": _env_bool("SECURE_COOKIES", False),
         "PREFERRED_URL_SCHEME": "https" if _env_bool("SECURE_COOKIES", False) else "http",
+        # Absolute links (API, e-mails) are built from the Host header: only these names.
+        "TRUSTED_HOSTS": _env_list("TRUSTED_HOSTS", DEVELOPMENT_HOSTS),
+        # Sent with Strict-Transport-Security when the site runs behind HTTPS.
+        "HSTS_SECONDS": _env_int("HSTS_SECONDS", 365 * 24 * 3600),
         "WTF_CSRF_TIME_LIMIT": 24 * 3600,
         "VERIFICATION_SENDER": _env("VERIFICATION_SENDER", "console"),
         "MAIL_SERVER": _env("MAIL_SERVER", "localhost"),

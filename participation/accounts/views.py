@@ -55,6 +55,7 @@ def _identifier_key() -> str:
 @limiter.limit(_login_limit, methods=["POST"])
 @limiter.limit(_login_limit, methods=["POST"], key_func=_identifier_key)
 def login():
+    g.private_page = True  # never stored by browsers or proxies
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
@@ -89,6 +90,7 @@ def _verification_limit() -> str:
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(_verification_limit, methods=["POST"])
 def register():
+    g.private_page = True  # never stored by browsers or proxies
     if current_user.is_authenticated:
         return redirect(url_for("accounts.show_account"))
     form = RegisterForm()
@@ -110,6 +112,7 @@ def register():
 @bp.route("/register/verify", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def verify_registration():
+    g.private_page = True  # never stored by browsers or proxies
     token = session.get("registration_token")
     if not token:
         return redirect(url_for("accounts.register"))
@@ -140,6 +143,7 @@ def show_account():
 @bp.route("/account/password", methods=["POST"])
 @login_required
 def change_password():
+    g.private_page = True  # never stored by browsers or proxies
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
@@ -162,6 +166,7 @@ def change_password():
 @bp.route("/account/delete", methods=["POST"])
 @login_required
 def delete_account():
+    g.private_page = True  # never stored by browsers or proxies
     form = DeleteAccountForm()
     if form.validate_on_submit():
         try:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
+from flask.globals import request_ctx
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -79,6 +80,10 @@ def render_error(status: int, message: str | None = None):
     text = message or str(default_message)
     if wants_json():
         return json_error(_http_code(status), text, status)
+    if request_ctx.url_adapter is None:
+        # An untrusted Host header: no link can be built, so a page without any.
+        return Response(f"{title}\n\n{text}\n", status=status,
+                        content_type="text/plain; charset=utf-8")
     return render_template("errors/error.html", status=status, title=title, message=text), status
 
 
