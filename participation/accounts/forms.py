@@ -27,7 +27,8 @@ class RegisterForm(FlaskForm):
                                description=_l("Shown with your opinions unless you choose "
                                               "to be anonymous."))
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=200)],
-                             description=_l("At least 8 characters."))
+                             description=_l("At least 8 characters, not a common password "
+                                            "and not your number or name."))
     password_confirm = PasswordField(
         _l("Repeat the password"),
         validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],

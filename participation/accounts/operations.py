@@ -8,12 +8,14 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import timedelta
+from functools import cache
 from typing import ClassVar
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from participation.accounts.models import (
     Government,
@@ -33,10 +35,13 @@ from participation.extensions import db
 CODE_LIFETIME = timedelta(minutes=15)
 MAX_CODE_ATTEMPTS = 5
 MIN_PASSWORD_LENGTH = 8
+# zxcvbn's guessability score, 0 (a top-100 password) to 4; below 2 is refused: common
+# passwords, repeats, keyboard walks, dates and the person's own number or name.
+MIN_PASSWORD_SCORE = 2
+_ESTIMATED_LENGTH = 72  # the estimator's limit; longer passwords are judged by their start
+SITE_WORDS = ("participation", "canyu", "zhengfu", "admin")
 _MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-# A real hash to compare against when the account does not exist (same timing).
-_DUMMY_HASH = generate_password_hash("not-a-real-password-" + secrets.token_hex(8))
 
 
 class AccountError(DomainError):
@@ -44,6 +49,9 @@ class AccountError(DomainError):
         "bad_identifier": _l("Enter an 11-digit mobile number or an e-mail address."),
         "taken": _l("An account with this mobile number or e-mail address already exists."),
         "weak_password": _l("The password must have at least 8 characters."),
+        "guessable_password": _l("This password is too easy to guess (it is common, or "
+                                 "close to your number, name or a simple pattern). Choose "
+                                 "a longer one, for example a few unrelated words."),
         "code_expired": _l("The verification code has expired. Please register again."),
         "code_wrong": _l("The verification code is not correct."),
         "too_many_attempts": _l("Too many wrong codes. Please register again."),
@@ -56,7 +64,15 @@ class AccountError(DomainError):
 
 
 def hash_password(password: str) -> str:
+    """The password hashed with the configured ``PASSWORD_HASH_METHOD``."""
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+@cache
+def _dummy_hash(method: str) -> str:
+    """A real hash of a random password with ``method``, checked when there is no account,
+    so that an unknown account costs as much time as a known one."""
+    return generate_password_hash(secrets.token_hex(16), method=method)
 
 
 def normalise_identifier(value: str) -> tuple[str, str]:
@@ -81,9 +97,16 @@ def find_user(identifier: str) -> User | None:
     return db.session.scalar(sa.select(User).where(column == value))
 
 
-def _check_password_strength(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError("weak_password", field="password")
+def check_password_strength(password: str, *personal: str | None,
+                            field: str = "password") -> None:
+    """Refuse a password shorter than 8 characters or easy to guess (``zxcvbn`` score
+    below ``MIN_PASSWORD_SCORE``); ``personal`` are the person's identifier and name,
+    which the password must not merely repeat."""
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError("weak_password", field=field)
+    hints = [value for value in personal if value] + list(SITE_WORDS)
+    if zxcvbn(password[:_ESTIMATED_LENGTH], user_inputs=hints)["score"] < MIN_PASSWORD_SCORE:
+        raise AccountError("guessable_password", field=field)
 
 
 def start_registration(identifier: str, display_name: str, password: str) -> tuple[str, str]:
@@ -94,7 +117,7 @@ def start_registration(identifier: str, display_name: str, password: str) -> tup
     confirmed.
     """
     kind, destination = normalise_identifier(identifier)
-    _check_password_strength(password)
+    check_password_strength(password, destination, display_name)
     if find_user(destination) is not None:
         raise AccountError("taken", field="identifier")
     code = f"{secrets.randbelow(1_000_000):06d}"
@@ -150,7 +173,8 @@ def finish_registration(token: str, code: str) -> User:
 def authenticate(identifier: str, password: str) -> User:
     """The active user with this identifier and password, or ``bad_credentials``."""
     user = find_user(identifier)
-    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    stored = user.password_hash if user is not None and user.password_hash else _dummy_hash(
+        current_app.config["PASSWORD_HASH_METHOD"])
     valid = check_password_hash(stored, password or "")
     if user is None or not valid or not user.is_active:
         raise AccountError("bad_credentials", field="password")
@@ -173,7 +197,8 @@ def change_password(user: User, current: str, new: str) -> None:
     """Replace the password after checking the current one; other sessions end."""
     if not user.password_hash or not check_password_hash(user.password_hash, current or ""):
         raise AccountError("bad_credentials", field="current_password")
-    _check_password_strength(new)
+    check_password_strength(new, user.mobile, user.email, user.display_name,
+                            field="new_password")
     user.password_hash = hash_password(new)
     user.session_version += 1
     audit.record("user.password_changed", user, actor=user)
@@ -256,7 +281,7 @@ def update_unit(unit: Unit, name: str, parent: Unit | None) -> None:
 def create_official(government: Government, email: str, display_name: str,
                     password: str) -> User:
     kind, value = normalise_identifier(email)
-    _check_password_strength(password)
+    check_password_strength(password, value, display_name)
     if find_user(value) is not None:
         raise AccountError("taken", field="email")
     user = User(display_name=plain_text(display_name, multiline=False)[:100],
