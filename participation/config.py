@@ -88,7 +88,11 @@ def default_config(instance_path: Path) -> dict:
         "RATELIMIT_STORAGE_URI": redis_url or "participation+sql://",
         "RATELIMIT_HEADERS_ENABLED": False,
         "RATELIMIT_STRATEGY": "fixed-window",
-        "LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        # Sign-in attempts per IP address (loose: many people may share one address) and
+        # per account (tight: guessing one account's password from many addresses).
+        "LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", "60 per minute;600 per hour"),
+        "LOGIN_ACCOUNT_RATE_LIMIT": _env("LOGIN_ACCOUNT_RATE_LIMIT",
+                                         "5 per minute;20 per hour"),
         "VERIFICATION_RATE_LIMIT": _env("VERIFICATION_RATE_LIMIT", "5 per 10 minutes;20 per day"),
         "OPINION_RATE_LIMIT": _env("OPINION_RATE_LIMIT", "20 per 10 minutes;100 per day"),
         "UPLOAD_FOLDER": str(instance_path / "uploads"),

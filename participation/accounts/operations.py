@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import ClassVar
 
@@ -29,6 +29,8 @@ from participation.accounts.models import (
 from participation.core import audit
 from participation.core.database import utcnow
 from participation.core.errors import DomainError
+from participation.core.maintenance import register_purge
+from participation.core.ratelimit import keyed_digest
 from participation.core.sanitize import plain_text
 from participation.extensions import db
 
@@ -164,10 +166,36 @@ def finish_registration(token: str, code: str) -> User:
     else:
         user.email = pending.destination
     pending.used_at = utcnow()
+    pending.payload = {"kind": payload["kind"]}  # the password hash now lives on the account
     db.session.add(user)
     db.session.flush()
     audit.record("user.registered", user, {"kind": payload["kind"]}, actor=user)
     return user
+
+
+@register_purge("verification_codes")
+def purge_verification_codes(now: datetime | None = None) -> int:
+    """Delete used and expired verification codes (a pending one holds a password hash).
+
+    Returns the number deleted; flushes, the caller commits. Idempotent.
+    """
+    now = now or utcnow()
+    result = db.session.execute(
+        sa.delete(VerificationCode)
+        .where(sa.or_(VerificationCode.used_at.is_not(None), VerificationCode.expires_at <= now))
+        .execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
+def identifier_key(identifier: str | None) -> str:
+    """The rate-limit key of a typed account identifier: normalised (``139 0000 1234`` and
+    ``13900001234`` are one account), then a keyed hash, never the identifier itself."""
+    value = (identifier or "")[:200]
+    try:
+        value = normalise_identifier(value)[1]
+    except AccountError:
+        value = value.strip().lower()
+    return keyed_digest("login:" + value)
 
 
 def authenticate(identifier: str, password: str) -> User:

@@ -44,16 +44,22 @@ bp = Blueprint("accounts", __name__)
 
 
 def _login_limit() -> str:
+    """Sign-in attempts per address (loose: a town office shares one address)."""
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _account_login_limit() -> str:
+    """Sign-in attempts per account, whatever the address (tight)."""
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
 def _identifier_key() -> str:
-    return "login:" + (request.form.get("identifier") or "").strip().lower()[:200]
+    return "account:" + operations.identifier_key(request.form.get("identifier"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_identifier_key)
+@limiter.limit(_account_login_limit, methods=["POST"], key_func=_identifier_key)
 def login():
     g.private_page = True  # never stored by browsers or proxies
     form = LoginForm(next=request.args.get("next", ""))

@@ -6,6 +6,7 @@ views show its message beside the field or as ``{"error": {"code": ..., "message
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 from flask import Flask, Response, jsonify, render_template, request
@@ -87,6 +88,17 @@ def render_error(status: int, message: str | None = None):
     return render_template("errors/error.html", status=status, title=title, message=text), status
 
 
+def wait_text(seconds: int) -> str:
+    """A wait in words, rounded up: 45 seconds, 3 minutes, 2 hours."""
+    from flask_babel import ngettext
+
+    if seconds <= 90:
+        return ngettext("%(num)d second", "%(num)d seconds", seconds)
+    if seconds < 3600:
+        return ngettext("%(num)d minute", "%(num)d minutes", math.ceil(seconds / 60))
+    return ngettext("%(num)d hour", "%(num)d hours", math.ceil(seconds / 3600))
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):
@@ -96,6 +108,25 @@ def register_error_handlers(app: Flask) -> None:
             400, gettext("The form has expired or was sent from elsewhere. Please reload "
                          "the page and send it again; what you typed has not been saved.")
         )
+
+    @app.errorhandler(429)
+    def _too_many_requests(error: HTTPException):
+        from flask import make_response
+
+        from participation.core.ratelimit import retry_after_seconds
+        from participation.extensions import limiter
+
+        seconds = retry_after_seconds(limiter)
+        message = str(_l("Too many attempts. Please wait %(wait)s and try again.",
+                         wait=wait_text(seconds)))
+        if wants_json():
+            response = jsonify({"error": {"code": "rate_limited", "message": message,
+                                          "retry_after": seconds}})
+            response.status_code = 429
+        else:
+            response = make_response(render_error(429, message))
+        response.headers["Retry-After"] = str(seconds)
+        return response
 
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):
