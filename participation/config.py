@@ -94,6 +94,8 @@ def default_config(instance_path: Path) -> dict:
         "LOGIN_ACCOUNT_RATE_LIMIT": _env("LOGIN_ACCOUNT_RATE_LIMIT",
                                          "5 per minute;20 per hour"),
         "VERIFICATION_RATE_LIMIT": _env("VERIFICATION_RATE_LIMIT", "5 per 10 minutes;20 per day"),
+        # A new verification code may be asked for this long after the previous one.
+        "VERIFICATION_RESEND_SECONDS": _env_int("VERIFICATION_RESEND_SECONDS", 60),
         "OPINION_RATE_LIMIT": _env("OPINION_RATE_LIMIT", "20 per 10 minutes;100 per day"),
         "UPLOAD_FOLDER": str(instance_path / "uploads"),
         "MAX_UPLOAD_BYTES": _env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024),

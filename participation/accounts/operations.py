@@ -56,6 +56,7 @@ class AccountError(DomainError):
                                  "a longer one, for example a few unrelated words."),
         "code_expired": _l("The verification code has expired. Please register again."),
         "code_wrong": _l("The verification code is not correct."),
+        "resend_too_early": _l("A new code can be sent in %(seconds)d seconds."),
         "too_many_attempts": _l("Too many wrong codes. Please register again."),
         "bad_credentials": _l("The account or password is not correct."),
         "unit_cycle": _l("A unit cannot be placed inside itself."),
@@ -140,6 +141,45 @@ def start_registration(identifier: str, display_name: str, password: str) -> tup
     )
     db.session.flush()
     return token, code
+
+
+def pending_registration(token: str | None) -> VerificationCode | None:
+    """The unused, unexpired registration code behind ``token``, or None."""
+    if not token:
+        return None
+    pending = db.session.scalar(sa.select(VerificationCode).where(
+        VerificationCode.token == token, VerificationCode.used_at.is_(None)))
+    if pending is None or pending.expires_at < utcnow():
+        return None
+    return pending
+
+
+def seconds_until_resend(pending: VerificationCode) -> int:
+    """Seconds before another code may be sent for ``pending`` (0: now)."""
+    sent_at = pending.expires_at - CODE_LIFETIME  # every code is sent when it is issued
+    wait = timedelta(seconds=current_app.config["VERIFICATION_RESEND_SECONDS"])
+    remaining = (sent_at + wait - utcnow()).total_seconds()
+    return max(0, int(remaining + 0.999))
+
+
+def resend_code(token: str) -> tuple[str, str]:
+    """Issue a new code for the pending registration behind ``token``; return
+    ``(destination, code)``. The previous code stops working and the attempts start
+    again. Refused with ``resend_too_early`` (and the seconds left) within
+    ``VERIFICATION_RESEND_SECONDS`` of the last code, with ``code_expired`` when there
+    is nothing to resend."""
+    pending = pending_registration(token)
+    if pending is None:
+        raise AccountError("code_expired", field="code")
+    remaining = seconds_until_resend(pending)
+    if remaining:
+        raise AccountError("resend_too_early", field="code", seconds=remaining)
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    pending.code_hash = generate_password_hash(code)
+    pending.attempts = 0
+    pending.expires_at = utcnow() + CODE_LIFETIME
+    db.session.flush()
+    return pending.destination, code
 
 
 def finish_registration(token: str, code: str) -> User:

@@ -94,7 +94,7 @@ def _verification_limit() -> str:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(_verification_limit, methods=["POST"])
+@limiter.shared_limit(_verification_limit, scope="verification", methods=["POST"])
 def register():
     g.private_page = True  # never stored by browsers or proxies
     if current_user.is_authenticated:
@@ -122,6 +122,7 @@ def verify_registration():
     token = session.get("registration_token")
     if not token:
         return redirect(url_for("accounts.register"))
+    pending = operations.pending_registration(token)
     form = VerifyForm()
     if form.validate_on_submit():
         try:
@@ -135,7 +136,32 @@ def verify_registration():
             login_user(user)
             flash(_("Welcome! Your account is ready."), "success")
             return redirect(url_for("catalogue.show_home"))
-    return render_template("accounts/verify.html", form=form)
+    return render_template("accounts/verify.html", form=form, pending=pending,
+                           resend_seconds=current_app.config["VERIFICATION_RESEND_SECONDS"])
+
+
+@bp.route("/register/resend", methods=["POST"])
+@limiter.shared_limit(_verification_limit, scope="verification")
+def resend_code():
+    """Send a new verification code (after a wait); the previous one stops working."""
+    g.private_page = True
+    token = session.get("registration_token")
+    if not token:
+        return redirect(url_for("accounts.register"))
+    if ConfirmForm().validate_on_submit():
+        try:
+            destination, code = operations.resend_code(token)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            if error.code == "code_expired":
+                session.pop("registration_token", None)
+                return redirect(url_for("accounts.register"))
+        else:
+            db.session.commit()
+            get_sender().send(destination, code)
+            flash(_("A new code has been sent. The previous one no longer works."), "success")
+    return redirect(url_for("accounts.verify_registration"))
 
 
 @bp.route("/account")
