@@ -125,6 +125,9 @@ def default_config(instance_path: Path) -> dict:
         "PAGE_SIZE": 20,
         "PAGE_CACHE_SECONDS": _env_int("PAGE_CACHE_SECONDS", 10),
         "PASSWORD_HASH_METHOD": _env("PASSWORD_HASH_METHOD", "scrypt"),
+        # SQLite only: how long a request waits for the writer turn before answering
+        # "busy, try again" (503).
+        "SQLITE_WRITER_TIMEOUT": float(_env("SQLITE_WRITER_TIMEOUT") or 5),
         "TRUST_PROXY_HEADERS": _env_int("TRUSTED_PROXIES", 0),
     }
 

@@ -15,6 +15,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from participation.core.database import WriterBusy
+
+BUSY_RETRY_SECONDS = 2  # Retry-After of the "busy, try again" answer
+
 
 class DomainError(Exception):
     """A refused operation. ``messages`` maps each code to a lazily translated message."""
@@ -55,6 +59,7 @@ _HTTP_MESSAGES = {
     405: (_l("Method not allowed"), _l("This address does not accept that kind of request.")),
     413: (_l("File too large"), _l("The upload is larger than the limit.")),
     429: (_l("Too many requests"), _l("Too many attempts. Please wait a moment and try again.")),
+    503: (_l("Busy"), _l("The site is busy. Please try again in a moment.")),
     500: (_l("Server error"), _l("Something went wrong on our side. Nothing was saved.")),
 }
 
@@ -73,6 +78,7 @@ def _http_code(status: int) -> str:
     return {
         400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
         405: "method_not_allowed", 413: "too_large", 429: "rate_limited", 500: "server_error",
+        503: "busy",
     }.get(status, "error")
 
 
@@ -126,6 +132,23 @@ def register_error_handlers(app: Flask) -> None:
         else:
             response = make_response(render_error(429, message))
         response.headers["Retry-After"] = str(seconds)
+        return response
+
+    @app.errorhandler(WriterBusy)
+    def _writer_busy(error: WriterBusy):
+        from flask import make_response
+
+        from participation.extensions import db
+
+        db.session.rollback()
+        app.logger.warning("Busy: %s", error)
+        message = str(_l("The site is busy saving other people's changes. Nothing was "
+                         "saved: please send it again in a moment."))
+        if wants_json():
+            response = json_error("busy", message, 503)
+        else:
+            response = make_response(render_error(503, message))
+        response.headers["Retry-After"] = str(BUSY_RETRY_SECONDS)
         return response
 
     @app.errorhandler(DomainError)
