@@ -72,7 +72,9 @@ def configure_engine_events() -> None:
     autocommit mode and SQLAlchemy's ``begin`` emits ``BEGIN`` itself. In a request that
     may change state the transaction starts lazily: reads run without one, and just
     before the first write (``INSERT``/``UPDATE``/``DELETE`` or a ``SAVEPOINT``) the
-    connection takes the writer turn and emits ``BEGIN IMMEDIATE``. Slow work done
+    connection takes the writer turn and emits ``BEGIN IMMEDIATE``; a ``SELECT`` made
+    ``with_for_update()`` (a row lock on PostgreSQL, ignored by SQLite) counts as a first
+    write, so what it reads cannot change before the request writes. Slow work done
     before writing (password hashing, parsing, rendering) therefore never holds the turn,
     and writers queue on it instead of failing when a read transaction is upgraded.
     """
@@ -105,7 +107,9 @@ def configure_engine_events() -> None:
     @event.listens_for(Engine, "before_cursor_execute")
     def _sqlite_first_write(connection, cursor, statement, _parameters, _context,
                             _executemany) -> None:
-        if not connection.info.get("begin_before_write") or not _WRITE.match(statement):
+        if not connection.info.get("begin_before_write"):
+            return
+        if not _WRITE.match(statement) and not _locks_rows(_context):
             return
         _take_writer_turn(connection)
         try:
@@ -185,6 +189,12 @@ def _end_writer_turn(info: dict) -> None:
     if _writer.depth == 0:
         fcntl.flock(_writer.fd, fcntl.LOCK_UN)
         os.close(_writer.fd)
+
+
+def _locks_rows(context) -> bool:
+    """True for a statement compiled from a ``with_for_update()`` select."""
+    compiled = getattr(context, "compiled", None)
+    return getattr(getattr(compiled, "statement", None), "_for_update_arg", None) is not None
 
 
 def _is_sqlite(dbapi_connection) -> bool:

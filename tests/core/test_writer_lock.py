@@ -144,3 +144,26 @@ def test_reading_pages_never_waits_for_the_turn(sqlite_app):
                                                "password": "wrong"})
         assert response.status_code == 200
         assert time.monotonic() - started < 0.25
+
+
+def test_a_select_for_update_takes_the_turn_before_reading(sqlite_app):
+    def turn_free() -> bool:
+        fd = os.open(sqlite_app.lock, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return True
+        except BlockingIOError:
+            return False
+        finally:
+            os.close(fd)
+
+    with sqlite_app.app.test_request_context("/", method="POST"):
+        db.session.scalar(sa.select(User).where(User.id == sqlite_app.citizen.id))
+        assert turn_free()  # a plain read takes nothing
+        db.session.scalar(sa.select(User).where(User.id == sqlite_app.citizen.id)
+                          .with_for_update())
+        assert not turn_free()
+        db.session.commit()
+        assert turn_free()
+        db.session.remove()
