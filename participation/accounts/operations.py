@@ -117,12 +117,20 @@ def start_registration(identifier: str, display_name: str, password: str) -> tup
 
     The caller commits, then sends ``code`` to the destination with the configured sender
     and keeps ``token`` in the visitor's session. No account exists until the code is
-    confirmed.
+    confirmed; a code sent earlier to the same destination stops working.
     """
     kind, destination = normalise_identifier(identifier)
     check_password_strength(password, destination, display_name)
     if find_user(destination) is not None:
         raise AccountError("taken", field="identifier")
+    # A new code replaces any earlier one still pending for this destination.
+    db.session.execute(
+        sa.update(VerificationCode)
+        .where(VerificationCode.destination == destination,
+               VerificationCode.purpose == VerificationPurpose.REGISTER,
+               VerificationCode.used_at.is_(None), VerificationCode.expires_at > utcnow())
+        .values(expires_at=utcnow())
+        .execution_options(synchronize_session=False))
     code = f"{secrets.randbelow(1_000_000):06d}"
     token = secrets.token_urlsafe(32)
     db.session.add(

@@ -102,3 +102,14 @@ def test_resending_counts_against_the_verification_limit(tmp_path, app):
             db.session.remove()
             db.engine.dispose()
         limiter.init_app(app)
+
+
+def test_registering_again_makes_the_earlier_code_useless(app, client):
+    first = _register(client)
+    other_browser = app.test_client()
+    second = _register(other_browser)
+    response = client.post("/register/verify", data={"code": first})
+    assert 'id="code-error"' in response.get_data(as_text=True)
+    assert "验证码已过期" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(User).where(User.mobile == "13800001001")) is None
+    assert other_browser.post("/register/verify", data={"code": second}).status_code == 302
