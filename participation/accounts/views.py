@@ -69,8 +69,8 @@ def login():
         except DomainError as error:
             attach_error(form, error)
         else:
+            db.session.commit()  # first: a busy database must not leave the visitor signed in
             login_user(user, remember=form.remember.data)
-            db.session.commit()
             return redirect(safe_next(form.next.data,
                                       "accounts.show_dashboard" if user.is_official
                                       else "catalogue.show_home"))

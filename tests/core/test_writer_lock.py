@@ -115,6 +115,7 @@ def test_a_turn_held_too_long_answers_busy_and_saves_nothing(sqlite_app):
     assert response.headers["Retry-After"] == "2"
     assert "网站正忙于保存其他人的修改" in response.get_data(as_text=True)
     assert 0.25 < waited < 5
+    assert client.get("/account").status_code == 302  # not signed in by the refused attempt
     with sqlite_app.app.app_context():
         assert db.session.get(User, sqlite_app.citizen.id).last_login_at is None
         db.session.remove()
