@@ -114,8 +114,12 @@ def configure_engine_events() -> None:
         _take_writer_turn(connection)
         try:
             cursor.connection.execute("BEGIN IMMEDIATE")
-        except BaseException:
+        except BaseException as error:
             _end_writer_turn(connection.info)
+            if "database is locked" in str(error):
+                # A process outside the queue (a CLI command) kept SQLite's own write
+                # lock past the busy timeout.
+                raise WriterBusy(_writer_timeout()) from error
             raise
         connection.info.pop("begin_before_write", None)
 

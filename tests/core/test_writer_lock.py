@@ -168,3 +168,18 @@ def test_a_select_for_update_takes_the_turn_before_reading(sqlite_app):
         db.session.commit()
         assert turn_free()
         db.session.remove()
+
+
+def test_a_writer_outside_the_queue_also_gives_the_busy_answer(sqlite_app):
+    """A command line process writing without the lock file keeps SQLite's own lock."""
+    other = sqlite3.connect(sqlite_app.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        client = sqlite_app.app.test_client()
+        response = client.post("/login", data={"identifier": sqlite_app.citizen.mobile,
+                                               "password": PASSWORD})
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert response.status_code == 503
+    assert "网站正忙于保存其他人的修改" in response.get_data(as_text=True)
