@@ -62,6 +62,7 @@ class WriterBusy(Exception):  # noqa: N818 - reads as what the visitor is told
 
 
 DEFAULT_WRITER_TIMEOUT = 5.0  # seconds; SQLITE_WRITER_TIMEOUT in the configuration
+COMMAND_BUSY_TIMEOUT_MS = 30000  # SQLite's busy timeout outside requests (commands, jobs)
 _WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|SAVEPOINT)\b", re.IGNORECASE)
 
 
@@ -90,7 +91,7 @@ def configure_engine_events() -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(_writer_timeout() * 1000)}")
+        cursor.execute(f"PRAGMA busy_timeout={COMMAND_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -112,8 +113,14 @@ def configure_engine_events() -> None:
         if not _WRITE.match(statement) and not _locks_rows(_context):
             return
         _take_writer_turn(connection)
+        dbapi_connection = cursor.connection
         try:
-            cursor.connection.execute("BEGIN IMMEDIATE")
+            # A request waits for SQLite's own lock no longer than for the queue.
+            dbapi_connection.execute(f"PRAGMA busy_timeout={int(_writer_timeout() * 1000)}")
+            try:
+                dbapi_connection.execute("BEGIN IMMEDIATE")
+            finally:
+                dbapi_connection.execute(f"PRAGMA busy_timeout={COMMAND_BUSY_TIMEOUT_MS}")
         except BaseException as error:
             _end_writer_turn(connection.info)
             if "database is locked" in str(error):
