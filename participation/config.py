@@ -29,6 +29,18 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_list(name: str, default: str) -> list[str]:
+    value = _env(name)
+    if value in (None, ""):
+        value = default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+# Host names accepted in the Host header when PARTICIPATION_TRUSTED_HOSTS is unset: enough
+# for development (`make run`, tests); a deployment lists its own names.
+DEVELOPMENT_HOSTS = "localhost,127.0.0.1"
+
+
 def load_secret_key(instance_path: Path) -> str:
     """Return ``SECRET_KEY`` from the environment, or the key generated once into instance/.
 
@@ -76,8 +88,14 @@ def default_config(instance_path: Path) -> dict:
         "RATELIMIT_STORAGE_URI": redis_url or "participation+sql://",
         "RATELIMIT_HEADERS_ENABLED": False,
         "RATELIMIT_STRATEGY": "fixed-window",
-        "LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        # Sign-in attempts per IP address (loose: many people may share one address) and
+        # per account (tight: guessing one account's password from many addresses).
+        "LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", "60 per minute;600 per hour"),
+        "LOGIN_ACCOUNT_RATE_LIMIT": _env("LOGIN_ACCOUNT_RATE_LIMIT",
+                                         "5 per minute;20 per hour"),
         "VERIFICATION_RATE_LIMIT": _env("VERIFICATION_RATE_LIMIT", "5 per 10 minutes;20 per day"),
+        # A new verification code may be asked for this long after the previous one.
+        "VERIFICATION_RESEND_SECONDS": _env_int("VERIFICATION_RESEND_SECONDS", 60),
         "OPINION_RATE_LIMIT": _env("OPINION_RATE_LIMIT", "20 per 10 minutes;100 per day"),
         "UPLOAD_FOLDER": str(instance_path / "uploads"),
         "MAX_UPLOAD_BYTES": _env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024),
@@ -92,6 +110,10 @@ def default_config(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": _env_bool("SECURE_COOKIES", False),
         "PREFERRED_URL_SCHEME": "https" if _env_bool("SECURE_COOKIES", False) else "http",
+        # Absolute links (API, e-mails) are built from the Host header: only these names.
+        "TRUSTED_HOSTS": _env_list("TRUSTED_HOSTS", DEVELOPMENT_HOSTS),
+        # Sent with Strict-Transport-Security when the site runs behind HTTPS.
+        "HSTS_SECONDS": _env_int("HSTS_SECONDS", 365 * 24 * 3600),
         "WTF_CSRF_TIME_LIMIT": 24 * 3600,
         "VERIFICATION_SENDER": _env("VERIFICATION_SENDER", "console"),
         "MAIL_SERVER": _env("MAIL_SERVER", "localhost"),
@@ -105,6 +127,9 @@ def default_config(instance_path: Path) -> dict:
         "DEFAULT_GOVERNMENT": _env("DEFAULT_GOVERNMENT"),
         "PAGE_CACHE_SECONDS": _env_int("PAGE_CACHE_SECONDS", 10),
         "PASSWORD_HASH_METHOD": _env("PASSWORD_HASH_METHOD", "scrypt"),
+        # SQLite only: how long a request waits for the writer turn before answering
+        # "busy, try again" (503).
+        "SQLITE_WRITER_TIMEOUT": float(_env("SQLITE_WRITER_TIMEOUT") or 5),
         "TRUST_PROXY_HEADERS": _env_int("TRUSTED_PROXIES", 0),
     }
 

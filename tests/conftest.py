@@ -67,6 +67,7 @@ def make_config(database_url: str, tmp_path, **overrides) -> dict:
         "RATELIMIT_STORAGE_URI": "memory://",
         # Generous limits: the throttling tests build their own app with tight ones.
         "LOGIN_RATE_LIMIT": "10000 per minute",
+        "LOGIN_ACCOUNT_RATE_LIMIT": "10000 per minute",
         "VERIFICATION_RATE_LIMIT": "10000 per minute",
         "OPINION_RATE_LIMIT": "10000 per minute",
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),

@@ -36,7 +36,8 @@ class RegisterForm(Form):
         validators=[required(_l("Choose a password of at least 8 characters.")),
                     length(min=8, max=200,
                            message=_l("Choose a password of at least 8 characters."))],
-        description=_l("At least 8 characters."))
+        description=_l("At least 8 characters, not a common password "
+                                "and not your number or name."))
     password_confirm = PasswordField(
         _l("Repeat the password"),
         validators=[required(_l("Type the password a second time.")),

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import cache
 from typing import ClassVar
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from participation.accounts.models import (
     Government,
@@ -27,16 +29,21 @@ from participation.accounts.models import (
 from participation.core import audit, signals
 from participation.core.database import utcnow
 from participation.core.errors import DomainError
+from participation.core.maintenance import register_purge
+from participation.core.ratelimit import keyed_digest
 from participation.core.sanitize import plain_text
 from participation.extensions import db
 
 CODE_LIFETIME = timedelta(minutes=15)
 MAX_CODE_ATTEMPTS = 5
 MIN_PASSWORD_LENGTH = 8
+# zxcvbn's guessability score, 0 (a top-100 password) to 4; below 2 is refused: common
+# passwords, repeats, keyboard walks, dates and the person's own number or name.
+MIN_PASSWORD_SCORE = 2
+_ESTIMATED_LENGTH = 72  # the estimator's limit; longer passwords are judged by their start
+SITE_WORDS = ("participation", "canyu", "zhengfu", "admin")
 _MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-# A real hash to compare against when the account does not exist (same timing).
-_DUMMY_HASH = generate_password_hash("not-a-real-password-" + secrets.token_hex(8))
 
 
 class AccountError(DomainError):
@@ -44,8 +51,12 @@ class AccountError(DomainError):
         "bad_identifier": _l("Enter an 11-digit mobile number or an e-mail address."),
         "taken": _l("An account with this mobile number or e-mail address already exists."),
         "weak_password": _l("The password must have at least 8 characters."),
+        "guessable_password": _l("This password is too easy to guess (it is common, or "
+                                 "close to your number, name or a simple pattern). Choose "
+                                 "a longer one, for example a few unrelated words."),
         "code_expired": _l("The verification code has expired. Please register again."),
         "code_wrong": _l("The verification code is not correct."),
+        "resend_too_early": _l("A new code can be sent in %(seconds)d seconds."),
         "too_many_attempts": _l("Too many wrong codes. Please register again."),
         "bad_credentials": _l("The account or password is not correct."),
         "unit_cycle": _l("A unit cannot be placed inside itself."),
@@ -58,6 +69,13 @@ class AccountError(DomainError):
 def hash_password(password: str) -> str:
     """Hash ``password`` with the configured method (``PASSWORD_HASH_METHOD``)."""
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+@cache
+def _dummy_hash(method: str) -> str:
+    """A real hash of a random password with ``method``, checked when there is no account,
+    so that an unknown account costs as much time as a known one."""
+    return generate_password_hash(secrets.token_hex(16), method=method)
 
 
 def normalise_identifier(value: str) -> tuple[str, str]:
@@ -83,9 +101,16 @@ def find_user(identifier: str) -> User | None:
     return db.session.scalar(sa.select(User).where(column == value))
 
 
-def _check_password_strength(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError("weak_password", field="password")
+def check_password_strength(password: str, *personal: str | None,
+                            field: str = "password") -> None:
+    """Refuse a password shorter than 8 characters or easy to guess (``zxcvbn`` score
+    below ``MIN_PASSWORD_SCORE``); ``personal`` are the person's identifier and name,
+    which the password must not merely repeat."""
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError("weak_password", field=field)
+    hints = [value for value in personal if value] + list(SITE_WORDS)
+    if zxcvbn(password[:_ESTIMATED_LENGTH], user_inputs=hints)["score"] < MIN_PASSWORD_SCORE:
+        raise AccountError("guessable_password", field=field)
 
 
 def start_registration(identifier: str, display_name: str, password: str) -> tuple[str, str]:
@@ -93,12 +118,20 @@ def start_registration(identifier: str, display_name: str, password: str) -> tup
 
     The caller commits, then sends ``code`` to the destination with the configured sender
     and keeps ``token`` in the visitor's session. No account exists until the code is
-    confirmed.
+    confirmed; a code sent earlier to the same destination stops working.
     """
     kind, destination = normalise_identifier(identifier)
-    _check_password_strength(password)
+    check_password_strength(password, destination, display_name)
     if find_user(destination) is not None:
         raise AccountError("taken", field="identifier")
+    # A new code replaces any earlier one still pending for this destination.
+    db.session.execute(
+        sa.update(VerificationCode)
+        .where(VerificationCode.destination == destination,
+               VerificationCode.purpose == VerificationPurpose.REGISTER,
+               VerificationCode.used_at.is_(None), VerificationCode.expires_at > utcnow())
+        .values(expires_at=utcnow())
+        .execution_options(synchronize_session=False))
     code = f"{secrets.randbelow(1_000_000):06d}"
     token = secrets.token_urlsafe(32)
     db.session.add(
@@ -117,6 +150,45 @@ def start_registration(identifier: str, display_name: str, password: str) -> tup
     )
     db.session.flush()
     return token, code
+
+
+def pending_registration(token: str | None) -> VerificationCode | None:
+    """The unused, unexpired registration code behind ``token``, or None."""
+    if not token:
+        return None
+    pending = db.session.scalar(sa.select(VerificationCode).where(
+        VerificationCode.token == token, VerificationCode.used_at.is_(None)))
+    if pending is None or pending.expires_at < utcnow():
+        return None
+    return pending
+
+
+def seconds_until_resend(pending: VerificationCode) -> int:
+    """Seconds before another code may be sent for ``pending`` (0: now)."""
+    sent_at = pending.expires_at - CODE_LIFETIME  # every code is sent when it is issued
+    wait = timedelta(seconds=current_app.config["VERIFICATION_RESEND_SECONDS"])
+    remaining = (sent_at + wait - utcnow()).total_seconds()
+    return max(0, int(remaining + 0.999))
+
+
+def resend_code(token: str) -> tuple[str, str]:
+    """Issue a new code for the pending registration behind ``token``; return
+    ``(destination, code)``. The previous code stops working and the attempts start
+    again. Refused with ``resend_too_early`` (and the seconds left) within
+    ``VERIFICATION_RESEND_SECONDS`` of the last code, with ``code_expired`` when there
+    is nothing to resend."""
+    pending = pending_registration(token)
+    if pending is None:
+        raise AccountError("code_expired", field="code")
+    remaining = seconds_until_resend(pending)
+    if remaining:
+        raise AccountError("resend_too_early", field="code", seconds=remaining)
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    pending.code_hash = generate_password_hash(code)
+    pending.attempts = 0
+    pending.expires_at = utcnow() + CODE_LIFETIME
+    db.session.flush()
+    return pending.destination, code
 
 
 def finish_registration(token: str, code: str) -> User:
@@ -143,21 +215,59 @@ def finish_registration(token: str, code: str) -> User:
     else:
         user.email = pending.destination
     pending.used_at = utcnow()
+    pending.payload = {"kind": payload["kind"]}  # the password hash now lives on the account
     db.session.add(user)
     db.session.flush()
     audit.record("user.registered", user, {"kind": payload["kind"]}, actor=user)
     return user
 
 
+@register_purge("verification_codes")
+def purge_verification_codes(now: datetime | None = None) -> int:
+    """Delete used and expired verification codes (a pending one holds a password hash).
+
+    Returns the number deleted; flushes, the caller commits. Idempotent.
+    """
+    now = now or utcnow()
+    result = db.session.execute(
+        sa.delete(VerificationCode)
+        .where(sa.or_(VerificationCode.used_at.is_not(None), VerificationCode.expires_at <= now))
+        .execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
+def identifier_key(identifier: str | None) -> str:
+    """The rate-limit key of a typed account identifier: normalised (``139 0000 1234`` and
+    ``13900001234`` are one account), then a keyed hash, never the identifier itself."""
+    value = (identifier or "")[:200]
+    try:
+        value = normalise_identifier(value)[1]
+    except AccountError:
+        value = value.strip().lower()
+    return keyed_digest("login:" + value)
+
+
 def authenticate(identifier: str, password: str) -> User:
     """The active user with this identifier and password, or ``bad_credentials``."""
     user = find_user(identifier)
-    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    stored = user.password_hash if user is not None and user.password_hash else _dummy_hash(
+        current_app.config["PASSWORD_HASH_METHOD"])
     valid = check_password_hash(stored, password or "")
     if user is None or not valid or not user.is_active:
         raise AccountError("bad_credentials", field="password")
     user.last_login_at = utcnow()
     return user
+
+
+def sign_out_everywhere(user: User) -> None:
+    """End every session and remember-me token of ``user`` (all devices).
+
+    Sessions and remember cookies carry ``id:session_version``; bumping the version makes
+    every cookie issued before it unusable, even when replayed.
+    """
+    user.session_version += 1
+    audit.record("user.signed_out", user, actor=user)
+    db.session.flush()
 
 
 def change_password(user: User, current: str, new: str) -> None:
@@ -166,7 +276,8 @@ def change_password(user: User, current: str, new: str) -> None:
     """
     if not user.password_hash or not check_password_hash(user.password_hash, current or ""):
         raise AccountError("bad_credentials", field="current_password")
-    _check_password_strength(new)
+    check_password_strength(new, user.mobile, user.email, user.display_name,
+                            field="new_password")
     user.password_hash = hash_password(new)
     user.session_version += 1
     audit.record("user.password_changed", user, actor=user)
@@ -251,7 +362,7 @@ def create_official(government: Government, email: str, display_name: str,
     """Create an official's account (signing in with ``email``) and, with ``role``, grant
     the first role at once (on ``unit``; administrators hold theirs government-wide)."""
     kind, value = normalise_identifier(email)
-    _check_password_strength(password)
+    check_password_strength(password, value, display_name)
     if find_user(value) is not None:
         raise AccountError("taken", field="email")
     user = User(display_name=plain_text(display_name, multiline=False)[:100],

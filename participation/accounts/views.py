@@ -51,17 +51,24 @@ bp = Blueprint("accounts", __name__)
 
 
 def _login_limit() -> str:
+    """Sign-in attempts per address (loose: a town office shares one address)."""
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _account_login_limit() -> str:
+    """Sign-in attempts per account, whatever the address (tight)."""
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
 def _identifier_key() -> str:
-    return "login:" + (request.form.get("identifier") or "").strip().lower()[:200]
+    return "account:" + operations.identifier_key(request.form.get("identifier"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_identifier_key)
+@limiter.limit(_account_login_limit, methods=["POST"], key_func=_identifier_key)
 def login():
+    g.private_page = True  # never stored by browsers or proxies
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
@@ -69,8 +76,8 @@ def login():
         except DomainError as error:
             attach_error(form, error)
         else:
+            db.session.commit()  # first: a busy database must not leave the visitor signed in
             login_user(user, remember=form.remember.data)
-            db.session.commit()
             return redirect(safe_next(form.next.data,
                                       "accounts.show_dashboard" if user.is_official
                                       else "catalogue.show_home"))
@@ -81,6 +88,9 @@ def login():
 def logout():
     form = ConfirmForm()
     if form.validate_on_submit():
+        if current_user.is_authenticated:
+            operations.sign_out_everywhere(current_user)
+            db.session.commit()
         logout_user()
         flash(_("You have signed out."), "success")
     return redirect(url_for("catalogue.show_home"))
@@ -91,8 +101,9 @@ def _verification_limit() -> str:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(_verification_limit, methods=["POST"])
+@limiter.shared_limit(_verification_limit, scope="verification", methods=["POST"])
 def register():
+    g.private_page = True  # never stored by browsers or proxies
     if current_user.is_authenticated:
         return redirect(url_for("accounts.show_account"))
     form = RegisterForm()
@@ -114,9 +125,11 @@ def register():
 @bp.route("/register/verify", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def verify_registration():
+    g.private_page = True  # never stored by browsers or proxies
     token = session.get("registration_token")
     if not token:
         return redirect(url_for("accounts.register"))
+    pending = operations.pending_registration(token)
     form = VerifyForm()
     if form.validate_on_submit():
         try:
@@ -130,7 +143,32 @@ def verify_registration():
             login_user(user)
             flash(_("Welcome! Your account is ready."), "success")
             return redirect(url_for("catalogue.show_home"))
-    return render_template("accounts/verify.html", form=form)
+    return render_template("accounts/verify.html", form=form, pending=pending,
+                           resend_seconds=current_app.config["VERIFICATION_RESEND_SECONDS"])
+
+
+@bp.route("/register/resend", methods=["POST"])
+@limiter.shared_limit(_verification_limit, scope="verification")
+def resend_code():
+    """Send a new verification code (after a wait); the previous one stops working."""
+    g.private_page = True
+    token = session.get("registration_token")
+    if not token:
+        return redirect(url_for("accounts.register"))
+    if ConfirmForm().validate_on_submit():
+        try:
+            destination, code = operations.resend_code(token)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            if error.code == "code_expired":
+                session.pop("registration_token", None)
+                return redirect(url_for("accounts.register"))
+        else:
+            db.session.commit()
+            get_sender().send(destination, code)
+            flash(_("A new code has been sent. The previous one no longer works."), "success")
+    return redirect(url_for("accounts.verify_registration"))
 
 
 @bp.route("/account")
@@ -144,6 +182,7 @@ def show_account():
 @bp.route("/account/password", methods=["POST"])
 @login_required
 def change_password():
+    g.private_page = True  # never stored by browsers or proxies
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
@@ -153,7 +192,9 @@ def change_password():
             attach_error(form, error)
         else:
             db.session.commit()
-            login_user(current_user)  # the session version changed
+            # The session version changed: a new cookie for this device (the proxy itself
+            # must not be stored as the user, it would resolve to itself).
+            login_user(current_user._get_current_object())
             flash(_("Your password has been changed. Other devices are signed out."),
                   "success")
             return redirect(url_for("accounts.show_account"))
@@ -164,6 +205,7 @@ def change_password():
 @bp.route("/account/delete", methods=["POST"])
 @login_required
 def delete_account():
+    g.private_page = True  # never stored by browsers or proxies
     form = DeleteAccountForm()
     if form.validate_on_submit():
         try:

@@ -35,6 +35,7 @@ ACTION_LABELS = {
     "user.registered": _l("Citizen registered"),
     "user.password_changed": _l("Password changed"),
     "user.deleted": _l("Account deleted"),
+    "user.signed_out": _l("Signed out everywhere"),
     "catalogue.created": _l("Catalogue created"),
     "catalogue.published": _l("Catalogue published"),
     "decision.added": _l("Decision added to the catalogue"),

@@ -5,7 +5,9 @@ from __future__ import annotations
 import enum
 import fcntl
 import os
+import re
 import threading
+import time
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -51,13 +53,31 @@ def enum_column(enum_class: type[enum.Enum], **kwargs) -> sa.Enum:
     )
 
 
+class WriterBusy(Exception):  # noqa: N818 - reads as what the visitor is told
+    """Another request kept the database's writer turn longer than the timeout."""
+
+    def __init__(self, waited: float) -> None:
+        super().__init__(f"the SQLite writer turn was not free within {waited:.1f} s")
+        self.waited = waited
+
+
+DEFAULT_WRITER_TIMEOUT = 5.0  # seconds; SQLITE_WRITER_TIMEOUT in the configuration
+COMMAND_BUSY_TIMEOUT_MS = 30000  # SQLite's busy timeout outside requests (commands, jobs)
+_WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|SAVEPOINT)\b", re.IGNORECASE)
+
+
 def configure_engine_events() -> None:
     """SQLite: WAL journal, foreign keys, busy timeout, and explicit transactions.
 
     pysqlite's own transaction handling breaks SAVEPOINTs, so the driver is put in
-    autocommit mode and SQLAlchemy's ``begin`` emits ``BEGIN`` itself: ``BEGIN IMMEDIATE``
-    for requests that change state, so concurrent writers queue on the busy timeout
-    instead of failing when a read transaction is upgraded to a write.
+    autocommit mode and SQLAlchemy's ``begin`` emits ``BEGIN`` itself. In a request that
+    may change state the transaction starts lazily: reads run without one, and just
+    before the first write (``INSERT``/``UPDATE``/``DELETE`` or a ``SAVEPOINT``) the
+    connection takes the writer turn and emits ``BEGIN IMMEDIATE``; a ``SELECT`` made
+    ``with_for_update()`` (a row lock on PostgreSQL, ignored by SQLite) counts as a first
+    write, so what it reads cannot change before the request writes. Slow work done
+    before writing (password hashing, parsing, rendering) therefore never holds the turn,
+    and writers queue on it instead of failing when a read transaction is upgraded.
     """
     global _engine_events_configured
     if _engine_events_configured:
@@ -71,7 +91,7 @@ def configure_engine_events() -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={COMMAND_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -81,45 +101,93 @@ def configure_engine_events() -> None:
         if connection.dialect.name != "sqlite":
             return
         if _writing_request():
-            _take_writer_turn(connection)
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            connection.info["begin_before_write"] = True  # see _sqlite_first_write
         else:
             connection.exec_driver_sql("BEGIN")
+
+    @event.listens_for(Engine, "before_cursor_execute")
+    def _sqlite_first_write(connection, cursor, statement, _parameters, _context,
+                            _executemany) -> None:
+        if not connection.info.get("begin_before_write"):
+            return
+        if not _WRITE.match(statement) and not _locks_rows(_context):
+            return
+        _take_writer_turn(connection)
+        dbapi_connection = cursor.connection
+        try:
+            # A request waits for SQLite's own lock no longer than for the queue.
+            dbapi_connection.execute(f"PRAGMA busy_timeout={int(_writer_timeout() * 1000)}")
+            try:
+                dbapi_connection.execute("BEGIN IMMEDIATE")
+            finally:
+                dbapi_connection.execute(f"PRAGMA busy_timeout={COMMAND_BUSY_TIMEOUT_MS}")
+        except BaseException as error:
+            _end_writer_turn(connection.info)
+            if "database is locked" in str(error):
+                # A process outside the queue (a CLI command) kept SQLite's own write
+                # lock past the busy timeout.
+                raise WriterBusy(_writer_timeout()) from error
+            raise
+        connection.info.pop("begin_before_write", None)
 
     @event.listens_for(Engine, "commit")
     @event.listens_for(Engine, "rollback")
     def _sqlite_end(connection) -> None:
         if connection.dialect.name == "sqlite":
+            connection.info.pop("begin_before_write", None)
             _end_writer_turn(connection.info)
 
     @event.listens_for(Pool, "checkin")
     def _sqlite_checkin(_dbapi_connection, record) -> None:
         # A connection returned without commit or rollback events still ends its turn.
+        record.info.pop("begin_before_write", None)
         _end_writer_turn(record.info)
 
 
 # SQLite lets one writer in at a time and makes the others retry with growing sleeps, so
 # under steady writes one worker can starve. Writers of this database therefore queue on an
-# operating-system lock file next to it (woken as soon as the lock is free). A thread that
-# already holds the lock (a second connection inside one request) does not queue again.
+# operating-system lock file next to it, polled every few milliseconds, for at most
+# SQLITE_WRITER_TIMEOUT seconds (then WriterBusy: a "busy, try again" answer). A thread
+# that already holds the lock (a second connection inside one request) does not queue
+# again.
 _writer = threading.local()
 
 
-def _writer_lock_path(connection) -> str | None:
-    database = connection.engine.url.database
+def _writer_timeout() -> float:
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        return float(current_app.config.get("SQLITE_WRITER_TIMEOUT", DEFAULT_WRITER_TIMEOUT))
+    return DEFAULT_WRITER_TIMEOUT
+
+
+def writer_lock_path(database: str | None) -> str | None:
+    """The lock file that queues the writers of the SQLite file ``database``."""
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
     return database + "-writer.lock"
 
 
 def _take_writer_turn(connection) -> None:
-    path = _writer_lock_path(connection)
+    path = writer_lock_path(connection.engine.url.database)
     if path is None:
         return
     depth = getattr(_writer, "depth", 0)
     if depth == 0:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        timeout = _writer_timeout()
+        deadline = time.monotonic() + timeout
+        pause = 0.001
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise WriterBusy(timeout) from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.02)
         _writer.fd = fd
     _writer.depth = depth + 1
     connection.info["writer_turn"] = True
@@ -132,6 +200,12 @@ def _end_writer_turn(info: dict) -> None:
     if _writer.depth == 0:
         fcntl.flock(_writer.fd, fcntl.LOCK_UN)
         os.close(_writer.fd)
+
+
+def _locks_rows(context) -> bool:
+    """True for a statement compiled from a ``with_for_update()`` select."""
+    compiled = getattr(context, "compiled", None)
+    return getattr(getattr(compiled, "statement", None), "_for_update_arg", None) is not None
 
 
 def _is_sqlite(dbapi_connection) -> bool:

@@ -8,11 +8,14 @@ The storage registers the ``participation+sql://`` scheme with the ``limits`` li
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import math
 import time
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 from flask_limiter import Limiter
 from limits.storage import Storage
 from sqlalchemy.dialects import postgresql, sqlite
@@ -111,6 +114,36 @@ class SQLCounterStorage(Storage):
     def clear(self, key: str) -> None:
         with self.engine.begin() as connection:
             connection.execute(sa.delete(rate_limit_counter).where(rate_limit_counter.c.key == key))
+
+
+def keyed_digest(value: str) -> str:
+    """A keyed hash (HMAC-SHA256 with ``SECRET_KEY``) of ``value`` for rate-limit keys: the
+    same input gives the same key, yet the table never holds what a visitor typed."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def retry_after_seconds(limiter: Limiter) -> int:
+    """Seconds until the limit that refused this request lets requests in again (at least
+    one)."""
+    breached = [limit for limit in limiter.current_limits if limit.breached]
+    limits = breached or ([limiter.current_limit] if limiter.current_limit else [])
+    if not limits:
+        return 60
+    reset_at = max(limit.window[0] for limit in limits)
+    return max(1, math.ceil(reset_at - time.time()))
+
+
+def purge_rate_limit_counters(now: float | None = None) -> int:
+    """Delete the counters whose window has ended (a new hit starts a new window anyway).
+
+    Returns the number of rows deleted; flushes, the caller commits. Idempotent: run it as
+    often as wanted (``flask maintenance purge``).
+    """
+    now = time.time() if now is None else now
+    result = db.session.execute(
+        sa.delete(rate_limit_counter).where(rate_limit_counter.c.expires_at <= now))
+    return result.rowcount or 0
 
 
 def init_app(app: Flask, limiter: Limiter) -> None:

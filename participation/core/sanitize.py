@@ -29,7 +29,10 @@ _BLOCK_TAG = re.compile(
     r"|section|article)\b",
     re.IGNORECASE,
 )
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+# Control characters, zero-width space, direction marks and overrides. The zero-width
+# non-joiner and joiner (U+200C, U+200D) stay: family emoji and Indic scripts need them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200e\u200f\u202a-\u202e"
+                      r"\u2066-\u2069]")
 
 
 def plain_text(value: str | None, *, multiline: bool = True) -> str:

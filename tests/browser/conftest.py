@@ -109,6 +109,7 @@ def _server_environment(database_url: str) -> dict[str, str]:
         "SECRET_KEY": "browser-test-secret-key",
         "PARTICIPATION_OPINION_RATE_LIMIT": "1000 per minute",
         "PARTICIPATION_LOGIN_RATE_LIMIT": "1000 per minute",
+        "PARTICIPATION_LOGIN_ACCOUNT_RATE_LIMIT": "1000 per minute",
         # Pages change under the tests' eyes; the page cache has its own tests.
         "PARTICIPATION_PAGE_CACHE_SECONDS": "0",
         "PYTHONUNBUFFERED": "1",

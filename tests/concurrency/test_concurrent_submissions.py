@@ -39,7 +39,9 @@ def server(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("concurrency")
     url = scratch_database_url(tmp_path, "concurrency")
     env = {**os.environ, "PARTICIPATION_DATABASE_URL": url, "SECRET_KEY": "concurrency-test",
-           "PARTICIPATION_OPINION_RATE_LIMIT": "100000 per minute", "FLASK_APP": "wsgi"}
+           "PARTICIPATION_OPINION_RATE_LIMIT": "100000 per minute", "FLASK_APP": "wsgi",
+           "PARTICIPATION_LOGIN_ACCOUNT_RATE_LIMIT": "100000 per minute",
+           "PARTICIPATION_SQLITE_WRITER_TIMEOUT": "1.5"}
     subprocess.run([str(BIN / "flask"), "db", "upgrade"], cwd=ROOT, env=env, check=True,
                    capture_output=True)
     subprocess.run([str(BIN / "flask"), "demo", "load"], cwd=ROOT, env=env, check=True,
@@ -142,3 +144,39 @@ def test_concurrent_different_opinions_are_all_kept_and_counted(server):
     assert [status for status, _ in results] == [302] * 40
     after = _count(engine, consultation_id)
     assert after == (before[0] + 40, before[1] + 40)
+
+
+def test_a_writer_turn_held_too_long_answers_busy_then_signs_in(server):
+    """Another process keeps the SQLite writer turn: a sign-in is answered "busy, try
+    again" (503, Retry-After) after the timeout instead of hanging, then succeeds."""
+    base, engine = server
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the writer turn exists on SQLite only")
+    import fcntl
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect)
+    page = opener.open(f"{base}/login").read().decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    data = {"csrf_token": token, "identifier": "admin@qinghe.example.gov.cn",
+            "password": "demo-password"}
+    fd = os.open(engine.url.database + "-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        started = time.monotonic()
+        request = urllib.request.Request(f"{base}/login",
+                                         data=urllib.parse.urlencode(data).encode())
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            opener.open(request, timeout=20)
+        waited = time.monotonic() - started
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+    error = refused.value
+    body = error.read().decode()
+    error.close()
+    assert error.code == 503
+    assert error.headers["Retry-After"] == "2"
+    assert "网站正忙" in body
+    assert 1.4 < waited < 10
+    assert _post(opener, f"{base}/login", data)[0] == 302

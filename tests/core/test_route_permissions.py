@@ -24,6 +24,7 @@ PUBLIC_STATE_CHANGES = {
     "accounts.logout",
     "accounts.register",
     "accounts.verify_registration",
+    "accounts.resend_code",
     "opinions.submit_opinion",
 }
 # Routes where the unit is chosen in the form (checked against the official's units).

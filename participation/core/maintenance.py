@@ -1,0 +1,57 @@
+"""Periodic clean-up: every purge is a plain function, registered here by its domain.
+
+Each purge deletes rows nobody needs any more (expired rate-limit counters, used or
+expired verification codes), flushes and returns how many rows went; it is idempotent and
+takes ``now`` so that tests and a later job system can call it directly.
+``flask maintenance purge`` runs them all and commits.
+"""
+
+from __future__ import annotations
+
+from calendar import timegm
+from collections.abc import Callable
+from datetime import datetime
+
+import click
+from flask.cli import AppGroup
+
+from participation.core.database import utcnow
+from participation.core.ratelimit import purge_rate_limit_counters
+from participation.extensions import db
+
+Purge = Callable[[datetime], int]
+PURGES: dict[str, Purge] = {}
+
+
+def register_purge(name: str) -> Callable[[Purge], Purge]:
+    """Decorator: run ``function(now)`` with every ``flask maintenance purge``."""
+
+    def decorator(function: Purge) -> Purge:
+        PURGES[name] = function
+        return function
+
+    return decorator
+
+
+def run_purges(now: datetime | None = None) -> dict[str, int]:
+    """Run every registered purge at ``now`` (naive UTC); returns rows deleted by name.
+    Flushes; the caller commits."""
+    now = now or utcnow()
+    return {name: purge(now) for name, purge in sorted(PURGES.items())}
+
+
+@register_purge("rate_limit_counters")
+def _purge_rate_limit_counters(now: datetime) -> int:
+    return purge_rate_limit_counters(timegm(now.timetuple()) + now.microsecond / 1e6)
+
+
+maintenance_cli = AppGroup("maintenance", help="Periodic clean-up.")
+
+
+@maintenance_cli.command("purge")
+def purge_command() -> None:
+    """Delete expired rate-limit counters and used or expired verification codes."""
+    counts = run_purges()
+    db.session.commit()
+    for name, count in counts.items():
+        click.echo(f"{name}: {count} deleted")
