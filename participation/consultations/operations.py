@@ -44,6 +44,10 @@ class ConsultationError(DomainError):
         "withdrawn": _l("This decision has been withdrawn from the catalogue."),
         "already_closed": _l("The consultation is already closed."),
         "title_required": _l("Enter a title."),
+        "closed_not_extendable": _l(
+            "A closed consultation cannot be extended: reopening it would change the record "
+            "of the comment period. Open a new consultation if more comment is needed."
+        ),
     }
 
 
@@ -256,7 +260,13 @@ def close_early(consultation: Consultation, reason: str, actor=None) -> None:
 
 
 def extend(consultation: Consultation, closes_at: datetime, actor=None) -> None:
-    """Move the closing time later (never earlier: use :func:`close_early`)."""
+    """Move the closing time of a running or upcoming consultation later (never earlier:
+    use :func:`close_early`). A closed consultation stays closed, whatever the decision's
+    stage: extending it would reopen it."""
+    if consultation.closes_at <= utcnow():
+        raise ConsultationError("closed_not_extendable", field="closes_at")
+    if consultation.decision.stage.order > Stage.PUBLIC_CONSULTATION.order:
+        raise ConsultationError("stage_passed", field="closes_at")
     if closes_at <= consultation.closes_at:
         raise ConsultationError("period_order", field="closes_at")
     old = consultation.closes_at
