@@ -40,7 +40,7 @@ def test_extending_a_closed_consultation_is_refused(client, world, decision, mov
     closes_at = consultation.closes_at
     login(client, world.approver)
     page = _extend(client, consultation, days=60).get_data(as_text=True)
-    assert "A closed consultation cannot be extended" in page
+    assert "已结束的征求意见不能延期" in page
     db.session.expire_all()
     stored = db.session.get(Consultation, consultation.id)
     assert stored.closes_at == closes_at
@@ -54,6 +54,6 @@ def test_an_open_consultation_can_still_be_extended(client, world, decision):
     closes_at = consultation.closes_at
     login(client, world.approver)
     page = _extend(client, consultation).get_data(as_text=True)
-    assert "A closed consultation cannot be extended" not in page
+    assert "已结束的征求意见不能延期" not in page
     db.session.expire_all()
     assert db.session.get(Consultation, consultation.id).closes_at > closes_at
