@@ -57,3 +57,34 @@ def test_an_open_consultation_can_still_be_extended(client, world, decision):
     assert "已结束的征求意见不能延期" not in page
     db.session.expire_all()
     assert db.session.get(Consultation, consultation.id).closes_at > closes_at
+
+
+def test_a_closed_consultation_shows_when_it_closed_and_no_open_channels(client, decision):
+    consultation = factories.make_consultation(decision, hotline="12345-8", email="zx@example.cn")
+    page = client.get(f"/consultations/{consultation.id}").get_data(as_text=True)
+    assert "12345-8" in page  # open: the channels are listed
+    factories.close(consultation)
+    page = client.get(f"/consultations/{consultation.id}").get_data(as_text=True)
+    assert "征求意见已结束" in page
+    assert "本次征求意见已于" in page
+    assert "12345-8" not in page
+    assert "zx@example.cn" not in page
+    assert f"/consultations/{consultation.id}/opinions/new" not in page
+
+
+def test_the_form_of_a_closed_consultation_has_no_fields(client, decision):
+    consultation = factories.make_consultation(decision)
+    page = client.get(f"/consultations/{consultation.id}/opinions/new").get_data(as_text=True)
+    assert 'id="opinion-form"' in page
+    factories.close(consultation)
+    response = client.get(f"/consultations/{consultation.id}/opinions/new")
+    page = response.get_data(as_text=True)
+    assert "本次征求意见已于" in page
+    assert 'id="opinion-form"' not in page
+    assert 'name="body"' not in page
+    response = client.post(f"/consultations/{consultation.id}/opinions/new",
+                           data={"body": "我的意见是这样的。", "submission_key": "k1"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'name="body"' not in page
+    assert "您填写的内容未保存" in page
