@@ -88,3 +88,4 @@ def test_the_form_of_a_closed_consultation_has_no_fields(client, decision):
     assert response.status_code == 400
     assert 'name="body"' not in page
     assert "您填写的内容未保存" in page
+    assert "我的意见是这样的。" in page  # shown to copy, not in a field
