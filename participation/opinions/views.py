@@ -23,6 +23,7 @@ from flask_login import current_user, login_required
 
 from participation.consultations.models import Consultation, DraftNode, DraftVersion
 from participation.consultations.permissions import can_view_consultation
+from participation.consultations.queries import commentable_node, node_parts
 from participation.core.database import utcnow
 from participation.core.errors import DomainError
 from participation.core.page_cache import public_page
@@ -91,7 +92,7 @@ def list_opinions(consultation_id: int):
         page = paginate(operations.public_opinions_query(consultation, node),
                         total=operations.public_opinion_total(consultation, node))
     return render_template("opinions/list.html", consultation=consultation, node=node,
-                           page=page)
+                           node_parts=node_parts(node) if node else [], page=page)
 
 
 def _opinion_limit() -> str:
@@ -133,8 +134,11 @@ def submit_opinion(consultation_id: int):
             return redirect(receipt)
     form.node_id.choices = _node_choices(consultation.draft_version)
     status = 400 if request.method == "POST" else 200
+    if request.method == "POST":  # quote the chosen article again beside the errors
+        node = commentable_node(consultation.draft_version_id, form.node_id.data)
     return render_template("opinions/form.html", consultation=consultation, form=form,
-                           node=node, now=utcnow()), status
+                           node=node, node_parts=node_parts(node) if node else [],
+                           now=utcnow()), status
 
 
 @bp.route("/receipts")
