@@ -19,6 +19,7 @@ __all__ = [
     "commentable_units",
     "diff_outlines",
     "inline_diff",
+    "matched_positions",
     "unit_text",
 ]
 
@@ -188,3 +189,17 @@ def diff_outlines(old: Sequence[OutlineNode], new: Sequence[OutlineNode]) -> lis
                     segments = inline_diff(old_texts[a], new_texts[b])
                     changes.append(NodeChange("changed", old_units[a], new_units[b], segments))
     return changes
+
+
+def matched_positions(
+    changes: Sequence[NodeChange], old: Sequence[OutlineNode], new: Sequence[OutlineNode]
+) -> list[tuple[int, int]]:
+    """(old position, new position) of every unit the new version continues (unchanged or
+    changed), positions being pre-order indices as stored in ``DraftNode.position``."""
+    old_positions = {id(node): i for i, node in enumerate(iter_nodes(old))}
+    new_positions = {id(node): i for i, node in enumerate(iter_nodes(new))}
+    return [
+        (old_positions[id(change.old)], new_positions[id(change.new)])
+        for change in changes
+        if change.old is not None and change.new is not None
+    ]

@@ -118,6 +118,12 @@ class DraftNode(db.Model):
         default=0,
         comment="opinions received on this node (kept by the opinion operations)",
     )
+    previous_node_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("draft_node.id", ondelete="SET NULL"),
+        nullable=True,
+        index=True,
+        comment="the matching unit of the previous version, which this one continues",
+    )
 
     version = relationship("DraftVersion", back_populates="nodes")
 

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from participation.catalogue.models import Decision, EntryState, Stage
 from participation.catalogue.operations import move_to_stage
+from participation.consultations.diff import diff_outlines, matched_positions
 from participation.consultations.docx_text import DraftFileError, docx_lines
 from participation.consultations.models import (
     MIN_PERIOD_DAYS,
@@ -124,6 +125,11 @@ def add_draft_version(
         )
         or 0
     ) + 1
+    previous = db.session.scalar(
+        sa.select(DraftVersion).where(
+            DraftVersion.draft_id == draft.id, DraftVersion.number == number - 1
+        )
+    )
     version = DraftVersion(
         draft_id=draft.id,
         number=number,
@@ -134,7 +140,10 @@ def add_draft_version(
     )
     db.session.add(version)
     db.session.flush()
-    _store_nodes(version, parse_outline(text))
+    roots = parse_outline(text)
+    _store_nodes(version, roots)
+    if previous is not None:
+        _link_to_previous(previous, version, roots)
     audit.record(
         "draft.version_added",
         version,
@@ -143,6 +152,29 @@ def add_draft_version(
         actor=actor,
     )
     return version
+
+
+def _link_to_previous(previous: DraftVersion, version: DraftVersion, roots: list[OutlineNode]):
+    """Record, on each unit of ``version``, the unit of ``previous`` it continues (matched
+    by label and text as the comparison page matches them), so that opinions given on the
+    previous version count on the current one."""
+    old_roots = parse_outline(previous.source_text)
+    changes = diff_outlines(old_roots, roots)
+    pairs = matched_positions(changes, old_roots, roots)
+    if not pairs:
+        return changes
+    old_rows = dict(
+        db.session.execute(
+            sa.select(DraftNode.position, DraftNode.id).where(DraftNode.version_id == previous.id)
+        ).tuples().all()
+    )
+    new_rows = {node.position: node for node in version.nodes}
+    for old_position, new_position in pairs:
+        node = new_rows.get(new_position)
+        if node is not None and old_position in old_rows:
+            node.previous_node_id = old_rows[old_position]
+    db.session.flush()
+    return changes
 
 
 def check_period(opens_at: datetime, closes_at: datetime, reason: str) -> None:

@@ -32,6 +32,7 @@ from participation.consultations.permissions import (
     can_open_consultation,
     can_view_consultation,
 )
+from participation.consultations.queries import shown_opinion_counts
 from participation.core.database import utcnow
 from participation.core.errors import DomainError
 from participation.core.page_cache import public_page
@@ -115,6 +116,7 @@ def show_consultation(consultation_id: int):
         consultation=consultation,
         version=version,
         tree=operations.version_tree(version),
+        counts=shown_opinion_counts(version),
         documents=documents,
         versions=versions,
         now=utcnow(),

@@ -23,7 +23,12 @@ from flask_login import current_user, login_required
 
 from participation.consultations.models import Consultation, DraftNode, DraftVersion
 from participation.consultations.permissions import can_view_consultation
-from participation.consultations.queries import commentable_node, node_parts
+from participation.consultations.queries import (
+    commentable_node,
+    node_parts,
+    shown_opinion_counts,
+    version_numbers,
+)
 from participation.core.database import utcnow
 from participation.core.errors import DomainError
 from participation.core.page_cache import public_page
@@ -91,8 +96,10 @@ def list_opinions(consultation_id: int):
     if consultation.opinions_public:
         page = paginate(operations.public_opinions_query(consultation, node),
                         total=operations.public_opinion_total(consultation, node))
+    node_count = shown_opinion_counts(node.version).get(node.id, 0) if node else 0
     return render_template("opinions/list.html", consultation=consultation, node=node,
-                           node_parts=node_parts(node) if node else [], page=page)
+                           node_parts=node_parts(node) if node else [], node_count=node_count,
+                           version_numbers=version_numbers(consultation.draft_id), page=page)
 
 
 def _opinion_limit() -> str:
@@ -159,7 +166,8 @@ def show_receipt(number: str):
     if opinion is None:
         abort(404)
     g.private_page = True
-    return render_template("opinions/receipt.html", opinion=opinion,
+    numbers = version_numbers(opinion.consultation.draft_id) if opinion.consultation else {}
+    return render_template("opinions/receipt.html", opinion=opinion, version_numbers=numbers,
                            is_new=request.args.get("new") == "1")
 
 

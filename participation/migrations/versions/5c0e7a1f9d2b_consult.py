@@ -1,0 +1,75 @@
+"""consultations: draft nodes continue the previous version's units
+
+Revision ID: 5c0e7a1f9d2b
+Revises: eb0806575b75
+Create Date: 2026-12-01 21:10:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '5c0e7a1f9d2b'
+down_revision = 'eb0806575b75'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    # On SQLite a batch "move and copy" of draft_node would fire the ON DELETE actions of
+    # every table referencing it (child nodes, opinions) when the old table is dropped, so
+    # the column is added in place: SQLite accepts a nullable column with REFERENCES.
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute(
+            "ALTER TABLE draft_node ADD COLUMN previous_node_id INTEGER"
+            " CONSTRAINT fk_draft_node_previous_node_id_draft_node"
+            " REFERENCES draft_node (id) ON DELETE SET NULL"
+        )
+    else:
+        op.add_column('draft_node', sa.Column('previous_node_id', sa.Integer(), nullable=True, comment="the matching unit of the previous version, which this one continues"))
+        op.create_foreign_key(op.f('fk_draft_node_previous_node_id_draft_node'), 'draft_node', 'draft_node', ['previous_node_id'], ['id'], ondelete='SET NULL')
+    op.create_index(op.f('ix_draft_node_previous_node_id'), 'draft_node', ['previous_node_id'], unique=False)
+    _backfill()
+
+
+def _backfill():
+    """Link the units of every later version to the previous version's, as publishing a
+    revision now does (parsed again from the stored source texts)."""
+    from participation.consultations.diff import diff_outlines, matched_positions
+    from participation.consultations.outline import parse_outline
+
+    bind = op.get_bind()
+    versions = bind.execute(sa.text(
+        "SELECT id, draft_id, number, source_text FROM draft_version ORDER BY draft_id, number"
+    )).all()
+    previous = None
+    for version in versions:
+        if previous is not None and previous.draft_id == version.draft_id \
+                and previous.number == version.number - 1:
+            old_roots = parse_outline(previous.source_text)
+            new_roots = parse_outline(version.source_text)
+            changes = diff_outlines(old_roots, new_roots)
+            positions = sa.text("SELECT position, id FROM draft_node WHERE version_id = :v")
+            old_ids = dict(bind.execute(positions, {"v": previous.id}).tuples().all())
+            new_ids = dict(bind.execute(positions, {"v": version.id}).tuples().all())
+            links = [
+                {"node": new_ids[new], "previous": old_ids[old]}
+                for old, new in matched_positions(changes, old_roots, new_roots)
+                if old in old_ids and new in new_ids
+            ]
+            if links:
+                bind.execute(sa.text(
+                    "UPDATE draft_node SET previous_node_id = :previous WHERE id = :node"
+                ), links)
+        previous = version
+
+
+def downgrade():
+    op.drop_index(op.f('ix_draft_node_previous_node_id'), table_name='draft_node')
+    if op.get_bind().dialect.name == 'sqlite':
+        # In place (SQLite 3.35+), for the same reason as in upgrade().
+        op.execute("ALTER TABLE draft_node DROP COLUMN previous_node_id")
+    else:
+        op.drop_constraint(op.f('fk_draft_node_previous_node_id_draft_node'), 'draft_node', type_='foreignkey')
+        op.drop_column('draft_node', 'previous_node_id')
