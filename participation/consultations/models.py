@@ -58,6 +58,11 @@ class DraftVersion(TimestampMixin, db.Model):
     change_note: Mapped[str] = mapped_column(
         sa.Text, nullable=False, default="", comment="what changed from the previous version"
     )
+    changes: Mapped[dict | None] = mapped_column(
+        sa.JSON,
+        nullable=True,
+        comment="comparison with the previous version, computed once when published",
+    )
 
     draft = relationship("Draft", back_populates="versions")
     nodes = relationship(

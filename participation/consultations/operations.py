@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from participation.catalogue.models import Decision, EntryState, Stage
 from participation.catalogue.operations import move_to_stage
-from participation.consultations.diff import diff_outlines, matched_positions
+from participation.consultations.diff import compare_versions, matched_positions
 from participation.consultations.docx_text import DraftFileError, docx_lines
 from participation.consultations.models import (
     MIN_PERIOD_DAYS,
@@ -143,7 +143,7 @@ def add_draft_version(
     roots = parse_outline(text)
     _store_nodes(version, roots)
     if previous is not None:
-        _link_to_previous(previous, version, roots)
+        _continue_previous(previous, version, roots)
     audit.record(
         "draft.version_added",
         version,
@@ -154,15 +154,16 @@ def add_draft_version(
     return version
 
 
-def _link_to_previous(previous: DraftVersion, version: DraftVersion, roots: list[OutlineNode]):
-    """Record, on each unit of ``version``, the unit of ``previous`` it continues (matched
-    by label and text as the comparison page matches them), so that opinions given on the
-    previous version count on the current one."""
+def _continue_previous(
+    previous: DraftVersion, version: DraftVersion, roots: list[OutlineNode]
+) -> None:
+    """Compare ``version`` with ``previous`` once: store the comparison for the comparison
+    page, and record on each unit of ``version`` the unit of ``previous`` it continues
+    (matched by label and text), so that opinions given on the previous version count on
+    the current one."""
     old_roots = parse_outline(previous.source_text)
-    changes = diff_outlines(old_roots, roots)
+    changes, version.changes = compare_versions(old_roots, roots, previous.title, version.title)
     pairs = matched_positions(changes, old_roots, roots)
-    if not pairs:
-        return changes
     old_rows = dict(
         db.session.execute(
             sa.select(DraftNode.position, DraftNode.id).where(DraftNode.version_id == previous.id)
@@ -174,7 +175,6 @@ def _link_to_previous(previous: DraftVersion, version: DraftVersion, roots: list
         if node is not None and old_position in old_rows:
             node.previous_node_id = old_rows[old_position]
     db.session.flush()
-    return changes
 
 
 def check_period(opens_at: datetime, closes_at: datetime, reason: str) -> None:

@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from participation.catalogue import queries
 from participation.catalogue.models import Decision
 from participation.consultations import operations
-from participation.consultations.diff import diff_outlines
+from participation.consultations.diff import compare_versions as compare_outlines
 from participation.consultations.forms import (
     CloseForm,
     ExtendForm,
@@ -146,6 +146,23 @@ def show_article(consultation_id: int, anchor: str):
     )
 
 
+COMPARE_ON_THE_FLY_CHARACTERS = 60_000  # larger pairs of non-adjacent versions: not compared
+FEW_UNCHANGED = 3  # more unchanged units than this: show the changes only by default
+
+
+def _comparison(old: DraftVersion, new: DraftVersion) -> dict | None:
+    """The stored comparison of adjacent versions, or one computed now for a pair small
+    enough; None when the pair is too large to compare per request."""
+    if new.number == old.number + 1 and new.changes is not None:
+        return new.changes
+    if len(old.source_text) + len(new.source_text) > COMPARE_ON_THE_FLY_CHARACTERS:
+        return None
+    _changes, record = compare_outlines(
+        parse_outline(old.source_text), parse_outline(new.source_text), old.title, new.title
+    )
+    return record
+
+
 @bp.route("/consultations/<int:consultation_id>/compare")
 @public_page
 def compare_versions(consultation_id: int):
@@ -161,18 +178,27 @@ def compare_versions(consultation_id: int):
 
     def pick(name: str, default: DraftVersion) -> DraftVersion:
         value = request.args.get(name, "")
-        return numbers.get(int(value), default) if value.isdigit() else default
+        if value.isascii() and value.isdigit() and len(value) < 7:
+            return numbers.get(int(value), default)
+        return default
 
     old = pick("from", versions[-2])
     new = pick("to", versions[-1])
-    changes = diff_outlines(parse_outline(old.source_text), parse_outline(new.source_text))
+    record = _comparison(old, new)
+    changes = record["changes"] if record else []
+    unchanged = sum(1 for change in changes if change["status"] == "unchanged")
+    view = request.args.get("view", "")
+    show_all = view == "all" or (view != "changes" and unchanged <= FEW_UNCHANGED)
     return render_template(
         "consultations/compare.html",
         consultation=consultation,
         versions=versions,
         old=old,
         new=new,
-        changes=changes,
+        record=record,
+        changes=changes if show_all else [c for c in changes if c["status"] != "unchanged"],
+        unchanged=unchanged,
+        show_all=show_all,
     )
 
 

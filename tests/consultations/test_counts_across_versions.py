@@ -1,4 +1,5 @@
-"""Opinions given on an earlier version count on the matching article of the current one."""
+"""Opinions given on an earlier version count on the matching article of the current one;
+the migration links (and compares) the versions already stored."""
 
 from __future__ import annotations
 
@@ -10,7 +11,12 @@ from flask_migrate import downgrade, upgrade
 
 from participation import create_app
 from participation.consultations import operations as consultation_ops
-from participation.consultations.models import Consultation, DraftNode, SourceKind
+from participation.consultations.models import (
+    Consultation,
+    DraftNode,
+    DraftVersion,
+    SourceKind,
+)
 from participation.demo import loader
 from participation.extensions import db
 from participation.opinions import operations as opinion_ops
@@ -140,6 +146,9 @@ def test_the_migration_links_existing_versions(tmp_path):
                                            .where(DraftNode.previous_node_id.is_not(None)))
                         .tuples().all())
         assert len(expected) >= 5
+        stored = db.session.scalar(sa.select(DraftVersion.changes)
+                                   .where(DraftVersion.number == 2))
+        assert stored is not None
         db.session.remove()
         downgrade(revision="eb0806575b75")
         upgrade()
@@ -147,5 +156,7 @@ def test_the_migration_links_existing_versions(tmp_path):
                                          .where(DraftNode.previous_node_id.is_not(None)))
                       .tuples().all())
         assert linked == expected
+        assert db.session.scalar(sa.select(DraftVersion.changes)
+                                 .where(DraftVersion.number == 2)) == stored
         db.session.remove()
         db.engine.dispose()

@@ -1,4 +1,4 @@
-"""consultations: draft nodes continue the previous version's units
+"""consultations: draft nodes continue the previous version's units; stored comparison
 
 Revision ID: 5c0e7a1f9d2b
 Revises: eb0806575b75
@@ -30,18 +30,22 @@ def upgrade():
         op.add_column('draft_node', sa.Column('previous_node_id', sa.Integer(), nullable=True, comment="the matching unit of the previous version, which this one continues"))
         op.create_foreign_key(op.f('fk_draft_node_previous_node_id_draft_node'), 'draft_node', 'draft_node', ['previous_node_id'], ['id'], ondelete='SET NULL')
     op.create_index(op.f('ix_draft_node_previous_node_id'), 'draft_node', ['previous_node_id'], unique=False)
+    # A plain ADD COLUMN on every database (no batch copy of draft_version either).
+    op.add_column('draft_version', sa.Column('changes', sa.JSON(), nullable=True, comment='comparison with the previous version, computed once when published'))
     _backfill()
 
 
 def _backfill():
-    """Link the units of every later version to the previous version's, as publishing a
-    revision now does (parsed again from the stored source texts)."""
-    from participation.consultations.diff import diff_outlines, matched_positions
+    """Store the comparison with the previous version and link the units of every later
+    version to the previous version's, as publishing a revision now does (parsed again
+    from the stored source texts)."""
+    from participation.consultations.diff import compare_versions, matched_positions
     from participation.consultations.outline import parse_outline
 
     bind = op.get_bind()
     versions = bind.execute(sa.text(
-        "SELECT id, draft_id, number, source_text FROM draft_version ORDER BY draft_id, number"
+        "SELECT id, draft_id, number, title, source_text FROM draft_version"
+        " ORDER BY draft_id, number"
     )).all()
     previous = None
     for version in versions:
@@ -49,7 +53,12 @@ def _backfill():
                 and previous.number == version.number - 1:
             old_roots = parse_outline(previous.source_text)
             new_roots = parse_outline(version.source_text)
-            changes = diff_outlines(old_roots, new_roots)
+            changes, record = compare_versions(old_roots, new_roots, previous.title, version.title)
+            bind.execute(
+                sa.text("UPDATE draft_version SET changes = :changes WHERE id = :id")
+                .bindparams(sa.bindparam("changes", type_=sa.JSON())),
+                {"changes": record, "id": version.id},
+            )
             positions = sa.text("SELECT position, id FROM draft_node WHERE version_id = :v")
             old_ids = dict(bind.execute(positions, {"v": previous.id}).tuples().all())
             new_ids = dict(bind.execute(positions, {"v": version.id}).tuples().all())
@@ -69,7 +78,9 @@ def downgrade():
     op.drop_index(op.f('ix_draft_node_previous_node_id'), table_name='draft_node')
     if op.get_bind().dialect.name == 'sqlite':
         # In place (SQLite 3.35+), for the same reason as in upgrade().
+        op.execute("ALTER TABLE draft_version DROP COLUMN changes")
         op.execute("ALTER TABLE draft_node DROP COLUMN previous_node_id")
     else:
+        op.drop_column('draft_version', 'changes')
         op.drop_constraint(op.f('fk_draft_node_previous_node_id_draft_node'), 'draft_node', type_='foreignkey')
         op.drop_column('draft_node', 'previous_node_id')
