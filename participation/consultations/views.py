@@ -100,6 +100,32 @@ def _companion_documents(consultation: Consultation) -> list[Document]:
     )
 
 
+DIVISION_KINDS = ("part", "chapter", "section")
+
+
+def _contents(tree: list[dict]) -> list[dict]:
+    """The table of contents of a draft: its parts and chapters with their sections, or,
+    without any, its top-level outline headings; empty when there would be one entry."""
+
+    def item(entry: dict, children: list[dict]) -> dict:
+        node = entry["node"]
+        return {"anchor": node.anchor, "label": node.label, "heading": node.heading,
+                "children": children}
+
+    def divisions(entries: list[dict], depth: int) -> list[dict]:
+        found = []
+        for entry in entries:
+            if entry["node"].kind in DIVISION_KINDS:
+                below = divisions(entry["children"], depth + 1) if depth == 0 else []
+                found.append(item(entry, below))
+        return found
+
+    contents = divisions(tree, 0)
+    if not contents:
+        contents = [item(entry, []) for entry in tree if entry["node"].kind == "heading"]
+    return contents if len(contents) > 1 else []
+
+
 @bp.route("/consultations/<int:consultation_id>")
 @public_page
 def show_consultation(consultation_id: int):
@@ -111,11 +137,16 @@ def show_consultation(consultation_id: int):
         .where(DraftVersion.draft_id == consultation.draft_id)
         .order_by(DraftVersion.number)
     ).all()
+    tree = operations.version_tree(version)
+    contents = _contents(tree)
     return render_template(
         "consultations/show.html",
         consultation=consultation,
         version=version,
-        tree=operations.version_tree(version),
+        tree=tree,
+        contents=contents,
+        toc_anchors={item["anchor"] for item in contents}
+        | {sub["anchor"] for item in contents for sub in item["children"]},
         counts=shown_opinion_counts(version),
         documents=documents,
         versions=versions,
