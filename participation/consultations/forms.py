@@ -51,7 +51,17 @@ class OpenConsultationForm(DraftSourceMixin, FlaskForm):
 
 
 class RevisionForm(DraftSourceMixin, FlaskForm):
-    change_note = TextAreaField(_l("What changed"), validators=[Optional(), Length(max=5000)])
+    change_note = TextAreaField(
+        _l("What changed"),
+        validators=[
+            DataRequired(
+                message=_l(
+                    "Say what changed from the previous version; it is shown with the revision."
+                )
+            ),
+            Length(max=5000),
+        ],
+    )
 
 
 class CloseForm(FlaskForm):

@@ -45,6 +45,9 @@ class ConsultationError(DomainError):
         "withdrawn": _l("This decision has been withdrawn from the catalogue."),
         "already_closed": _l("The consultation is already closed."),
         "title_required": _l("Enter a title."),
+        "change_note_required": _l(
+            "Say what changed from the previous version; it is shown with the revision."
+        ),
         "closed_not_extendable": _l(
             "A closed consultation cannot be extended: reopening it would change the record "
             "of the comment period. Open a new consultation if more comment is needed."
@@ -252,9 +255,12 @@ def publish_revision(
     change_note: str = "",
     actor=None,
 ) -> DraftVersion:
-    """Put a revised draft version up for comment; earlier versions and their opinions stay."""
+    """Put a revised draft version up for comment; earlier versions and their opinions stay.
+    A revision needs a change note, shown publicly with it."""
     if consultation.status.value == "closed":
         raise ConsultationError("already_closed")
+    if not plain_text(change_note):
+        raise ConsultationError("change_note_required", field="change_note")
     version = add_draft_version(
         consultation.decision,
         consultation.draft_version.title,

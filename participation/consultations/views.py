@@ -300,10 +300,7 @@ def _managed(consultation_id: int) -> Consultation:
     return consultation
 
 
-@bp.route("/admin/consultations/<int:consultation_id>")
-@login_required
-def manage_consultation(consultation_id: int):
-    consultation = _managed(consultation_id)
+def _manage_page(consultation: Consultation, revision_form: RevisionForm | None = None):
     by_channel = count_by_channel(consultation)
     versions = db.session.scalars(
         sa.select(DraftVersion)
@@ -312,18 +309,27 @@ def manage_consultation(consultation_id: int):
     ).all()
     extend_form = ExtendForm()
     extend_form.closes_at.data = utc_to_local(consultation.closes_at)
+    if revision_form is None:  # a revision starts from the current text
+        revision_form = RevisionForm()
+        revision_form.text.data = consultation.draft_version.source_text
     return render_template(
         "consultations/manage.html",
         consultation=consultation,
         versions=versions,
         by_channel=by_channel,
         channels=list(Channel),
-        revision_form=RevisionForm(),
+        revision_form=revision_form,
         close_form=CloseForm(),
         extend_form=extend_form,
         can_manage=can_manage_consultation(current_user, consultation),
         can_record=can_record_opinions(current_user, consultation),
     )
+
+
+@bp.route("/admin/consultations/<int:consultation_id>")
+@login_required
+def manage_consultation(consultation_id: int):
+    return _manage_page(_managed(consultation_id))
 
 
 @bp.route("/admin/consultations/<int:consultation_id>/revisions", methods=["POST"])
@@ -350,10 +356,8 @@ def publish_revision(consultation_id: int):
             return redirect(
                 url_for("consultations.manage_consultation", consultation_id=consultation.id)
             )
-    for errors in form.errors.values():
-        for message in errors:
-            flash(message, "error")
-    return redirect(url_for("consultations.manage_consultation", consultation_id=consultation.id))
+    # The form comes back with its messages beside the fields and what was typed.
+    return _manage_page(consultation, form), 400
 
 
 @bp.route("/admin/consultations/<int:consultation_id>/close", methods=["POST"])
