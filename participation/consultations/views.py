@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 
 from participation.catalogue import queries
 from participation.catalogue.models import Decision
-from participation.consultations import operations
+from participation.consultations import draft_source, operations
 from participation.consultations.diff import compare_versions as compare_outlines
 from participation.consultations.forms import (
     CloseForm,
@@ -251,14 +251,33 @@ def open_consultation(decision_id: int):
     g.private_page = True
     government = decision.catalogue.government
     form = OpenConsultationForm()
+    document = draft_source.saved_draft_document(decision)
     if request.method == "GET":
-        form.title.data = decision.title + "（征求意见稿）"
+        form.title.data = document.title if document else decision.title + "（征求意见稿）"
+        if document is not None:  # start from the draft already saved: no second paste
+            form.text.data = draft_source.html_to_lines(document.body_html)
         start = utc_to_local(utcnow()).replace(second=0, microsecond=0)
         form.opens_at.data = start
         form.closes_at.data = start + timedelta(days=30)
         form.postal_address.data = government.postal_address
         form.email.data = government.email
         form.hotline.data = government.hotline
+    preview = None
+    if request.method == "POST" and request.form.get("action") == "preview":
+        # A step of the same form: show the parsed structure, publish nothing.
+        form.validate_on_submit()  # messages beside the fields, before the step's own
+        try:
+            text, _source_kind = _draft_text(form)
+        except DomainError as error:
+            attach_error(form, error, "text")
+        else:
+            form.text.data = text
+            if text.strip():
+                preview = draft_source.preview(text)
+        return render_template(
+            "consultations/open.html", decision=decision, form=form, document=document,
+            preview=preview,
+        )
     if form.validate_on_submit():
         try:
             text, source_kind = _draft_text(form)
@@ -287,7 +306,10 @@ def open_consultation(decision_id: int):
             return redirect(
                 url_for("consultations.manage_consultation", consultation_id=consultation.id)
             )
-    return render_template("consultations/open.html", decision=decision, form=form)
+    return render_template(
+        "consultations/open.html", decision=decision, form=form, document=document,
+        preview=preview,
+    )
 
 
 def _managed(consultation_id: int) -> Consultation:
