@@ -95,6 +95,9 @@ def test_the_article_list_shows_earlier_opinions_with_their_version(client, revi
     assert "第二条应包括各行政村。" in text
     assert "第一条的目的写得太窄了。" not in text
     assert "意见针对第1版征求意见稿" in text
+    # Its old label is not linked to the current page, where #article-2 is another article.
+    assert f'/consultations/{consultation.id}#article-2">第二条' not in text
+    assert "<span>第二条</span>" in text
     assert "1条意见" in text or "收到1条" in text
     api = client.get(f"/api/v1/consultations/{consultation.id}/opinions?article={node.id}")
     assert [o["body"] for o in api.get_json()["items"]] == ["第二条应包括各行政村。"]
