@@ -272,7 +272,7 @@ def open_consultation(decision_id: int):
             attach_error(form, error, "text")
         else:
             form.text.data = text
-            if text.strip():
+            if text.strip() and len(text) <= operations.MAX_DRAFT_CHARACTERS:
                 preview = draft_source.preview(text)
         return render_template(
             "consultations/open.html", decision=decision, form=form, document=document,

@@ -100,3 +100,12 @@ def test_preview_warns_when_no_article_is_found(client, world, decision):
     assert "未识别出条款或标题" in page
     assert "缺少" not in page
     assert db.session.scalar(sa.select(sa.func.count(Consultation.id))) == 0
+
+
+def test_preview_of_a_too_long_text_shows_the_error_only(client, world, decision):
+    login(client, world.approver)
+    response = _post(client, decision, action="preview", text="第一条　" + "a" * 300_001)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'id="text-error"' in page
+    assert 'class="preview"' not in page
