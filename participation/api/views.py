@@ -16,6 +16,7 @@ from participation.catalogue.models import Catalogue, CatalogueState, Decision, 
 from participation.catalogue.operations import stage_dates
 from participation.consultations.models import Consultation, ConsultationStatus, DraftNode
 from participation.consultations.operations import version_tree
+from participation.consultations.queries import shown_opinion_counts
 from participation.core.args import MAX_ID, BadArgument, enum_arg, int_arg
 from participation.core.database import utcnow
 from participation.core.errors import json_error
@@ -215,12 +216,12 @@ def _public_consultation(consultation_id: int) -> Consultation | None:
     return consultation
 
 
-def _node_json(entry: dict) -> dict[str, Any]:
+def _node_json(entry: dict, counts: dict[int, int]) -> dict[str, Any]:
     node: DraftNode = entry["node"]
     return {"id": node.id, "kind": node.kind, "label": node.label, "ordinal": node.ordinal,
             "heading": node.heading, "text": node.text, "anchor": node.anchor,
-            "opinion_count": node.opinion_count if node.is_commentable else None,
-            "children": [_node_json(child) for child in entry["children"]]}
+            "opinion_count": counts.get(node.id, 0) if node.is_commentable else None,
+            "children": [_node_json(child, counts) for child in entry["children"]]}
 
 
 @bp.route("/consultations/<int:consultation_id>")
@@ -230,8 +231,9 @@ def show_consultation(consultation_id: int):
     if consultation is None:
         return json_error("not_found", _("No public consultation has this number."), 404)
     tree = version_tree(consultation.draft_version)
+    counts = shown_opinion_counts(consultation.draft_version)
     return jsonify({**_consultation_json(consultation),
-                    "articles": [_node_json(entry) for entry in tree]})
+                    "articles": [_node_json(entry, counts) for entry in tree]})
 
 
 def _opinion_json(opinion: Opinion) -> dict[str, Any]:

@@ -7,9 +7,11 @@ inserting an article shows one added unit while the renumbered ones keep their p
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from typing import Any
 
 from participation.consultations.outline import OutlineNode, iter_nodes
 
@@ -18,7 +20,12 @@ __all__ = [
     "TextSegment",
     "commentable_units",
     "diff_outlines",
+    "compare_versions",
+    "document_title",
     "inline_diff",
+    "matched_positions",
+    "segment_lines",
+    "tokens",
     "unit_text",
 ]
 
@@ -69,8 +76,24 @@ def unit_text(node: OutlineNode) -> str:
     return "\n".join(p for p in parts if p)
 
 
+_TOKEN_RE = re.compile(
+    r"[0-9０-９]+(?:[.．][0-9０-９]+)?"  # a number, with its decimals: "30", "2.5"
+    r"|[A-Za-zＡ-Ｚａ-ｚ]+"  # a Latin word
+    r"|[^\S\n]+"  # a run of spaces
+    r"|.",  # anything else, one character: CJK characters, punctuation, line breaks
+    re.DOTALL,
+)
+
+
+def tokens(text: str) -> list[str]:
+    """The units a difference is made of: runs of digits, runs of Latin letters, runs of
+    spaces, and single characters otherwise (Chinese text has no spaces between words), so
+    that "30日" → "15日" changes "30" into "15", not one digit into another."""
+    return _TOKEN_RE.findall(text)
+
+
 def inline_diff(old: str, new: str) -> list[TextSegment]:
-    """Character-level diff of two texts as equal/delete/insert segments."""
+    """Word- and number-level diff of two texts as equal/delete/insert segments."""
     segments: list[TextSegment] = []
 
     def add(op: str, text: str) -> None:
@@ -81,14 +104,28 @@ def inline_diff(old: str, new: str) -> list[TextSegment]:
         else:
             segments.append(TextSegment(op, text))
 
-    matcher = SequenceMatcher(None, old, new, autojunk=False)
+    old_tokens, new_tokens = tokens(old), tokens(new)
+    matcher = SequenceMatcher(None, old_tokens, new_tokens, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
-            add("equal", old[i1:i2])
+            add("equal", "".join(old_tokens[i1:i2]))
         else:
-            add("delete", old[i1:i2])
-            add("insert", new[j1:j2])
+            add("delete", "".join(old_tokens[i1:i2]))
+            add("insert", "".join(new_tokens[j1:j2]))
     return segments
+
+
+def segment_lines(segments: Sequence[TextSegment]) -> list[list[tuple[str, str]]]:
+    """The segments cut at line breaks: one list of (op, text) per paragraph, so that every
+    paragraph of an article is shown as a paragraph."""
+    lines: list[list[tuple[str, str]]] = [[]]
+    for segment in segments:
+        for i, piece in enumerate(segment.text.split("\n")):
+            if i:
+                lines.append([])
+            if piece:
+                lines[-1].append((segment.op, piece))
+    return [line for line in lines if line]
 
 
 def _bigrams(text: str) -> set[str]:
@@ -188,3 +225,58 @@ def diff_outlines(old: Sequence[OutlineNode], new: Sequence[OutlineNode]) -> lis
                     segments = inline_diff(old_texts[a], new_texts[b])
                     changes.append(NodeChange("changed", old_units[a], new_units[b], segments))
     return changes
+
+
+def matched_positions(
+    changes: Sequence[NodeChange], old: Sequence[OutlineNode], new: Sequence[OutlineNode]
+) -> list[tuple[int, int]]:
+    """(old position, new position) of every unit the new version continues (unchanged or
+    changed), positions being pre-order indices as stored in ``DraftNode.position``."""
+    old_positions = {id(node): i for i, node in enumerate(iter_nodes(old))}
+    new_positions = {id(node): i for i, node in enumerate(iter_nodes(new))}
+    return [
+        (old_positions[id(change.old)], new_positions[id(change.new)])
+        for change in changes
+        if change.old is not None and change.new is not None
+    ]
+
+
+def document_title(roots: Sequence[OutlineNode], fallback: str) -> str:
+    """The title line of a draft (the first line before its first article or heading), or
+    ``fallback`` (the version's title) when the text has none."""
+    if roots and roots[0].kind == "preamble" and roots[0].text.strip():
+        return roots[0].text.strip().split("\n")[0]
+    return fallback
+
+
+def _change_json(change: NodeChange) -> dict[str, Any]:
+    unit = change.new or change.old
+    return {
+        "status": change.status,
+        "old_label": change.old.label if change.old else None,
+        "new_label": change.new.label if change.new else None,
+        "anchor": unit.anchor if unit else "",
+        "lines": [[list(piece) for piece in line] for line in segment_lines(change.segments)],
+    }
+
+
+def compare_versions(
+    old: Sequence[OutlineNode],
+    new: Sequence[OutlineNode],
+    old_title: str,
+    new_title: str,
+) -> tuple[list[NodeChange], dict[str, Any]]:
+    """The changes between two parsed versions, and the same as a JSON-ready record (the
+    form stored on ``DraftVersion.changes`` and read by the comparison page): the title
+    change and, per unit, its status, labels, anchor and paragraphs of (op, text) pieces."""
+    changes = diff_outlines(old, new)
+    old_title, new_title = document_title(old, old_title), document_title(new, new_title)
+    record = {
+        "old_title": old_title,
+        "new_title": new_title,
+        "title_lines": []
+        if old_title == new_title
+        else [[list(p) for p in line] for line in segment_lines(inline_diff(old_title, new_title))],
+        "changes": [_change_json(change) for change in changes],
+    }
+    return changes, record

@@ -57,7 +57,10 @@ class OpenConsultationForm(DraftSourceMixin, Form):
 
 
 class RevisionForm(DraftSourceMixin, Form):
-    change_note = TextAreaField(_l("What changed"), validators=[Optional(), length(max=5000)])
+    change_note = TextAreaField(
+        _l("What changed"),
+        validators=[required(_l("Say what changed from the previous version; it is shown "
+                                "with the revision.")), length(max=5000)])
 
 
 class CloseForm(Form):

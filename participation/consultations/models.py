@@ -65,6 +65,11 @@ class DraftVersion(TimestampMixin, db.Model):
     change_note: Mapped[str] = mapped_column(
         sa.Text, nullable=False, default="", comment="what changed from the previous version"
     )
+    changes: Mapped[dict | None] = mapped_column(
+        sa.JSON,
+        nullable=True,
+        comment="comparison with the previous version, computed once when published",
+    )
 
     draft = relationship("Draft", back_populates="versions")
     nodes = relationship(
@@ -126,6 +131,12 @@ class DraftNode(db.Model):
         nullable=False,
         default=0,
         comment="opinions received on this node (kept by the opinion operations)",
+    )
+    previous_node_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("draft_node.id", ondelete="SET NULL"),
+        nullable=True,
+        index=True,
+        comment="the matching unit of the previous version, which this one continues",
     )
 
     version = relationship("DraftVersion", back_populates="nodes")

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from participation.catalogue.models import Decision, EntryState, Stage
 from participation.catalogue.operations import move_to_stage
+from participation.consultations.diff import compare_versions, matched_positions
 from participation.consultations.docx_text import DraftFileError, docx_lines
 from participation.consultations.models import (
     MIN_PERIOD_DAYS,
@@ -44,6 +45,13 @@ class ConsultationError(DomainError):
         "withdrawn": _l("This decision has been withdrawn from the catalogue."),
         "already_closed": _l("The consultation is already closed."),
         "title_required": _l("Enter a title."),
+        "change_note_required": _l(
+            "Say what changed from the previous version; it is shown with the revision."
+        ),
+        "closed_not_extendable": _l(
+            "A closed consultation cannot be extended: reopening it would change the record "
+            "of the comment period. Open a new consultation if more comment is needed."
+        ),
     }
 
 
@@ -120,6 +128,11 @@ def add_draft_version(
         )
         or 0
     ) + 1
+    previous = db.session.scalar(
+        sa.select(DraftVersion).where(
+            DraftVersion.draft_id == draft.id, DraftVersion.number == number - 1
+        )
+    )
     version = DraftVersion(
         draft_id=draft.id,
         number=number,
@@ -130,7 +143,10 @@ def add_draft_version(
     )
     db.session.add(version)
     db.session.flush()
-    _store_nodes(version, parse_outline(text))
+    roots = parse_outline(text)
+    _store_nodes(version, roots)
+    if previous is not None:
+        _continue_previous(previous, version, roots)
     audit.record(
         "draft.version_added",
         version,
@@ -139,6 +155,29 @@ def add_draft_version(
         actor=actor,
     )
     return version
+
+
+def _continue_previous(
+    previous: DraftVersion, version: DraftVersion, roots: list[OutlineNode]
+) -> None:
+    """Compare ``version`` with ``previous`` once: store the comparison for the comparison
+    page, and record on each unit of ``version`` the unit of ``previous`` it continues
+    (matched by label and text), so that opinions given on the previous version count on
+    the current one."""
+    old_roots = parse_outline(previous.source_text)
+    changes, version.changes = compare_versions(old_roots, roots, previous.title, version.title)
+    pairs = matched_positions(changes, old_roots, roots)
+    old_rows = dict(
+        db.session.execute(
+            sa.select(DraftNode.position, DraftNode.id).where(DraftNode.version_id == previous.id)
+        ).tuples().all()
+    )
+    new_rows = {node.position: node for node in version.nodes}
+    for old_position, new_position in pairs:
+        node = new_rows.get(new_position)
+        if node is not None and old_position in old_rows:
+            node.previous_node_id = old_rows[old_position]
+    db.session.flush()
 
 
 def check_period(opens_at: datetime, closes_at: datetime, reason: str) -> None:
@@ -219,9 +258,12 @@ def publish_revision(
     change_note: str = "",
     actor=None,
 ) -> DraftVersion:
-    """Put a revised draft version up for comment; earlier versions and their opinions stay."""
+    """Put a revised draft version up for comment; earlier versions and their opinions stay.
+    A revision needs a change note, shown publicly with it."""
     if consultation.status.value == "closed":
         raise ConsultationError("already_closed")
+    if not plain_text(change_note):
+        raise ConsultationError("change_note_required", field="change_note")
     version = add_draft_version(
         consultation.decision,
         consultation.draft_version.title,
@@ -263,7 +305,13 @@ def close_early(consultation: Consultation, reason: str, actor=None) -> None:
 
 
 def extend(consultation: Consultation, closes_at: datetime, actor=None) -> None:
-    """Move the closing time later (never earlier: use :func:`close_early`)."""
+    """Move the closing time of a running or upcoming consultation later (never earlier:
+    use :func:`close_early`). A closed consultation stays closed, whatever the decision's
+    stage: extending it would reopen it."""
+    if consultation.closes_at <= utcnow():
+        raise ConsultationError("closed_not_extendable", field="closes_at")
+    if consultation.decision.stage.order > Stage.PUBLIC_CONSULTATION.order:
+        raise ConsultationError("stage_passed", field="closes_at")
     if closes_at <= consultation.closes_at:
         raise ConsultationError("period_order", field="closes_at")
     old = consultation.closes_at

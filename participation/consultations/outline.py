@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 __all__ = ["OutlineNode", "chinese_numeral_to_int", "int_to_chinese", "iter_nodes"]
-__all__ += ["outline_to_dicts", "parse_outline"]
+__all__ += ["outline_to_dicts", "parse_outline", "skipped_toc_lines"]
 
 
 @dataclass
@@ -566,6 +566,14 @@ def parse_outline(text: str) -> list[OutlineNode]:
         nodes.append(OutlineNode("closing", "", 0, "", "\n".join(closing)))
     _assign_anchors(nodes)
     return nodes
+
+
+def skipped_toc_lines(text: str) -> int:
+    """How many lines of ``text`` :func:`parse_outline` skips as a table of contents (目录)."""
+    if not isinstance(text, str):
+        return 0
+    lines = _strip_page_markers(_clean_lines(text))
+    return len(_toc_lines(lines, _is_legal(lines)))
 
 
 def iter_nodes(nodes: Iterable[OutlineNode]) -> Iterator[OutlineNode]:

@@ -11,8 +11,8 @@ from flask_login import current_user, login_required
 
 from participation.catalogue import queries
 from participation.catalogue.models import Decision
-from participation.consultations import operations
-from participation.consultations.diff import diff_outlines
+from participation.consultations import draft_source, operations
+from participation.consultations.diff import compare_versions as compare_outlines
 from participation.consultations.forms import (
     CloseForm,
     ExtendForm,
@@ -32,6 +32,7 @@ from participation.consultations.permissions import (
     can_open_consultation,
     can_view_consultation,
 )
+from participation.consultations.queries import shown_opinion_counts
 from participation.core.args import enum_arg, int_arg
 from participation.core.database import utcnow
 from participation.core.errors import DomainError
@@ -96,6 +97,32 @@ def _companion_documents(consultation: Consultation) -> list[Document]:
     )
 
 
+DIVISION_KINDS = ("part", "chapter", "section")
+
+
+def _contents(tree: list[dict]) -> list[dict]:
+    """The table of contents of a draft: its parts and chapters with their sections, or,
+    without any, its top-level outline headings; empty when there would be one entry."""
+
+    def item(entry: dict, children: list[dict]) -> dict:
+        node = entry["node"]
+        return {"anchor": node.anchor, "label": node.label, "heading": node.heading,
+                "children": children}
+
+    def divisions(entries: list[dict], depth: int) -> list[dict]:
+        found = []
+        for entry in entries:
+            if entry["node"].kind in DIVISION_KINDS:
+                below = divisions(entry["children"], depth + 1) if depth == 0 else []
+                found.append(item(entry, below))
+        return found
+
+    contents = divisions(tree, 0)
+    if not contents:
+        contents = [item(entry, []) for entry in tree if entry["node"].kind == "heading"]
+    return contents if len(contents) > 1 else []
+
+
 @bp.route("/consultations/<int:consultation_id>")
 @public_page
 def show_consultation(consultation_id: int):
@@ -107,11 +134,17 @@ def show_consultation(consultation_id: int):
         .where(DraftVersion.draft_id == consultation.draft_id)
         .order_by(DraftVersion.number)
     ).all()
+    tree = operations.version_tree(version)
+    contents = _contents(tree)
     return render_template(
         "consultations/show.html",
         consultation=consultation,
         version=version,
-        tree=operations.version_tree(version),
+        tree=tree,
+        contents=contents,
+        toc_anchors={item["anchor"] for item in contents}
+        | {sub["anchor"] for item in contents for sub in item["children"]},
+        counts=shown_opinion_counts(version),
         documents=documents,
         versions=versions,
         now=utcnow(),
@@ -141,6 +174,23 @@ def show_article(consultation_id: int, anchor: str):
     )
 
 
+COMPARE_ON_THE_FLY_CHARACTERS = 60_000  # larger pairs of non-adjacent versions: not compared
+FEW_UNCHANGED = 3  # more unchanged units than this: show the changes only by default
+
+
+def _comparison(old: DraftVersion, new: DraftVersion) -> dict | None:
+    """The stored comparison of adjacent versions, or one computed now for a pair small
+    enough; None when the pair is too large to compare per request."""
+    if new.number == old.number + 1 and new.changes is not None:
+        return new.changes
+    if len(old.source_text) + len(new.source_text) > COMPARE_ON_THE_FLY_CHARACTERS:
+        return None
+    _changes, record = compare_outlines(
+        parse_outline(old.source_text), parse_outline(new.source_text), old.title, new.title
+    )
+    return record
+
+
 @bp.route("/consultations/<int:consultation_id>/compare")
 @public_page
 def compare_versions(consultation_id: int):
@@ -159,14 +209,21 @@ def compare_versions(consultation_id: int):
 
     old = pick("from", versions[-2])
     new = pick("to", versions[-1])
-    changes = diff_outlines(parse_outline(old.source_text), parse_outline(new.source_text))
+    record = _comparison(old, new)
+    changes = record["changes"] if record else []
+    unchanged = sum(1 for change in changes if change["status"] == "unchanged")
+    view = request.args.get("view", "")
+    show_all = view == "all" or (view != "changes" and unchanged <= FEW_UNCHANGED)
     return render_template(
         "consultations/compare.html",
         consultation=consultation,
         versions=versions,
         old=old,
         new=new,
-        changes=changes,
+        record=record,
+        changes=changes if show_all else [c for c in changes if c["status"] != "unchanged"],
+        unchanged=unchanged,
+        show_all=show_all,
     )
 
 
@@ -188,14 +245,33 @@ def open_consultation(decision_id: int):
     g.private_page = True
     government = decision.catalogue.government
     form = OpenConsultationForm()
+    document = draft_source.saved_draft_document(decision)
     if request.method == "GET":
-        form.title.data = decision.title + "（征求意见稿）"
+        form.title.data = document.title if document else decision.title + "（征求意见稿）"
+        if document is not None:  # start from the draft already saved: no second paste
+            form.text.data = draft_source.html_to_lines(document.body_html)
         start = utc_to_local(utcnow()).replace(second=0, microsecond=0)
         form.opens_at.data = start
         form.closes_at.data = start + timedelta(days=30)
         form.postal_address.data = government.postal_address
         form.email.data = government.email
         form.hotline.data = government.hotline
+    preview = None
+    if request.method == "POST" and request.form.get("action") == "preview":
+        # A step of the same form: show the parsed structure, publish nothing.
+        form.validate_on_submit()  # messages beside the fields, before the step's own
+        try:
+            text, _source_kind = _draft_text(form)
+        except DomainError as error:
+            attach_error(form, error, "text")
+        else:
+            form.text.data = text
+            if text.strip() and len(text) <= operations.MAX_DRAFT_CHARACTERS:
+                preview = draft_source.preview(text)
+        return render_template(
+            "consultations/open.html", decision=decision, form=form, document=document,
+            preview=preview,
+        )
     if form.validate_on_submit():
         try:
             text, source_kind = _draft_text(form)
@@ -224,7 +300,10 @@ def open_consultation(decision_id: int):
             return redirect(
                 url_for("consultations.manage_consultation", consultation_id=consultation.id)
             )
-    return render_template("consultations/open.html", decision=decision, form=form)
+    return render_template(
+        "consultations/open.html", decision=decision, form=form, document=document,
+        preview=preview,
+    )
 
 
 def _managed(consultation_id: int) -> Consultation:
@@ -237,10 +316,7 @@ def _managed(consultation_id: int) -> Consultation:
     return consultation
 
 
-@bp.route("/admin/consultations/<int:consultation_id>")
-@login_required
-def manage_consultation(consultation_id: int):
-    consultation = _managed(consultation_id)
+def _manage_page(consultation: Consultation, revision_form: RevisionForm | None = None):
     by_channel = count_by_channel(consultation)
     versions = db.session.scalars(
         sa.select(DraftVersion)
@@ -249,18 +325,27 @@ def manage_consultation(consultation_id: int):
     ).all()
     extend_form = ExtendForm()
     extend_form.closes_at.data = utc_to_local(consultation.closes_at)
+    if revision_form is None:  # a revision starts from the current text
+        revision_form = RevisionForm()
+        revision_form.text.data = consultation.draft_version.source_text
     return render_template(
         "consultations/manage.html",
         consultation=consultation,
         versions=versions,
         by_channel=by_channel,
         channels=list(Channel),
-        revision_form=RevisionForm(),
+        revision_form=revision_form,
         close_form=CloseForm(),
         extend_form=extend_form,
         can_manage=can_manage_consultation(current_user, consultation),
         can_record=can_record_opinions(current_user, consultation),
     )
+
+
+@bp.route("/admin/consultations/<int:consultation_id>")
+@login_required
+def manage_consultation(consultation_id: int):
+    return _manage_page(_managed(consultation_id))
 
 
 @bp.route("/admin/consultations/<int:consultation_id>/revisions", methods=["POST"])
@@ -287,10 +372,8 @@ def publish_revision(consultation_id: int):
             return redirect(
                 url_for("consultations.manage_consultation", consultation_id=consultation.id)
             )
-    for errors in form.errors.values():
-        for message in errors:
-            flash(message, "error")
-    return redirect(url_for("consultations.manage_consultation", consultation_id=consultation.id))
+    # The form comes back with its messages beside the fields and what was typed.
+    return _manage_page(consultation, form), 400
 
 
 @bp.route("/admin/consultations/<int:consultation_id>/close", methods=["POST"])

@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from participation.consultations.models import Consultation, DraftNode, DraftVersion
 from participation.consultations.outline import chinese_numeral_to_int
+from participation.consultations.queries import node_lineage_ids
 from participation.core import audit, signals
 from participation.core.args import MAX_ID
 from participation.core.database import utcnow
@@ -417,11 +418,12 @@ def public_opinion_total(consultation: Consultation, node: DraftNode | None) -> 
 
 
 def public_opinions_query(consultation: Consultation, node: DraftNode | None = None):
-    """Opinions any visitor may read for a consultation (and article), newest first."""
+    """Opinions any visitor may read for a consultation (and article, with the opinions
+    given on the matching articles of earlier versions), newest first."""
     query = sa.select(Opinion).options(selectinload(Opinion.node)).where(
         Opinion.consultation_id == consultation.id, Opinion.is_public)
     if node is not None:
-        query = query.where(Opinion.node_id == node.id)
+        query = query.where(Opinion.node_id.in_(node_lineage_ids(node)))
     return query.order_by(Opinion.id.desc())
 
 

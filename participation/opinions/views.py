@@ -23,6 +23,12 @@ from flask_login import current_user, login_required
 
 from participation.consultations.models import Consultation, DraftNode, DraftVersion
 from participation.consultations.permissions import can_view_consultation
+from participation.consultations.queries import (
+    commentable_node,
+    node_parts,
+    shown_opinion_counts,
+    version_numbers,
+)
 from participation.core.args import id_arg
 from participation.core.database import utcnow
 from participation.core.errors import DomainError
@@ -106,8 +112,10 @@ def list_opinions(consultation_id: int):
         page = keyset_paginate(operations.public_opinions_query(consultation, node),
                                Opinion.id, cursor=cursor_arg(),
                                total=operations.public_opinion_total(consultation, node))
+    node_count = shown_opinion_counts(node.version).get(node.id, 0) if node else 0
     return render_template("opinions/list.html", consultation=consultation, node=node,
-                           page=page)
+                           node_parts=node_parts(node) if node else [], node_count=node_count,
+                           version_numbers=version_numbers(consultation.draft_id), page=page)
 
 
 def _opinion_limit() -> str:
@@ -149,8 +157,11 @@ def submit_opinion(consultation_id: int):
             return redirect(receipt)
     form.node_id.choices = _marked(_node_choices(consultation.draft_version))
     status = 400 if request.method == "POST" else 200
+    if request.method == "POST":  # quote the chosen article again beside the errors
+        node = commentable_node(consultation.draft_version_id, form.node_id.data)
     return render_template("opinions/form.html", consultation=consultation, form=form,
-                           node=node, now=utcnow()), status
+                           node=node, node_parts=node_parts(node) if node else [],
+                           now=utcnow()), status
 
 
 @bp.route("/receipts")
@@ -171,7 +182,8 @@ def show_receipt(number: str):
     if opinion is None:
         abort(404)
     g.private_page = True
-    return render_template("opinions/receipt.html", opinion=opinion,
+    numbers = version_numbers(opinion.consultation.draft_id) if opinion.consultation else {}
+    return render_template("opinions/receipt.html", opinion=opinion, version_numbers=numbers,
                            is_new=request.args.get("new") == "1")
 
 

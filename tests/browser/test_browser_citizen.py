@@ -47,8 +47,8 @@ def _open_demo_consultation(page) -> str:
 
 
 def _article_opinion_count(page, anchor: str) -> int:
-    link = page.locator(f'#{anchor} .node-actions a[href*="/opinions?node="]')
-    return _first_number(link.inner_text())
+    count = page.locator(f"#{anchor} .node-actions .opinion-count")
+    return _first_number(count.inner_text())
 
 
 def _submit(page, server, status: int) -> None:

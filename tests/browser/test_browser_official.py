@@ -72,7 +72,13 @@ def test_official_opens_a_consultation_from_a_pasted_draft(new_context, log_in):
     closes = _local(page.locator("#closes_at").input_value())
     assert closes - opens == timedelta(days=30)
     page.locator("#text").fill(_draft())
-    page.locator("main form button[type=submit]").click()
+    # Preview first: the same form comes back with the parsed articles, nothing published.
+    page.locator('main form button[value="preview"]').click()
+    page.wait_for_load_state()
+    tree = page.locator(".preview .preview-tree")
+    assert tree.locator(".preview-article").count() == len(ARTICLES)
+    assert page.locator("#text").input_value().strip() == _draft().strip()
+    page.locator('main form button[value="publish"]').click()
     page.wait_for_url(re.compile(r"/admin/consultations/\d+$"))
     consultation_id = re.search(r"/admin/consultations/(\d+)$", page.url).group(1)
     public_path = f"/consultations/{consultation_id}"

@@ -8,8 +8,11 @@ from participation.consultations.diff import (
     NodeChange,
     TextSegment,
     commentable_units,
+    compare_versions,
     diff_outlines,
     inline_diff,
+    segment_lines,
+    tokens,
     unit_text,
 )
 from participation.consultations.outline import int_to_chinese, parse_outline
@@ -170,7 +173,9 @@ def test_work_plan_headings_are_the_units() -> None:
     assert [u.label for u in commentable_units(new_nodes)] == ["一、", "（一）", "（二）", "二、"]
     changes = diff_outlines(old_nodes, new_nodes)
     assert [c.status for c in changes] == ["unchanged", "unchanged", "changed", "unchanged"]
-    assert TextSegment("insert", "5") in changes[2].segments
+    # Numbers change as a whole, not digit by digit.
+    assert TextSegment("delete", "90") in changes[2].segments
+    assert TextSegment("insert", "95") in changes[2].segments
 
 
 def test_empty_documents() -> None:
@@ -205,3 +210,34 @@ def test_large_rewrite_stays_fast_and_complete() -> None:
     assert sum(1 for c in changes if c.new is not None) == 110
     new_order = [c.new.ordinal for c in changes if c.new is not None]
     assert new_order == sorted(new_order)
+
+
+def test_numbers_dates_and_latin_words_are_single_tokens() -> None:
+    assert tokens("自2027年1月1日起，PM2.5浓度") == [
+        "自", "2027", "年", "1", "月", "1", "日", "起", "，", "PM", "2.5", "浓", "度"]
+    assert inline_diff("公示30日", "公示15日") == [
+        TextSegment("equal", "公示"), TextSegment("delete", "30"),
+        TextSegment("insert", "15"), TextSegment("equal", "日")]
+    assert inline_diff("罚款2000元", "罚款200元") == [
+        TextSegment("equal", "罚款"), TextSegment("delete", "2000"),
+        TextSegment("insert", "200"), TextSegment("equal", "元")]
+
+
+def test_segments_are_cut_into_paragraphs() -> None:
+    segments = inline_diff("第一段。\n第二段三日。", "第一段。\n第二段五日。\n第三段。")
+    lines = segment_lines(segments)
+    assert lines[0] == [("equal", "第一段。")]
+    assert ("delete", "三") in lines[1]
+    assert ("insert", "五") in lines[1]
+    assert lines[-1] == [("insert", "第三段。")]
+
+
+def test_the_stored_record_shows_the_title_change() -> None:
+    old = parse_outline(render(BODIES))
+    new = parse_outline(render(BODIES).replace("（征求意见稿）", "（征求意见稿第二稿）"))
+    _changes, record = compare_versions(old, new, "旧", "新")
+    assert record["old_title"].endswith("（征求意见稿）")
+    assert ["insert", "第二稿"] in record["title_lines"][0]
+    assert {c["status"] for c in record["changes"]} == {"unchanged"}
+    _changes, record = compare_versions(old, old, "旧", "新")
+    assert record["title_lines"] == []

@@ -22,7 +22,7 @@ from tests import factories
 from tests.conftest import make_config, scratch_database_url
 
 # The revision just before the one adding the guards (3f9c2d7a1b64).
-BEFORE_GUARDS = "a3c9d7e1f205"
+BEFORE_GUARDS = "5c0e7a1f9d2b"
 
 
 @pytest.fixture

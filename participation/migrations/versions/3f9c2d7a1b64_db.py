@@ -11,7 +11,7 @@ Before changing anything the upgrade looks for rows that break the new constrain
 when it finds any it lists them and stops, changing nothing.
 
 Revision ID: 3f9c2d7a1b64
-Revises: a3c9d7e1f205
+Revises: 5c0e7a1f9d2b
 Create Date: 2026-12-01 21:20:00
 
 """
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '3f9c2d7a1b64'
-down_revision = "a3c9d7e1f205"
+down_revision = "5c0e7a1f9d2b"
 branch_labels = None
 depends_on = None
 
