@@ -37,12 +37,11 @@ from participation.catalogue.models import STAGE_LABELS
 from participation.core import audit_labels, signals
 from participation.core.args import text_arg
 from participation.core.audit import AuditEntry
-from participation.core.errors import DomainError
 from participation.core.forms_common import ConfirmForm
 from participation.core.i18n import LOCALE_COOKIE, label
 from participation.core.permissions import load_or_404, require_official
-from participation.core.transaction import perform
-from participation.core.web_helpers import attach_error, paginate, safe_next
+from participation.core.transaction import after_commit, perform
+from participation.core.web_helpers import paginate, safe_next
 from participation.dossier.models import DISCLOSURE_LABELS, DOCUMENT_KIND_LABELS
 from participation.extensions import db, limiter
 from participation.opinions.models import CHANNEL_LABELS
@@ -71,12 +70,11 @@ def login():
     g.private_page = True  # never stored by browsers or proxies
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        try:
-            user = operations.authenticate(form.identifier.data, form.password.data)
-        except DomainError as error:
-            attach_error(form, error)
-        else:
-            db.session.commit()  # first: a busy database must not leave the visitor signed in
+        # Committed first: a busy database must not leave the visitor signed in.
+        done = perform(operations.authenticate, form.identifier.data, form.password.data,
+                       form=form)
+        if done:
+            user = done.value
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(form.next.data,
                                       "accounts.show_dashboard" if user.is_official
@@ -89,8 +87,7 @@ def logout():
     form = ConfirmForm()
     if form.validate_on_submit():
         if current_user.is_authenticated:
-            operations.sign_out_everywhere(current_user)
-            db.session.commit()
+            perform(operations.sign_out_everywhere, current_user._get_current_object())
         logout_user()
         flash(_("You have signed out."), "success")
     return redirect(url_for("catalogue.show_home"))
@@ -98,6 +95,20 @@ def logout():
 
 def _verification_limit() -> str:
     return current_app.config["VERIFICATION_RATE_LIMIT"]
+
+
+def _start_registration(form: RegisterForm) -> str:
+    """Start the registration; the code is sent once the pending registration is saved."""
+    token, code = operations.start_registration(
+        form.identifier.data, form.display_name.data, form.password.data)
+    _, destination = operations.normalise_identifier(form.identifier.data)
+    after_commit(lambda: get_sender().send(destination, code))
+    return token
+
+
+def _resend_code(token: str) -> None:
+    destination, code = operations.resend_code(token)
+    after_commit(lambda: get_sender().send(destination, code))
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -108,16 +119,9 @@ def register():
         return redirect(url_for("accounts.show_account"))
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
-            token, code = operations.start_registration(
-                form.identifier.data, form.display_name.data, form.password.data)
-        except DomainError as error:
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            _, destination = operations.normalise_identifier(form.identifier.data)
-            get_sender().send(destination, code)
-            session["registration_token"] = token
+        done = perform(_start_registration, form, form=form)
+        if done:
+            session["registration_token"] = done.value
             return redirect(url_for("accounts.verify_registration"))
     return render_template("accounts/register.html", form=form)
 
@@ -132,15 +136,12 @@ def verify_registration():
     pending = operations.pending_registration(token)
     form = VerifyForm()
     if form.validate_on_submit():
-        try:
-            user = operations.finish_registration(token, form.code.data)
-        except DomainError as error:
-            db.session.commit()  # keeps the attempt count
-            attach_error(form, error)
-        else:
-            db.session.commit()
+        # A wrong code is kept as a counted attempt (keep_on_error).
+        done = perform(operations.finish_registration, token, form.code.data, form=form,
+                       keep_on_error=True)
+        if done:
             session.pop("registration_token", None)
-            login_user(user)
+            login_user(done.value)
             flash(_("Welcome! Your account is ready."), "success")
             return redirect(url_for("catalogue.show_home"))
     return render_template("accounts/verify.html", form=form, pending=pending,
@@ -156,18 +157,11 @@ def resend_code():
     if not token:
         return redirect(url_for("accounts.register"))
     if ConfirmForm().validate_on_submit():
-        try:
-            destination, code = operations.resend_code(token)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-            if error.code == "code_expired":
-                session.pop("registration_token", None)
-                return redirect(url_for("accounts.register"))
-        else:
-            db.session.commit()
-            get_sender().send(destination, code)
-            flash(_("A new code has been sent. The previous one no longer works."), "success")
+        done = perform(_resend_code, token,
+                       success=_("A new code has been sent. The previous one no longer works."))
+        if not done and done.error.code == "code_expired":
+            session.pop("registration_token", None)
+            return redirect(url_for("accounts.register"))
     return redirect(url_for("accounts.verify_registration"))
 
 
@@ -184,20 +178,14 @@ def show_account():
 def change_password():
     g.private_page = True  # never stored by browsers or proxies
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        try:
-            operations.change_password(current_user, form.current_password.data,
-                                       form.new_password.data)
-        except DomainError as error:
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            # The session version changed: a new cookie for this device (the proxy itself
-            # must not be stored as the user, it would resolve to itself).
-            login_user(current_user._get_current_object())
-            flash(_("Your password has been changed. Other devices are signed out."),
-                  "success")
-            return redirect(url_for("accounts.show_account"))
+    if form.validate_on_submit() and perform(
+            operations.change_password, current_user._get_current_object(),
+            form.current_password.data, form.new_password.data, form=form):
+        # The session version changed: a new cookie for this device (the proxy itself
+        # must not be stored as the user, it would resolve to itself).
+        login_user(current_user._get_current_object())
+        flash(_("Your password has been changed. Other devices are signed out."), "success")
+        return redirect(url_for("accounts.show_account"))
     return render_template("accounts/account.html", delete_form=DeleteAccountForm(),
                            password_form=form), 400
 
@@ -207,17 +195,13 @@ def change_password():
 def delete_account():
     g.private_page = True  # never stored by browsers or proxies
     form = DeleteAccountForm()
-    if form.validate_on_submit():
-        try:
-            operations.delete_account(current_user, form.password.data)
-        except DomainError as error:
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            logout_user()
-            flash(_("Your account has been deleted. Your opinions remain, without your "
-                    "name."), "success")
-            return redirect(url_for("catalogue.show_home"))
+    if form.validate_on_submit() and perform(
+            operations.delete_account, current_user._get_current_object(), form.password.data,
+            form=form):
+        logout_user()
+        flash(_("Your account has been deleted. Your opinions remain, without your "
+                "name."), "success")
+        return redirect(url_for("catalogue.show_home"))
     return render_template("accounts/account.html", delete_form=form,
                            password_form=ChangePasswordForm()), 400
 

@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from flask import abort, current_app, request
+from flask import abort, current_app
 from sqlalchemy.orm import selectinload
 
 from participation.accounts.models import Government
@@ -20,13 +20,14 @@ from participation.catalogue.models import (
     Stage,
 )
 from participation.core import signals
+from participation.core.args import text_arg
 from participation.extensions import db
 
 
 def current_government(slug: str | None = None) -> Government:
     """The government named by ``?government=slug``, else the one configured with
     ``PARTICIPATION_DEFAULT_GOVERNMENT``, else the first one; 404 when there is none."""
-    slug = slug or request.args.get("government") or current_app.config.get(
+    slug = slug or text_arg("government", 100) or current_app.config.get(
         "DEFAULT_GOVERNMENT")
     query = sa.select(Government)
     query = query.where(Government.slug == slug[:100]) if slug else \

@@ -37,7 +37,7 @@ from participation.core.args import enum_arg, int_arg
 from participation.core.database import utcnow
 from participation.core.errors import DomainError
 from participation.core.page_cache import public_page
-from participation.core.permissions import require
+from participation.core.permissions import load_or_404, require
 from participation.core.timeutil import local_to_utc, utc_to_local
 from participation.core.transaction import perform
 from participation.core.web_helpers import attach_error, paginate
@@ -240,9 +240,7 @@ def _draft_text(form) -> tuple[str, SourceKind]:
 @bp.route("/admin/decisions/<int:decision_id>/consultations/new", methods=["GET", "POST"])
 @login_required
 def open_consultation(decision_id: int):
-    decision = db.session.get(Decision, decision_id) or abort(404)
-    require(can_open_consultation(current_user, decision))
-    g.private_page = True
+    decision = load_or_404(Decision, decision_id, can_open_consultation)
     government = decision.catalogue.government
     form = OpenConsultationForm()
     document = draft_source.saved_draft_document(decision)
@@ -273,37 +271,38 @@ def open_consultation(decision_id: int):
             preview=preview,
         )
     if form.validate_on_submit():
-        try:
-            text, source_kind = _draft_text(form)
-            consultation = operations.open_consultation(
-                decision,
-                {
-                    "title": form.title.data,
-                    "text": text,
-                    "source_kind": source_kind,
-                    "opens_at": local_to_utc(form.opens_at.data),
-                    "closes_at": local_to_utc(form.closes_at.data),
-                    "short_period_reason": form.short_period_reason.data,
-                    "postal_address": form.postal_address.data,
-                    "email": form.email.data,
-                    "hotline": form.hotline.data,
-                    "other_channels": form.other_channels.data,
-                    "opinions_public": form.opinions_public.data,
-                },
-            )
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error, "text")
-        else:
-            db.session.commit()
-            flash(_("The consultation has been published."), "success")
+        done = perform(_open_from_form, decision, form, form=form, field="text",
+                       success=_("The consultation has been published."))
+        if done:
             return redirect(
-                url_for("consultations.manage_consultation", consultation_id=consultation.id)
-            )
+                url_for("consultations.manage_consultation", consultation_id=done.value.id))
     return render_template(
         "consultations/open.html", decision=decision, form=form, document=document,
         preview=preview,
     )
+
+
+def _open_from_form(decision: Decision, form: OpenConsultationForm) -> Consultation:
+    text, source_kind = _draft_text(form)
+    return operations.open_consultation(decision, {
+        "title": form.title.data,
+        "text": text,
+        "source_kind": source_kind,
+        "opens_at": local_to_utc(form.opens_at.data),
+        "closes_at": local_to_utc(form.closes_at.data),
+        "short_period_reason": form.short_period_reason.data,
+        "postal_address": form.postal_address.data,
+        "email": form.email.data,
+        "hotline": form.hotline.data,
+        "other_channels": form.other_channels.data,
+        "opinions_public": form.opinions_public.data,
+    }, actor=current_user)
+
+
+def _revise_from_form(consultation: Consultation, form: RevisionForm) -> DraftVersion:
+    text, source_kind = _draft_text(form)
+    return operations.publish_revision(consultation, text, source_kind,
+                                       form.change_note.data, actor=current_user)
 
 
 def _managed(consultation_id: int) -> Consultation:
@@ -355,23 +354,12 @@ def publish_revision(consultation_id: int):
     require(can_manage_consultation(current_user, consultation))
     form = RevisionForm()
     if form.validate_on_submit():
-        try:
-            text, source_kind = _draft_text(form)
-            version = operations.publish_revision(
-                consultation, text, source_kind, form.change_note.data
-            )
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error, "text")
-        else:
-            db.session.commit()
-            flash(
-                _("Version %(number)s of the draft has been published.", number=version.number),
-                "success",
-            )
+        done = perform(_revise_from_form, consultation, form, form=form, field="text")
+        if done:
+            flash(_("Version %(number)s of the draft has been published.",
+                    number=done.value.number), "success")
             return redirect(
-                url_for("consultations.manage_consultation", consultation_id=consultation.id)
-            )
+                url_for("consultations.manage_consultation", consultation_id=consultation.id))
     # The form comes back with its messages beside the fields and what was typed.
     return _manage_page(consultation, form), 400
 
@@ -383,7 +371,7 @@ def close_consultation(consultation_id: int):
     require(can_manage_consultation(current_user, consultation))
     form = CloseForm()
     if form.validate_on_submit():
-        perform(operations.close_early, consultation, form.reason.data,
+        perform(operations.close_early, consultation, form.reason.data, actor=current_user,
                 success=_("The consultation has been closed."))
     else:
         flash(_("Give the reason for closing early."), "error")
@@ -397,14 +385,8 @@ def extend_consultation(consultation_id: int):
     require(can_manage_consultation(current_user, consultation))
     form = ExtendForm()
     if form.validate_on_submit():
-        try:
-            operations.extend(consultation, local_to_utc(form.closes_at.data))
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("The closing time has been moved."), "success")
+        perform(operations.extend, consultation, local_to_utc(form.closes_at.data),
+                actor=current_user, success=_("The closing time has been moved."))
     else:
         flash(_("Enter a valid closing time."), "error")
     return redirect(url_for("consultations.manage_consultation", consultation_id=consultation.id))

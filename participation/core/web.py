@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from flask import Flask, g, request
+from flask import Flask, abort, g, request
 from flask_babel import format_date, format_datetime, get_locale
 from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -30,6 +30,16 @@ def init_app(app: Flask) -> None:
     proxies = int(app.config.get("TRUST_PROXY_HEADERS") or 0)
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+    @app.before_request
+    def _refuse_nul_bytes():
+        # No text anyone types contains U+0000, and PostgreSQL refuses it in text columns:
+        # a query string or form value with one is a bad request, never a server error.
+        values = [*request.args.values(), *request.args.keys()]
+        if request.method not in ("GET", "HEAD", "OPTIONS") and not request.is_json:
+            values += [*request.form.values(), *request.form.keys()]
+        if any("\x00" in value for value in values):
+            abort(400)
 
     @app.after_request
     def _security_headers(response):

@@ -55,7 +55,18 @@ class OpinionError(DomainError):
         "duplicate_reference": _l("An opinion with this reference number is already recorded."),
         "future_date": _l("The date received cannot be in the future."),
         "import_rejected": _l("The file has errors; nothing was imported."),
+        "import_unconfirmed": _l("Nothing was imported yet: the file repeats opinions "
+                                 "already recorded. Check the list below, then confirm."),
     }
+
+
+class ImportRefused(OpinionError):
+    """An import that imported nothing; ``outcome`` says why (row errors or duplicates
+    waiting for the official's confirmation)."""
+
+    def __init__(self, outcome) -> None:
+        super().__init__("import_unconfirmed" if outcome.result.ok else "import_rejected")
+        self.outcome = outcome
 
 
 def new_receipt_number() -> str:

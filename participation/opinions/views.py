@@ -31,7 +31,6 @@ from participation.consultations.queries import (
 )
 from participation.core.args import id_arg
 from participation.core.database import utcnow
-from participation.core.errors import DomainError
 from participation.core.page_cache import public_page
 from participation.core.permissions import require, require_official
 from participation.core.timeutil import local_to_utc, utc_to_local
@@ -39,7 +38,6 @@ from participation.core.transaction import perform
 from participation.core.uploads import serve_stored_file
 from participation.core.web import zh_attributes
 from participation.core.web_helpers import (
-    attach_error,
     cursor_arg,
     keyset_paginate,
     time_cursor_arg,
@@ -122,6 +120,22 @@ def _opinion_limit() -> str:
     return current_app.config["OPINION_RATE_LIMIT"]
 
 
+def _submit_from_form(consultation: Consultation, form: OpinionForm,
+                      attachment: tuple[str, bytes] | None) -> str:
+    """Submit the form's opinion; the receipt number (read before the commit expires the
+    row, so the redirect needs no query)."""
+    opinion, _created = operations.submit_online(
+        consultation, body=form.body.data, node_id=form.node_id.data or None,
+        consent_to_publish=form.consent_to_publish.data,
+        display_name=None if form.anonymous.data else form.display_name.data,
+        contact=form.contact.data,
+        submission_key=form.submission_key.data or secrets.token_urlsafe(24),
+        author=current_user if current_user.is_authenticated else None,
+        attachment=attachment,
+    )
+    return opinion.receipt_number
+
+
 @bp.route("/consultations/<int:consultation_id>/opinions/new", methods=["GET", "POST"])
 @limiter.limit(_opinion_limit, methods=["POST"])
 def submit_opinion(consultation_id: int):
@@ -138,23 +152,10 @@ def submit_opinion(consultation_id: int):
         upload = form.attachment.data
         attachment = (upload.filename or "", upload.read()) \
             if upload and getattr(upload, "filename", "") else None
-        try:
-            opinion, _created = operations.submit_online(
-                consultation, body=form.body.data, node_id=form.node_id.data or None,
-                consent_to_publish=form.consent_to_publish.data,
-                display_name=None if form.anonymous.data else form.display_name.data,
-                contact=form.contact.data,
-                submission_key=form.submission_key.data or secrets.token_urlsafe(24),
-                author=current_user if current_user.is_authenticated else None,
-                attachment=attachment,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            attach_error(form, error, "body")
-        else:
-            receipt = url_for("opinions.show_receipt", number=opinion.receipt_number, new=1)
-            db.session.commit()
-            return redirect(receipt)
+        done = perform(_submit_from_form, consultation, form, attachment, form=form,
+                       field="body")
+        if done:
+            return redirect(url_for("opinions.show_receipt", number=done.value, new=1))
     form.node_id.choices = _marked(_node_choices(consultation.draft_version))
     status = 400 if request.method == "POST" else 200
     if request.method == "POST":  # quote the chosen article again beside the errors
@@ -271,6 +272,16 @@ def record_opinion(consultation_id: int):
     return render_template("opinions/record.html", consultation=consultation, form=form)
 
 
+def _import_or_refuse(consultation: Consultation, filename: str, data: bytes,
+                      confirmed_sha256: str | None):
+    """Import the file, or refuse (nothing kept) with the outcome to show."""
+    outcome = operations.import_file(consultation, filename, data, actor=current_user,
+                                     confirmed_sha256=confirmed_sha256)
+    if not outcome.imported:
+        raise operations.ImportRefused(outcome)
+    return outcome
+
+
 @bp.route("/admin/consultations/<int:consultation_id>/opinions/import",
           methods=["GET", "POST"])
 @login_required
@@ -281,16 +292,15 @@ def import_opinions(consultation_id: int):
     if form.validate_on_submit():
         upload = form.file.data
         confirmed = form.confirm_sha256.data if form.allow_duplicates.data else None
-        outcome = operations.import_file(consultation, upload.filename or "", upload.read(),
-                                         actor=current_user, confirmed_sha256=confirmed)
-        if outcome.imported:
-            db.session.commit()
+        done = perform(_import_or_refuse, consultation, upload.filename or "", upload.read(),
+                       confirmed, form=form)
+        if done:
             flash(ngettext("%(num)d opinion has been imported.",
-                           "%(num)d opinions have been imported.", len(outcome.created)),
+                           "%(num)d opinions have been imported.", len(done.value.created)),
                   "success")
             return redirect(url_for("opinions.list_received_opinions",
                                     consultation_id=consultation.id))
-        db.session.rollback()
+        outcome = done.error.outcome
         # Asking again: the box starts unticked and carries the hash of this file only.
         form.allow_duplicates.data = False
         form.confirm_sha256.data = outcome.sha256 if outcome.needs_confirmation else ""

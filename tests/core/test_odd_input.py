@@ -118,6 +118,16 @@ def test_the_pager_carries_only_the_filters_it_knows(client, values):
             assert "#" not in link, (name, link)
 
 
+def test_nul_bytes_in_any_form_field_are_a_bad_request(client, world):
+    for path, data in (("/login", {"identifier": "a\x00b", "password": "x"}),
+                       ("/register", {"identifier": "138\x000001001", "display_name": "x",
+                                      "password": "x"}),
+                       ("/receipts", None)):
+        response = client.post(path, data=data) if data else client.get(
+            path, query_string={"number": "\x00"})
+        assert response.status_code == 400, path
+
+
 def test_odd_form_values_never_cause_a_server_error(client, world, values):
     consultation_id = values["consultation_id"]
     for data in ({"node_id": "abc", "body": "x" * 10}, {"node_id": "-1", "body": "有效的意见内容"},
