@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import current_app, request, url_for
 
-from participation.core.args import int_arg
+from participation.core.args import MAX_ID, int_arg
 from participation.core.transaction import attach_error
 from participation.extensions import db
 
@@ -86,7 +86,7 @@ def paginate(query: sa.Select, *, page: int | None = None, per_page: int | None 
     return Page(items=list(items), page=page, per_page=per_page, total=total)
 
 
-CURSOR_MAX = 2**63 - 1
+CURSOR_MAX = MAX_ID  # a cursor names a row id (32-bit on PostgreSQL)
 
 
 class BadCursor(ValueError):

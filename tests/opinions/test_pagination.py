@@ -97,8 +97,8 @@ def test_the_public_list_continues_after_the_last_opinion_shown(client, consulta
     assert f'href="/consultations/{consultation.id}/opinions">{FIRST_PAGE}</a>' in second
 
 
-@pytest.mark.parametrize("cursor", ["abc", "-5", "0", "⁰⁴⁵", "99999999999999999999", "1e3",
-                                    "%00"])
+@pytest.mark.parametrize("cursor", ["abc", "-5", "0", "⁰⁴⁵", "99999999999", "2147483648",
+                                    "99999999999999999999", "1e3", "%E2%80%AE"])
 def test_a_malformed_cursor_shows_the_first_page(client, consultation, world, cursor):
     _opinions(consultation, 21, author=world.moderator)
     login(client, world.moderator)
