@@ -41,7 +41,7 @@ lint: install
 # Extract the messages and merge them into the catalogues (run after changing texts).
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o participation/translations/messages.pot .
-	$(BIN)/pybabel update -i participation/translations/messages.pot -d participation/translations --no-fuzzy-matching
+	$(BIN)/pybabel update -i participation/translations/messages.pot -d participation/translations --no-fuzzy-matching --ignore-obsolete
 
 bench: install
 	$(BIN)/python bench/run.py
