@@ -333,6 +333,7 @@ class Targets:
     busiest_opinions: int
     decisions: int
     opinions: int
+    deep_cursor: int  # a keyset cursor halfway down the busiest consultation's list
 
 
 def find_targets(engine: sa.Engine) -> Targets:
@@ -368,11 +369,14 @@ def find_targets(engine: sa.Engine) -> Targets:
             raise SystemExit("no open consultation in the data")
         busiest = conn.execute(public_consultations.where(
             Consultation.opinions_public.is_(True)).limit(1)).one()
+        deep_cursor = conn.scalar(
+            sa.select(Opinion.id).where(Opinion.consultation_id == busiest.id, Opinion.is_public)
+            .order_by(Opinion.id.desc()).offset(busiest.opinion_count // 2).limit(1))
         decisions = conn.scalar(sa.select(sa.func.count()).select_from(Decision))
         opinions = conn.scalar(sa.select(sa.func.count()).select_from(Opinion))
     return Targets(year, in_catalogue, dossier_id, dossier_documents, open_row.id,
                    open_row.opinion_count, busiest.id, busiest.opinion_count, decisions,
-                   opinions)
+                   opinions, deep_cursor or 0)
 
 
 # -- measurements -------------------------------------------------------------------------
@@ -752,7 +756,7 @@ def main(argv: list[str] | None = None) -> int:
             ("dossier", f"/decisions/{targets.dossier_id}"),
             ("consultation", f"/consultations/{targets.open_consultation_id}"),
             ("opinion list", f"/consultations/{targets.busiest_consultation_id}"
-                             "/opinions?page=2"),
+                             f"/opinions?cursor={targets.deep_cursor}"),
         ) if name.replace(" ", "-") in args.only]
         pages: list[PageResult] = []
         if page_paths:
