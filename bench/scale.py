@@ -53,7 +53,7 @@ from participation.core.database import utcnow
 from participation.demo import content
 from participation.dossier.models import Disclosure, Document, DocumentKind, DocumentState
 from participation.opinions.models import Channel, ModerationState, Opinion
-from participation.opinions.operations import RECEIPT_ALPHABET, RECEIPT_LENGTH
+from participation.opinions.receipts import RECEIPT_ALPHABET, RECEIPT_LENGTH
 
 CHUNK = 10_000
 DECISIONS_PER_OLD_CATALOGUE = 250

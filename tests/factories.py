@@ -140,7 +140,7 @@ def close(consultation: Consultation) -> None:
 def assert_counters_agree() -> None:
     """Every denormalised opinion counter equals the COUNT(*) of its opinions; call it
     after each operation that changes them."""
-    from participation.opinions.operations import counter_mismatches
+    from participation.opinions.counters import counter_mismatches
 
     db.session.flush()
     assert counter_mismatches() == []

@@ -31,7 +31,7 @@ from participation.core.web_helpers import (
 from participation.dossier.queries import documents_by_stage
 from participation.extensions import db
 from participation.opinions.models import Opinion
-from participation.opinions.operations import public_opinion_total, public_opinions_query
+from participation.opinions.queries import public_opinion_total, public_opinions_query
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

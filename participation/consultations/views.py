@@ -44,8 +44,8 @@ from participation.core.web_helpers import attach_error, paginate
 from participation.dossier.models import Document, DocumentKind, DocumentState
 from participation.extensions import db
 from participation.opinions.models import Channel
-from participation.opinions.operations import count_by_channel
 from participation.opinions.permissions import can_record_opinions
+from participation.opinions.queries import count_by_channel
 
 bp = Blueprint("consultations", __name__)
 

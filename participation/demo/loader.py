@@ -23,6 +23,7 @@ from participation.core.timeutil import local_today
 from participation.demo import content
 from participation.dossier import operations as dossier_ops
 from participation.extensions import db
+from participation.opinions import counters as opinion_counters
 from participation.opinions import operations as opinion_ops
 from participation.opinions.models import Channel
 
@@ -230,7 +231,7 @@ def _add_opinions(consultation: Consultation, key: str, count: int, seed: int,
                 consent_to_publish=spec["consent_to_publish"])
             db.session.add(opinion)
             db.session.flush()
-            opinion_ops._count(consultation, opinion.node_id, public=int(opinion.is_public))
+            opinion_counters.count(consultation, opinion.node_id, public=int(opinion.is_public))
         else:
             opinion_ops.record_offline(consultation, {
                 "channel": channel, "reference": spec["reference"], "received_at": received,

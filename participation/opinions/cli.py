@@ -10,7 +10,8 @@ from flask_babel import force_locale
 
 from participation.consultations.models import Consultation
 from participation.extensions import db
-from participation.opinions.operations import import_file, recount_counters
+from participation.opinions.counters import recount_counters
+from participation.opinions.operations import import_file
 from participation.opinions.reimports import file_sha256
 
 opinions_cli = AppGroup("opinions", help="Work with opinions.")

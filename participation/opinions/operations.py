@@ -1,14 +1,13 @@
 """Opinion operations: online submission, offline records, bulk import, receipt look-up.
 
-Every path ends in :func:`_add_opinion`, which keeps the consultation's and the article's
-opinion counts with conditional SQL updates (no read-modify-write) and writes the audit
-entry. Operations flush, never commit.
+Every path keeps the source's and the article's opinion counters through
+:func:`participation.opinions.counters.count` and writes the audit entry. Operations
+flush, never commit. Read-side queries are in ``queries.py``.
 """
 
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,11 +17,9 @@ import sqlalchemy as sa
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from participation.consultations.models import Consultation, DraftNode, DraftVersion
 from participation.consultations.outline import chinese_numeral_to_int
-from participation.consultations.queries import node_lineage_ids
 from participation.core import audit, signals
 from participation.core.args import MAX_ID
 from participation.core.database import utcnow
@@ -31,14 +28,14 @@ from participation.core.sanitize import plain_text
 from participation.core.timeutil import local_to_utc, utc_to_local
 from participation.core.uploads import clean_filename, store_upload
 from participation.extensions import db
+from participation.opinions.counters import count
 from participation.opinions.imports import ImportResult, parse_opinion_file
 from participation.opinions.models import Channel, ModerationState, Opinion, OpinionImport
+from participation.opinions.receipts import new_receipt_number
 from participation.opinions.reimports import Duplicates, file_sha256, find_duplicates
 
 BODY_MIN = 5
 BODY_MAX = 5000
-RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
-RECEIPT_LENGTH = 16  # 80 random bits
 
 
 class OpinionError(DomainError):
@@ -67,19 +64,6 @@ class ImportRefused(OpinionError):
     def __init__(self, outcome) -> None:
         super().__init__("import_unconfirmed" if outcome.result.ok else "import_rejected")
         self.outcome = outcome
-
-
-def new_receipt_number() -> str:
-    """A new unguessable receipt number: 16 characters of an unambiguous alphabet."""
-    raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
-    return "-".join(raw[i:i + 4] for i in range(0, RECEIPT_LENGTH, 4))
-
-
-def normalise_receipt_number(value: str) -> str:
-    """A receipt number as typed (spaces, lower case, O for 0) in its stored form."""
-    raw = re.sub(r"[^0-9A-Za-z]", "", value or "").upper()
-    raw = raw.replace("O", "0").replace("I", "1")
-    return "-".join(raw[i:i + 4] for i in range(0, len(raw), 4))
 
 
 def clean_body(body: str | None) -> str:
@@ -113,63 +97,6 @@ def find_node(consultation: Consultation, node_id: int | None,
     if any_version and node.version.draft_id == consultation.draft_id:
         return node
     raise OpinionError("unknown_article", field="node_id")
-
-
-@dataclass(frozen=True)
-class SourceCounters:
-    """The counter columns one kind of opinion source keeps.
-
-    ``opinion_column`` is the :class:`Opinion` column naming a source of this kind (one of
-    ``SOURCE_COLUMNS``); ``total`` counts every opinion received from the source and
-    ``public`` (optional) those shown publicly. A new kind of source (meeting, open day,
-    questionnaire) adds its entry to :data:`SOURCE_COUNTERS`: counting, recounting and the
-    checks work for it unchanged.
-    """
-
-    model: type
-    opinion_column: str
-    total: str = "opinion_count"
-    public: str | None = "public_opinion_count"
-
-    def columns(self) -> list[tuple[str, Any]]:
-        """(counter column, which opinions it counts) pairs."""
-        pairs: list[tuple[str, Any]] = [(self.total, sa.true())]
-        if self.public:
-            pairs.append((self.public, Opinion.is_public))
-        return pairs
-
-
-SOURCE_COUNTERS: tuple[SourceCounters, ...] = (
-    SourceCounters(Consultation, "consultation_id"),
-)
-
-
-def source_counters(source: Any) -> SourceCounters:
-    """The counters kept for ``source`` (a consultation today)."""
-    for counters in SOURCE_COUNTERS:
-        if isinstance(source, counters.model):
-            return counters
-    raise TypeError(f"{source!r} is not an opinion source")
-
-
-def _count(source: Any, node_id: int | None, amount: int = 1, public: int = 0) -> None:
-    """Add ``amount`` received opinions (``public`` of them shown publicly) to the counters
-    of their source and of the article they are about, with conditional SQL updates."""
-    counters = source_counters(source)
-    model = counters.model
-    values = {counters.total: getattr(model, counters.total) + amount}
-    if public and counters.public:
-        values[counters.public] = getattr(model, counters.public) + public
-    db.session.execute(
-        sa.update(model).where(model.id == source.id).values(values)
-        .execution_options(synchronize_session=False)
-    )
-    if node_id:
-        db.session.execute(
-            sa.update(DraftNode).where(DraftNode.id == node_id)
-            .values(opinion_count=DraftNode.opinion_count + amount)
-            .execution_options(synchronize_session=False)
-        )
 
 
 def _new_opinion(consultation: Consultation, node: DraftNode | None, **fields: Any) -> Opinion:
@@ -226,7 +153,7 @@ def submit_online(consultation: Consultation, *, body: str, node_id: int | None,
         if existing is None:
             raise
         return existing, False
-    _count(consultation, opinion.node_id, public=int(opinion.is_public))
+    count(consultation, opinion.node_id, public=int(opinion.is_public))
     audit.record("opinion.submitted", opinion,
                  {"channel": Channel.ONLINE, "node_id": opinion.node_id}, actor=author)
     signals.opinion_received.send(opinion, source=consultation)
@@ -284,7 +211,7 @@ def record_offline(consultation: Consultation, values: dict[str, Any], actor=Non
                 Opinion.reference == reference)) is not None:
             raise OpinionError("duplicate_reference", field="reference") from None
         raise
-    _count(consultation, opinion.node_id, public=int(opinion.is_public))
+    count(consultation, opinion.node_id, public=int(opinion.is_public))
     audit.record("opinion.recorded", opinion,
                  {"channel": channel, "reference": reference, "is_late": opinion.is_late},
                  actor=actor)
@@ -391,7 +318,7 @@ def import_file(consultation: Consultation, filename: str, data: bytes, actor=No
     db.session.add(record)
     db.session.flush()
     for node_id, (amount, public) in per_node.items():
-        _count(consultation, node_id, amount, public=public)
+        count(consultation, node_id, amount, public=public)
     audit.record("opinion.imported", consultation,
                  {"filename": filename, "count": len(created), "sha256": sha256,
                   "import_id": record.id, "opinion_ids": [o.id for o in created],
@@ -406,142 +333,3 @@ def import_file(consultation: Consultation, filename: str, data: bytes, actor=No
     return outcome
 
 
-def count_by_channel(consultation: Consultation) -> dict[Channel, int]:
-    """How many opinions the consultation received through each channel."""
-    return dict(db.session.execute(
-        sa.select(Opinion.channel, sa.func.count(Opinion.id))
-        .where(Opinion.consultation_id == consultation.id).group_by(Opinion.channel)
-    ).tuples().all())
-
-
-def find_by_receipt(number: str) -> Opinion | None:
-    """The opinion with this receipt number (as typed), or None."""
-    normalised = normalise_receipt_number(number)
-    if len(normalised.replace("-", "")) != RECEIPT_LENGTH:
-        return None
-    return db.session.scalar(sa.select(Opinion).where(Opinion.receipt_number == normalised))
-
-
-def public_opinion_total(consultation: Consultation, node: DraftNode | None) -> int | None:
-    """The number of public opinions when a counter knows it (the whole consultation),
-    so that long lists need not be counted on every page."""
-    return consultation.public_opinion_count if node is None else None
-
-
-def public_opinions_query(consultation: Consultation, node: DraftNode | None = None):
-    """Opinions any visitor may read for a consultation (and article, with the opinions
-    given on the matching articles of earlier versions), newest first."""
-    query = sa.select(Opinion).options(selectinload(Opinion.node)).where(
-        Opinion.consultation_id == consultation.id, Opinion.is_public)
-    if node is not None:
-        query = query.where(Opinion.node_id.in_(node_lineage_ids(node)))
-    return query.order_by(Opinion.id.desc())
-
-
-@dataclass(frozen=True)
-class ReceivedOpinionFilters:
-    """What an official narrows the received-opinion list to (None / "" = everything)."""
-
-    channel: Channel | None = None
-    node: DraftNode | None = None  # an article of the current version
-    text: str = ""  # a substring of the body
-    oldest_first: bool = False
-
-
-def article_choices(consultation: Consultation) -> list[DraftNode]:
-    """The commentable articles of the consultation's current version, in order."""
-    return list(db.session.scalars(
-        sa.select(DraftNode).where(DraftNode.version_id == consultation.draft_version_id,
-                                   DraftNode.kind.in_(DraftNode.COMMENTABLE_KINDS))
-        .order_by(DraftNode.position)))
-
-
-def received_opinions_query(consultation: Consultation, filters: ReceivedOpinionFilters):
-    """Every opinion the consultation received (all channels, public or not) that matches
-    ``filters``, sorted by received time (newest first unless ``oldest_first``).
-
-    An article matches the opinions given on it and those given on the article of the
-    same label in an earlier version of the draft."""
-    query = sa.select(Opinion).options(selectinload(Opinion.node)).where(
-        Opinion.consultation_id == consultation.id)
-    if filters.channel is not None:
-        query = query.where(Opinion.channel == filters.channel)
-    if filters.node is not None:
-        same_article = sa.select(DraftNode.id).join(
-            DraftVersion, DraftVersion.id == DraftNode.version_id).where(
-            DraftVersion.draft_id == consultation.draft_id,
-            DraftNode.kind == filters.node.kind, DraftNode.label == filters.node.label)
-        query = query.where(sa.or_(Opinion.node_id == filters.node.id,
-                                   Opinion.node_id.in_(same_article)))
-    if filters.text:
-        query = query.where(Opinion.body.contains(filters.text, autoescape=True))
-    if filters.oldest_first:
-        return query.order_by(Opinion.received_at.asc(), Opinion.id.asc())
-    return query.order_by(Opinion.received_at.desc(), Opinion.id.desc())
-
-
-def count_received(consultation: Consultation, filters: ReceivedOpinionFilters) -> int:
-    """How many received opinions match ``filters`` (the list's total when filtered)."""
-    query = received_opinions_query(consultation, filters).order_by(None).options()
-    return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-
-
-# -- counters ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CounterMismatch:
-    """A denormalised counter that differs from the COUNT(*) of the opinions it counts."""
-
-    table: str
-    row_id: int
-    column: str
-    stored: int
-    counted: int
-
-
-def _counter_specs() -> list[tuple[type, str, Any, Any]]:
-    """(model, counter column, opinion column naming the row, which opinions count)."""
-    specs = [(counters.model, column, getattr(Opinion, counters.opinion_column), condition)
-             for counters in SOURCE_COUNTERS for column, condition in counters.columns()]
-    specs.append((DraftNode, "opinion_count", Opinion.node_id, sa.true()))
-    return specs
-
-
-def counter_mismatches() -> list[CounterMismatch]:
-    """Every opinion counter (per source and per article) that differs from COUNT(*)."""
-    mismatches = []
-    for model, column, opinion_column, condition in _counter_specs():
-        counted = (sa.select(sa.func.count(Opinion.id))
-                   .where(opinion_column == model.id, condition).scalar_subquery())
-        stored = getattr(model, column)
-        rows = db.session.execute(
-            sa.select(model.id, stored, counted).where(stored != counted).order_by(model.id)
-        ).all()
-        mismatches += [CounterMismatch(model.__tablename__, row_id, column, old, new)
-                       for row_id, old, new in rows]
-    return mismatches
-
-
-def recount_counters(actor=None) -> list[CounterMismatch]:
-    """Set every denormalised opinion counter to the COUNT(*) of its opinions.
-
-    Returns the counters that were wrong (with the stored and the counted value) and
-    writes an audit entry for each row corrected. Running it twice corrects nothing the
-    second time.
-    """
-    mismatches = counter_mismatches()
-    models = {model.__tablename__: model for model, *_rest in _counter_specs()}
-    for mismatch in mismatches:
-        model = models[mismatch.table]
-        db.session.execute(
-            sa.update(model).where(model.id == mismatch.row_id)
-            .values({mismatch.column: mismatch.counted})
-            .execution_options(synchronize_session=False)
-        )
-        row = db.session.get(model, mismatch.row_id)
-        db.session.expire(row, [mismatch.column])
-        audit.record("opinion.counter_corrected", row,
-                     {mismatch.column: [mismatch.stored, mismatch.counted]}, actor=actor)
-    db.session.flush()
-    return mismatches

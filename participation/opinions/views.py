@@ -45,6 +45,7 @@ from participation.core.web_helpers import (
 )
 from participation.extensions import db, limiter
 from participation.opinions import operations
+from participation.opinions import queries as opinion_queries
 from participation.opinions.forms import (
     ImportForm,
     OfflineOpinionForm,
@@ -107,9 +108,9 @@ def list_opinions(consultation_id: int):
     node = _selected_node(consultation)
     page = None
     if consultation.opinions_public:
-        page = keyset_paginate(operations.public_opinions_query(consultation, node),
+        page = keyset_paginate(opinion_queries.public_opinions_query(consultation, node),
                                Opinion.id, cursor=cursor_arg(),
-                               total=operations.public_opinion_total(consultation, node))
+                               total=opinion_queries.public_opinion_total(consultation, node))
     node_count = shown_opinion_counts(node.version).get(node.id, 0) if node else 0
     return render_template("opinions/list.html", consultation=consultation, node=node,
                            node_parts=node_parts(node) if node else [], node_count=node_count,
@@ -169,7 +170,7 @@ def submit_opinion(consultation_id: int):
 def lookup_receipt():
     form = ReceiptLookupForm(request.args)
     if request.args.get("number") is not None and form.validate():
-        opinion = operations.find_by_receipt(form.number.data)
+        opinion = opinion_queries.find_by_receipt(form.number.data)
         if opinion is not None:
             return redirect(url_for("opinions.show_receipt", number=opinion.receipt_number))
         form.number.errors = [_("No opinion has this receipt number. Check the number and "
@@ -179,7 +180,7 @@ def lookup_receipt():
 
 @bp.route("/receipts/<number>")
 def show_receipt(number: str):
-    opinion = operations.find_by_receipt(number)
+    opinion = opinion_queries.find_by_receipt(number)
     if opinion is None:
         abort(404)
     g.private_page = True
@@ -213,7 +214,7 @@ def list_received_opinions(consultation_id: int):
     consultation = db.session.get(Consultation, consultation_id) or abort(404)
     require(can_view_private_opinions(current_user, consultation))
     g.private_page = True
-    articles = operations.article_choices(consultation)
+    articles = opinion_queries.article_choices(consultation)
     form = ReceivedOpinionFilterForm(request.args)
     form.node.choices = [("", _("Any article"), {})] + [
         (str(node.id), node.display_label or node.text[:20], zh_attributes())
@@ -221,21 +222,21 @@ def list_received_opinions(consultation_id: int):
     form.validate()  # a value that is not offered (channel=bogus) is ignored: no filter
     valid = {name: not getattr(form, name).errors for name in ("channel", "node", "q", "order")}
     by_id = {str(node.id): node for node in articles}
-    filters = operations.ReceivedOpinionFilters(
+    filters = opinion_queries.ReceivedOpinionFilters(
         channel=Channel(form.channel.data) if valid["channel"] and form.channel.data else None,
         node=by_id.get(form.node.data) if valid["node"] else None,
         text=(form.q.data or "").strip() if valid["q"] else "",
         oldest_first=valid["order"] and form.order.data == "oldest",
     )
-    filtered = filters != operations.ReceivedOpinionFilters(oldest_first=filters.oldest_first)
+    filtered = filters != opinion_queries.ReceivedOpinionFilters(oldest_first=filters.oldest_first)
     # Counters know the unfiltered total; a filtered list is counted (bounded by its filter).
     total = None if filtered else consultation.opinion_count
     page = time_keyset_paginate(
-        operations.received_opinions_query(consultation, filters), Opinion.received_at,
+        opinion_queries.received_opinions_query(consultation, filters), Opinion.received_at,
         Opinion.id, cursor=time_cursor_arg(), oldest_first=filters.oldest_first,
         per_page=50, total=total)
     if total is None:
-        page.total = operations.count_received(consultation, filters)
+        page.total = opinion_queries.count_received(consultation, filters)
     return render_template("opinions/admin_list.html", consultation=consultation, page=page,
                            form=form, filtered=filtered)
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from participation.consultations.models import Consultation, DraftNode
 from participation.core.audit import AuditEntry
 from participation.extensions import db
-from participation.opinions import operations
+from participation.opinions import counters as opinion_counters
 from participation.opinions.models import SOURCE_COLUMNS, one_source_check
 from tests import factories
 from tests.opinions.test_opinion_flow import _article, _submit, consultation  # noqa: F401
@@ -42,7 +42,7 @@ def test_recount_corrects_every_counter_and_says_what_it_changed(runner, client,
 
 
 def test_counters_are_kept_per_source(consultation):  # noqa: F811
-    counters = operations.source_counters(consultation)
+    counters = opinion_counters.source_counters(consultation)
     assert counters.model is Consultation
     assert counters.opinion_column in SOURCE_COLUMNS
     assert [column for column, _condition in counters.columns()] == [
