@@ -39,6 +39,7 @@ from scale import scale_database, sqlalchemy_url
 from participation.catalogue.models import Catalogue, CatalogueState, Decision, EntryState
 from participation.consultations.models import Consultation
 from participation.core.database import utcnow
+from participation.core.uploads import StoredFile  # noqa: F401 - every mapped class, for the queries below
 from participation.dossier.models import Disclosure, Document, DocumentState
 from participation.opinions.models import Opinion
 

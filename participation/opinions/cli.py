@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 from flask_babel import force_locale
 
 from participation.consultations.models import Consultation
+from participation.core.errors import DomainError
 from participation.extensions import db
 from participation.opinions.counters import recount_counters
 from participation.opinions.operations import import_file
@@ -35,8 +36,13 @@ def import_opinions(consultation_id: int, locale: str, allow_duplicates: bool,
         raise click.ClickException(f"No consultation {consultation_id}.")
     data = path.read_bytes()
     with force_locale(locale):
-        outcome = import_file(consultation, path.name, data,
-                              confirmed_sha256=file_sha256(data) if allow_duplicates else None)
+        try:
+            outcome = import_file(consultation, path.name, data,
+                                  confirmed_sha256=file_sha256(data) if allow_duplicates
+                                  else None)
+        except DomainError as error:
+            db.session.rollback()
+            raise click.ClickException(f"{error.message} Nothing was imported.") from None
         if not outcome.result.ok:
             db.session.rollback()
             for error in outcome.result.errors:

@@ -316,7 +316,12 @@ def import_file(consultation: Consultation, filename: str, data: bytes, actor=No
                            filename=filename[:255] or "-", row_count=len(created),
                            imported_by_id=getattr(actor, "id", None))
     db.session.add(record)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Another official recorded one of these references meanwhile (the unique index
+        # saw it): nothing of the file is kept; importing it again lists the row.
+        raise OpinionError("duplicate_reference") from None
     for node_id, (amount, public) in per_node.items():
         count(consultation, node_id, amount, public=public)
     audit.record("opinion.imported", consultation,

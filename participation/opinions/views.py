@@ -301,11 +301,13 @@ def import_opinions(consultation_id: int):
                   "success")
             return redirect(url_for("opinions.list_received_opinions",
                                     consultation_id=consultation.id))
-        outcome = done.error.outcome
+        outcome = getattr(done.error, "outcome", None)
         # Asking again: the box starts unticked and carries the hash of this file only.
         form.allow_duplicates.data = False
-        form.confirm_sha256.data = outcome.sha256 if outcome.needs_confirmation else ""
-    status = 200 if outcome is None or outcome.needs_confirmation else 400
+        form.confirm_sha256.data = outcome.sha256 if outcome and outcome.needs_confirmation \
+            else ""
+    refused = form.is_submitted() and (outcome is None or not outcome.needs_confirmation)
+    status = 400 if refused else 200
     return render_template("opinions/import.html", consultation=consultation, form=form,
                            result=outcome.result if outcome else None,
                            outcome=outcome), status

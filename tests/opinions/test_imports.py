@@ -1017,3 +1017,31 @@ def test_the_command_line_refuses_a_reimport_unless_allowed(runner, consultation
     assert result.exit_code == 0, result.output
     assert len(stored_opinions(consultation)) == 4
     assert [i.row_count for i in imports_of(consultation)] == [2, 2]
+
+
+def test_a_reference_recorded_meanwhile_refuses_the_whole_import(client, world, consultation,
+                                                                monkeypatch):
+    """Two officials at once: the database's unique reference decides, nothing of the file
+    is kept and the page says why (not a server error)."""
+    from participation.opinions import operations as opinion_ops
+
+    real = opinion_ops.find_duplicates
+
+    def another_official_records_the_same_ticket(*args, **kwargs):
+        with db.session.no_autoflush:
+            opinion_ops.record_offline(consultation, {
+                "channel": "hotline", "reference": "12345-0001",
+                "received_at": datetime(2026, 3, 1, 2, 0),
+                "body": "另一位工作人员同时登记的热线意见。",
+            })
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(opinion_ops, "find_duplicates", another_official_records_the_same_ticket)
+    data = csv_bytes([["工单编号", "渠道", "收到时间", "意见内容"],
+                      ["12345-0001", "热线", "2026-03-02 10:00", "文件里的同一张工单的意见内容。"],
+                      ["12345-0002", "热线", "2026-03-02 11:00", "文件里另一张工单的意见内容。"]])
+    login(client, world.moderator)
+    response = upload(client, consultation, data)
+    assert response.status_code == 400
+    assert "该编号的意见已登记。" in response.get_data(as_text=True)
+    assert not [o for o in stored_opinions(consultation) if o.reference == "12345-0002"]
