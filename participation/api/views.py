@@ -153,7 +153,8 @@ def show_decision(decision_id: int):
     for stage in Stage:
         stage_documents = [
             {"id": d.id, "kind": d.kind.value, "title": d.title,
-             "disclosure": d.disclosure.value,
+             "disclosure": d.disclosure.value, "published_at": _iso(d.published_at),
+             "revised_at": _iso(d.revised_at),
              "url": url_for("dossier.show_document", document_id=d.id, _external=True)}
             for d in documents[stage]
         ]

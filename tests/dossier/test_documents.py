@@ -244,6 +244,12 @@ def test_an_approvers_change_is_recorded_and_shown_as_a_revision(client, world, 
     client.set_cookie("locale", "en")
     english = client.get(f"/documents/{document.id}").get_data(as_text=True)
     assert f"Revised on {day}" in english
+    assert f"Revised on {day}" in client.get(f"/decisions/{decision.id}").get_data(
+        as_text=True)
+    api = client.get(f"/api/v1/decisions/{decision.id}").get_json()
+    documents = [d for stage in api["stages"] for d in stage["documents"]]
+    assert [d["revised_at"] for d in documents if d["id"] == document.id] == [
+        document.revised_at.isoformat() + "Z"]
 
 
 def test_an_approver_changing_attachments_of_a_published_document_revises_it(
