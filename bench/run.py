@@ -36,10 +36,10 @@ from pathlib import Path
 import sqlalchemy as sa
 from scale import scale_database, sqlalchemy_url
 
+import participation.models  # noqa: F401 - every mapped class, for the queries below
 from participation.catalogue.models import Catalogue, CatalogueState, Decision, EntryState
 from participation.consultations.models import Consultation
 from participation.core.database import utcnow
-from participation.core.uploads import StoredFile  # noqa: F401 - every mapped class, for the queries below
 from participation.dossier.models import Disclosure, Document, DocumentState
 from participation.opinions.models import Opinion
 

@@ -34,6 +34,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
+import participation.models  # noqa: F401 - every mapped class, for the queries below
 from participation.accounts.models import Government, Unit
 from participation.catalogue.models import (
     Catalogue,

@@ -6,9 +6,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from participation.consultations.models import DraftNode, DraftVersion
+from participation.core.args import MAX_ID
 from participation.extensions import db
-
-MAX_NODE_ID = 2**31 - 1  # node ids are 32-bit integers on PostgreSQL
 
 
 def node_parts(node: DraftNode) -> list[DraftNode]:
@@ -38,12 +37,14 @@ def node_parts(node: DraftNode) -> list[DraftNode]:
 def commentable_node(version_id: int, node_id: object) -> DraftNode | None:
     """The commentable node ``node_id`` of version ``version_id``, or None for anything else
     (no node, another version, an out-of-range or non-integer value)."""
-    if not isinstance(node_id, int) or not 0 < node_id <= MAX_NODE_ID:
+    if not isinstance(node_id, int) or not 0 < node_id <= MAX_ID:
         return None
     node = db.session.get(DraftNode, node_id)
     if node is None or node.version_id != version_id or not node.is_commentable:
         return None
     return node
+
+
 def _commentable_rows(draft_id: int) -> list[tuple[int, int | None, int, int]]:
     return list(
         db.session.execute(

@@ -1,0 +1,11 @@
+"""Every mapped class, for scripts that query the models without creating the app
+(benchmarks, one-off tools): relationships name their targets by string, so all of them
+must be imported before the first query. The app factory imports them through the
+blueprints."""
+
+from participation.accounts import models as accounts_models  # noqa: F401
+from participation.catalogue import models as catalogue_models  # noqa: F401
+from participation.consultations import models as consultations_models  # noqa: F401
+from participation.core import audit, uploads  # noqa: F401
+from participation.dossier import models as dossier_models  # noqa: F401
+from participation.opinions import models as opinions_models  # noqa: F401
