@@ -135,6 +135,20 @@ class KeysetPage:
         return self.next_cursor is not None
 
 
+def _page_rows(query: sa.Select, order: tuple, id_key: Any, limit: int) -> list[Any]:
+    """The rows of one keyset page in two steps: the ids alone first (an index-only scan of
+    the list's own index), then those rows by primary key. Asking for whole rows at once
+    lets PostgreSQL walk the primary key backwards and filter, which at a million opinions
+    reads hundreds of thousands of rows of other consultations to find twenty."""
+    ids = list(db.session.scalars(query.with_only_columns(id_key).order_by(None)
+                                  .order_by(*order).limit(limit)))
+    if not ids:
+        return []
+    rows = {getattr(row, id_key.key): row for row in db.session.scalars(
+        query.order_by(None).offset(None).limit(None).where(id_key.in_(ids)))}
+    return [rows[row_id] for row_id in ids if row_id in rows]
+
+
 def keyset_paginate(query: sa.Select, key: Any, *, cursor: int | None,
                     per_page: int | None = None, total: int | None = None) -> KeysetPage:
     """Run ``query`` for the page after ``cursor`` (newest first by the id column ``key``).
@@ -145,8 +159,7 @@ def keyset_paginate(query: sa.Select, key: Any, *, cursor: int | None,
     per_page = per_page or current_app.config["PAGE_SIZE"]
     if cursor is not None:
         query = query.where(key < cursor)
-    rows = list(db.session.scalars(query.order_by(None).order_by(key.desc())
-                                   .limit(per_page + 1)).all())
+    rows = _page_rows(query, (key.desc(),), key, per_page + 1)
     items = rows[:per_page]
     next_cursor = getattr(items[-1], key.key) if len(rows) > per_page else None
     return KeysetPage(items=items, per_page=per_page, cursor=cursor,
@@ -178,16 +191,13 @@ def time_keyset_paginate(query: sa.Select, time_key: Any, id_key: Any, *,
     oldest first): ``WHERE (t, id) < (:t, :id) ORDER BY t DESC, id DESC LIMIT n + 1``."""
     per_page = per_page or current_app.config["PAGE_SIZE"]
     if cursor is not None:
-        moment, row_id = cursor
-        if oldest_first:
-            query = query.where(sa.or_(time_key > moment,
-                                       sa.and_(time_key == moment, id_key > row_id)))
-        else:
-            query = query.where(sa.or_(time_key < moment,
-                                       sa.and_(time_key == moment, id_key < row_id)))
+        # A row-value comparison, which both databases answer from the (…, time, id) index.
+        position = sa.tuple_(time_key, id_key)
+        after = sa.tuple_(sa.literal(cursor[0], time_key.type), sa.literal(cursor[1]))
+        query = query.where(position > after if oldest_first else position < after)
     order = (time_key.asc(), id_key.asc()) if oldest_first else (time_key.desc(),
                                                                   id_key.desc())
-    rows = list(db.session.scalars(query.order_by(None).order_by(*order).limit(per_page + 1)))
+    rows = _page_rows(query, order, id_key, per_page + 1)
     items = rows[:per_page]
     next_cursor = None
     if len(rows) > per_page:
