@@ -144,8 +144,10 @@ def _page_rows(query: sa.Select, order: tuple, id_key: Any, limit: int) -> list[
                                   .order_by(*order).limit(limit)))
     if not ids:
         return []
+    # By primary key only: the list's own conditions would tempt SQLite back to its index.
+    entity = query.column_descriptions[0]["entity"]
     rows = {getattr(row, id_key.key): row for row in db.session.scalars(
-        query.order_by(None).offset(None).limit(None).where(id_key.in_(ids)))}
+        sa.select(entity).options(*query._with_options).where(id_key.in_(ids)))}
     return [rows[row_id] for row_id in ids if row_id in rows]
 
 
