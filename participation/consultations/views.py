@@ -74,9 +74,8 @@ def list_consultations():
 
 
 def _public_consultation(consultation_id: int) -> Consultation:
-    consultation = db.session.get(Consultation, consultation_id)
-    if consultation is None or not can_view_consultation(current_user, consultation):
-        abort(404)
+    consultation = load_or_404(Consultation, consultation_id, can_view_consultation,
+                               hide=True, private=False)
     if not consultation.is_public:
         g.private_page = True
     return consultation
@@ -305,14 +304,14 @@ def _revise_from_form(consultation: Consultation, form: RevisionForm) -> DraftVe
                                        form.change_note.data, actor=current_user)
 
 
+def _can_open_work_page(user, consultation: Consultation) -> bool:
+    """The consultation's work-area page: its approvers, and who records its opinions."""
+    return can_manage_consultation(user, consultation) or can_record_opinions(
+        user, consultation)
+
+
 def _managed(consultation_id: int) -> Consultation:
-    consultation = db.session.get(Consultation, consultation_id) or abort(404)
-    require(
-        can_manage_consultation(current_user, consultation)
-        or can_record_opinions(current_user, consultation)
-    )
-    g.private_page = True
-    return consultation
+    return load_or_404(Consultation, consultation_id, _can_open_work_page)
 
 
 def _manage_page(consultation: Consultation, revision_form: RevisionForm | None = None):

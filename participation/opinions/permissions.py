@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from participation.accounts.permissions import OPINION_ROLES, has_unit_role
 from participation.consultations.models import Consultation
+from participation.opinions.models import Opinion
 
 
 def can_submit_opinion(user, consultation: Consultation) -> bool:
@@ -19,3 +20,10 @@ def can_record_opinions(user, consultation: Consultation) -> bool:
 def can_view_private_opinions(user, consultation: Consultation) -> bool:
     return has_unit_role(user, consultation.decision.unit, OPINION_ROLES)
 
+
+
+def can_view_opinion_record(user, opinion: Opinion) -> bool:
+    """The work area's page of one opinion (contact details, attachment, unmasked text):
+    the officials of its source's unit."""
+    return opinion.consultation is not None and can_view_private_opinions(
+        user, opinion.consultation)

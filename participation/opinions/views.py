@@ -32,7 +32,7 @@ from participation.consultations.queries import (
 from participation.core.args import id_arg
 from participation.core.database import utcnow
 from participation.core.page_cache import public_page
-from participation.core.permissions import require, require_official
+from participation.core.permissions import load_or_404, require, require_official
 from participation.core.timeutil import local_to_utc, utc_to_local
 from participation.core.transaction import perform
 from participation.core.uploads import serve_stored_file
@@ -58,6 +58,7 @@ from participation.opinions.models import Channel, Opinion
 from participation.opinions.permissions import (
     can_record_opinions,
     can_submit_opinion,
+    can_view_opinion_record,
     can_view_private_opinions,
 )
 
@@ -65,10 +66,8 @@ bp = Blueprint("opinions", __name__)
 
 
 def _consultation(consultation_id: int) -> Consultation:
-    consultation = db.session.get(Consultation, consultation_id)
-    if consultation is None or not can_view_consultation(current_user, consultation):
-        abort(404)
-    return consultation
+    return load_or_404(Consultation, consultation_id, can_view_consultation, hide=True,
+                       private=False)
 
 
 def _node_choices(version: DraftVersion) -> list[tuple[int, str]]:
@@ -202,18 +201,13 @@ def list_my_opinions():
 
 
 def _recordable(consultation_id: int) -> Consultation:
-    consultation = db.session.get(Consultation, consultation_id) or abort(404)
-    require(can_record_opinions(current_user, consultation))
-    g.private_page = True
-    return consultation
+    return load_or_404(Consultation, consultation_id, can_record_opinions)
 
 
 @bp.route("/admin/consultations/<int:consultation_id>/opinions")
 @login_required
 def list_received_opinions(consultation_id: int):
-    consultation = db.session.get(Consultation, consultation_id) or abort(404)
-    require(can_view_private_opinions(current_user, consultation))
-    g.private_page = True
+    consultation = load_or_404(Consultation, consultation_id, can_view_private_opinions)
     articles = opinion_queries.article_choices(consultation)
     form = ReceivedOpinionFilterForm(request.args)
     form.node.choices = [("", _("Any article"), {})] + [
@@ -324,19 +318,14 @@ def download_import_template():
 @bp.route("/admin/opinions/<int:opinion_id>")
 @login_required
 def show_received_opinion(opinion_id: int):
-    opinion = db.session.get(Opinion, opinion_id) or abort(404)
-    require(opinion.consultation is not None
-            and can_view_private_opinions(current_user, opinion.consultation))
-    g.private_page = True
+    opinion = load_or_404(Opinion, opinion_id, can_view_opinion_record)
     return render_template("opinions/admin_show.html", opinion=opinion)
 
 
 @bp.route("/admin/opinions/<int:opinion_id>/attachment")
 @login_required
 def download_opinion_attachment(opinion_id: int):
-    opinion = db.session.get(Opinion, opinion_id) or abort(404)
-    require(opinion.consultation is not None
-            and can_view_private_opinions(current_user, opinion.consultation))
+    opinion = load_or_404(Opinion, opinion_id, can_view_opinion_record)
     if opinion.attachment_file is None:
         abort(404)
     return serve_stored_file(opinion.attachment_file, opinion.attachment_name or "attachment")
