@@ -110,9 +110,11 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from participation.accounts.cli import users_cli
     from participation.consultations.cli import drafts_cli
+    from participation.core.jobs import jobs_cli
     from participation.core.maintenance import maintenance_cli
     from participation.demo.cli import demo_cli
     from participation.opinions.cli import opinions_cli
 
-    for group in (users_cli, drafts_cli, opinions_cli, demo_cli, maintenance_cli):
+    for group in (users_cli, drafts_cli, opinions_cli, demo_cli, maintenance_cli,
+                  jobs_cli):
         app.cli.add_command(group)

@@ -2,20 +2,22 @@
 
 Each purge deletes rows nobody needs any more (expired rate-limit counters, used or
 expired verification codes), flushes and returns how many rows went; it is idempotent and
-takes ``now`` so that tests and a later job system can call it directly.
-``flask maintenance purge`` runs them all and commits.
+takes ``now`` so that tests can call it directly. ``flask maintenance purge`` runs them
+all and commits; the hourly periodic job ``maintenance.purge`` (``flask jobs run``)
+runs the same ``run_purges``.
 """
 
 from __future__ import annotations
 
 from calendar import timegm
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import click
 from flask.cli import AppGroup
 
 from participation.core.database import utcnow
+from participation.core.jobs import register_job
 from participation.core.ratelimit import purge_rate_limit_counters
 from participation.extensions import db
 
@@ -38,6 +40,11 @@ def run_purges(now: datetime | None = None) -> dict[str, int]:
     Flushes; the caller commits."""
     now = now or utcnow()
     return {name: purge(now) for name, purge in sorted(PURGES.items())}
+
+
+@register_job("maintenance.purge", every=timedelta(hours=1))
+def _purge_job(now: datetime) -> None:
+    run_purges(now)
 
 
 @register_purge("rate_limit_counters")
