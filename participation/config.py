@@ -115,7 +115,13 @@ def default_config(instance_path: Path) -> dict:
         # Sent with Strict-Transport-Security when the site runs behind HTTPS.
         "HSTS_SECONDS": _env_int("HSTS_SECONDS", 365 * 24 * 3600),
         "WTF_CSRF_TIME_LIMIT": 24 * 3600,
+        # How the outbox delivers: console (the server log) or mail (SMTP, MAIL_*).
         "VERIFICATION_SENDER": _env("VERIFICATION_SENDER", "console"),
+        # Deliver a queued message right after the request's commit, in the request
+        # (development, `make run`); a deployment with `flask jobs worker` sets it to 0.
+        "OUTBOX_INLINE": _env_bool("OUTBOX_INLINE", True),
+        # A message being sent is held this long; past it another worker takes it over.
+        "OUTBOX_LEASE_SECONDS": _env_int("OUTBOX_LEASE_SECONDS", 120),
         "MAIL_SERVER": _env("MAIL_SERVER", "localhost"),
         "MAIL_PORT": _env_int("MAIL_PORT", 25),
         "MAIL_USE_TLS": _env_bool("MAIL_USE_TLS", False),

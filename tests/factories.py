@@ -144,3 +144,13 @@ def assert_counters_agree() -> None:
 
     db.session.flush()
     assert counter_mismatches() == []
+
+
+def last_code() -> tuple[str, str]:
+    """(destination, code) of the last verification code the console outbox wrote."""
+    import re
+
+    from participation.core.outbox import CONSOLE_SENT
+
+    recipient, _subject, body = CONSOLE_SENT[-1]
+    return recipient, re.search(r"\d{6}", body).group()

@@ -26,6 +26,7 @@ from participation.accounts.models import (
     VerificationCode,
     VerificationPurpose,
 )
+from participation.accounts.senders import queue_code
 from participation.core import audit, signals
 from participation.core.database import utcnow
 from participation.core.errors import DomainError
@@ -116,9 +117,9 @@ def check_password_strength(password: str, *personal: str | None,
 def start_registration(identifier: str, display_name: str, password: str) -> tuple[str, str]:
     """Create a pending registration; return ``(token, code)``.
 
-    The caller commits, then sends ``code`` to the destination with the configured sender
-    and keeps ``token`` in the visitor's session. No account exists until the code is
-    confirmed; a code sent earlier to the same destination stops working.
+    The code is queued in the outbox for the destination (sent after the caller's
+    commit); the caller keeps ``token`` in the visitor's session. No account exists
+    until the code is confirmed; a code sent earlier to the same destination stops working.
     """
     kind, destination = normalise_identifier(identifier)
     check_password_strength(password, destination, display_name)
@@ -149,6 +150,8 @@ def start_registration(identifier: str, display_name: str, password: str) -> tup
         )
     )
     db.session.flush()
+    queue_code(destination, code, db.session.scalar(
+        sa.select(VerificationCode.code_hash).where(VerificationCode.token == token)))
     return token, code
 
 
@@ -173,8 +176,9 @@ def seconds_until_resend(pending: VerificationCode) -> int:
 
 def resend_code(token: str) -> tuple[str, str]:
     """Issue a new code for the pending registration behind ``token``; return
-    ``(destination, code)``. The previous code stops working and the attempts start
-    again. Refused with ``resend_too_early`` (and the seconds left) within
+    ``(destination, code)``; the code is queued in the outbox. The previous code stops
+    working and the attempts start again. Refused with ``resend_too_early`` (and the
+    seconds left) within
     ``VERIFICATION_RESEND_SECONDS`` of the last code, with ``code_expired`` when there
     is nothing to resend."""
     pending = pending_registration(token)
@@ -188,6 +192,7 @@ def resend_code(token: str) -> tuple[str, str]:
     pending.attempts = 0
     pending.expires_at = utcnow() + CODE_LIFETIME
     db.session.flush()
+    queue_code(pending.destination, code, pending.code_hash)
     return pending.destination, code
 
 

@@ -1,60 +1,27 @@
-"""Pluggable delivery of verification codes.
+"""Verification codes go out through the outbox (``participation.core.outbox``).
 
-``PARTICIPATION_VERIFICATION_SENDER`` chooses the backend: ``console`` (development: the
-code is written to the server log) or ``mail`` (SMTP, for e-mail addresses). An SMS
-gateway is a new class with the same ``send`` method, registered in ``SENDERS``.
+The registration operations queue the code in the same transaction as the pending
+registration; the outbox's backend (``PARTICIPATION_VERIFICATION_SENDER``: ``console``
+writes it to the server log, ``mail`` sends e-mail by SMTP) delivers it after the commit.
+An SMS gateway is a new backend registered in ``participation.core.outbox.BACKENDS``.
 """
 
 from __future__ import annotations
 
-import smtplib
-from email.message import EmailMessage
-from typing import Protocol
+import hashlib
 
-from flask import current_app
 from flask_babel import gettext
 
-
-class CodeSender(Protocol):
-    def send(self, destination: str, code: str) -> None: ...
+from participation.core.outbox import queue_message
 
 
-class ConsoleSender:
-    """Writes the code to the application log, for development and demos."""
-
-    sent: list[tuple[str, str]] = []  # the last codes, inspected by tests
-
-    def send(self, destination: str, code: str) -> None:
-        current_app.logger.warning("Verification code for %s: %s", destination, code)
-        ConsoleSender.sent.append((destination, code))
-        del ConsoleSender.sent[:-50]
-
-
-class MailSender:
-    """Sends the code by SMTP to e-mail addresses (mobile numbers need an SMS backend)."""
-
-    def send(self, destination: str, code: str) -> None:
-        if "@" not in destination:
-            current_app.logger.error("No SMS backend configured; code for %s not sent",
-                                     destination)
-            return
-        config = current_app.config
-        message = EmailMessage()
-        message["Subject"] = gettext("Your verification code")
-        message["From"] = config["MAIL_DEFAULT_SENDER"]
-        message["To"] = destination
-        message.set_content(gettext("Your verification code is %(code)s. It is valid for "
-                                    "15 minutes.", code=code))
-        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10) as smtp:
-            if config["MAIL_USE_TLS"]:
-                smtp.starttls()
-            if config["MAIL_USERNAME"]:
-                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
-            smtp.send_message(message)
-
-
-SENDERS: dict[str, type] = {"console": ConsoleSender, "mail": MailSender}
-
-
-def get_sender() -> CodeSender:
-    return SENDERS[current_app.config["VERIFICATION_SENDER"]]()
+def queue_code(destination: str, code: str, code_hash: str) -> None:
+    """Queue ``code`` for ``destination``; the dedupe key comes from this issue of the
+    code (its salted hash), so queuing it again adds nothing. Flushes."""
+    queue_message(
+        destination,
+        gettext("Your verification code"),
+        gettext("Your verification code is %(code)s. It is valid for 15 minutes.",
+                code=code),
+        dedupe_key="verification:" + hashlib.sha256(code_hash.encode()).hexdigest()[:48],
+    )

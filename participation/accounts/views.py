@@ -32,7 +32,6 @@ from participation.accounts.forms import (
 )
 from participation.accounts.models import ROLE_LABELS, Government, Membership, Role, Unit, User
 from participation.accounts.permissions import can_administer
-from participation.accounts.senders import get_sender
 from participation.catalogue.models import STAGE_LABELS
 from participation.core import audit_labels, signals
 from participation.core.args import text_arg
@@ -40,7 +39,7 @@ from participation.core.audit import AuditEntry
 from participation.core.forms_common import ConfirmForm
 from participation.core.i18n import LOCALE_COOKIE, label
 from participation.core.permissions import load_or_404, require_official
-from participation.core.transaction import after_commit, perform
+from participation.core.transaction import perform
 from participation.core.web_helpers import paginate, safe_next
 from participation.dossier.models import DISCLOSURE_LABELS, DOCUMENT_KIND_LABELS
 from participation.extensions import db, limiter
@@ -98,17 +97,14 @@ def _verification_limit() -> str:
 
 
 def _start_registration(form: RegisterForm) -> str:
-    """Start the registration; the code is sent once the pending registration is saved."""
-    token, code = operations.start_registration(
+    """Start the registration; the outbox sends the code once it is saved."""
+    token, _code = operations.start_registration(
         form.identifier.data, form.display_name.data, form.password.data)
-    _, destination = operations.normalise_identifier(form.identifier.data)
-    after_commit(lambda: get_sender().send(destination, code))
     return token
 
 
 def _resend_code(token: str) -> None:
-    destination, code = operations.resend_code(token)
-    after_commit(lambda: get_sender().send(destination, code))
+    operations.resend_code(token)
 
 
 @bp.route("/register", methods=["GET", "POST"])

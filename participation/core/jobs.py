@@ -153,6 +153,26 @@ def run_due_jobs(now: datetime | None = None, owner: str | None = None) -> dict[
     return outcome
 
 
+Step = Callable[[], int]
+WORKER_STEPS: dict[str, Step] = {}
+
+
+def register_worker_step(name: str) -> Callable[[Step], Step]:
+    """Decorator: ``flask jobs worker`` calls ``function()`` in its loop; it does what is
+    due (delivering messages, for example) and returns how many items it handled."""
+
+    def decorator(function: Step) -> Step:
+        WORKER_STEPS[name] = function
+        return function
+
+    return decorator
+
+
+def work_once() -> int:
+    """Run every worker step once; returns how many items they handled in all."""
+    return sum(step() for _name, step in sorted(WORKER_STEPS.items()))
+
+
 jobs_cli = AppGroup("jobs", help="Periodic jobs and background tasks.")
 
 
@@ -161,6 +181,20 @@ def run_command() -> None:
     """Run every periodic job that is due once, then exit (for cron or a timer)."""
     for name, state in run_due_jobs().items():
         click.echo(f"{name}: {state}")
+
+
+@jobs_cli.command("worker")
+@click.option("--once", is_flag=True, help="Handle everything due, then exit.")
+@click.option("--pause", default=1.0, show_default=True,
+              help="Seconds to wait when nothing is due.")
+def worker_command(once: bool, pause: float) -> None:
+    """Deliver queued messages (and other worker steps) until stopped."""
+    while True:
+        handled = work_once()
+        if once and not handled:
+            return
+        if not handled:
+            time.sleep(pause)
 
 
 @jobs_cli.command("loop")

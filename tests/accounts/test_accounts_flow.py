@@ -8,13 +8,13 @@ import sqlalchemy as sa
 
 from participation import create_app
 from participation.accounts.models import Membership, Role, Unit, User
-from participation.accounts.senders import ConsoleSender
 from participation.core.audit import AuditEntry
 from participation.extensions import db
 from participation.opinions import operations as opinion_ops
 from participation.opinions.models import Opinion
 from tests import factories
 from tests.conftest import PASSWORD, login, make_config
+from tests.factories import last_code
 
 
 def test_a_citizen_registers_with_a_mobile_number_and_code(client):
@@ -22,7 +22,7 @@ def test_a_citizen_registers_with_a_mobile_number_and_code(client):
         "identifier": "139 0000 1234", "display_name": "赵女士", "password": "long-password",
         "password_confirm": "long-password"})
     assert response.status_code == 302
-    destination, code = ConsoleSender.sent[-1]
+    destination, code = last_code()
     assert destination == "13900001234"
     wrong = client.post("/register/verify", data={"code": "000000" if code != "000000"
                                                   else "111111"})

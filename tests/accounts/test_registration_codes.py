@@ -12,9 +12,10 @@ import time_machine
 
 from participation import create_app
 from participation.accounts.models import User
-from participation.accounts.senders import ConsoleSender
+from participation.core.outbox import CONSOLE_SENT
 from participation.extensions import db, limiter
 from tests.conftest import make_config, scratch_database_url
+from tests.factories import last_code
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PASSWORD = "青禾 river stone 42"
@@ -25,7 +26,7 @@ def _register(client, identifier: str = "138 0000 1001"):
         "identifier": identifier, "display_name": "孙女士", "password": PASSWORD,
         "password_confirm": PASSWORD})
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
-    return ConsoleSender.sent[-1][1]
+    return last_code()[1]
 
 
 def _other(code: str) -> str:
@@ -50,12 +51,12 @@ def test_an_e_mail_destination_is_masked_too(client):
 def test_a_new_code_is_refused_before_the_wait_with_the_seconds_left(client):
     with time_machine.travel(START, tick=False) as traveller:
         first = _register(client)
-        sent = len(ConsoleSender.sent)
+        sent = len(CONSOLE_SENT)
         traveller.shift(timedelta(seconds=20))
         response = client.post("/register/resend", follow_redirects=True)
         page = response.get_data(as_text=True)
         assert "请在40秒后再重新发送验证码" in page
-        assert len(ConsoleSender.sent) == sent  # nothing sent
+        assert len(CONSOLE_SENT) == sent  # nothing sent
         # The first code still works after a refused resend.
         assert client.post("/register/verify", data={"code": first}).status_code == 302
     assert db.session.scalar(sa.select(User).where(User.mobile == "13800001001")) is not None
@@ -67,7 +68,7 @@ def test_a_new_code_after_the_wait_replaces_the_old_one(client):
         traveller.shift(timedelta(seconds=61))
         response = client.post("/register/resend", follow_redirects=True)
         assert "新的验证码已发送" in response.get_data(as_text=True)
-        destination, second = ConsoleSender.sent[-1]
+        destination, second = last_code()
         assert destination == "13800001001"
         if second == first:
             pytest.skip("the random codes happened to be equal")

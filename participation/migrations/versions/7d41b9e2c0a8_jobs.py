@@ -1,4 +1,4 @@
-"""jobs: the lease of every periodic job
+"""jobs: the lease of every periodic job, the outbox of messages to send
 
 Revision ID: 7d41b9e2c0a8
 Revises: 3f9c2d7a1b64
@@ -33,7 +33,39 @@ def upgrade():
                   comment='traceback of the last run when it failed'),
         sa.PrimaryKeyConstraint('name', name=op.f('pk_job_lease')),
     )
+    op.create_table(
+        'outbox_message',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('channel', sa.String(length=16), nullable=False,
+                  comment='email, sms or console'),
+        sa.Column('recipient', sa.String(length=255), nullable=False,
+                  comment='e-mail address or mobile number'),
+        sa.Column('subject', sa.String(length=255), nullable=False),
+        sa.Column('body', sa.Text(), nullable=False, comment='the text; emptied once sent'),
+        sa.Column('dedupe_key', sa.String(length=128), nullable=True,
+                  comment='queuing the same key again adds nothing'),
+        sa.Column('state', sa.Enum('pending', 'sending', 'sent', 'failed',
+                                   name='message_state', native_enum=False, length=32,
+                                   create_constraint=True), nullable=False),
+        sa.Column('attempts', sa.Integer(), nullable=False, comment='sends started'),
+        sa.Column('next_attempt_at', sa.DateTime(), nullable=False, comment='due from (UTC)'),
+        sa.Column('locked_by', sa.String(length=128), nullable=True,
+                  comment='worker sending it'),
+        sa.Column('locked_until', sa.DateTime(), nullable=True, comment='its lease ends (UTC)'),
+        sa.Column('sent_at', sa.DateTime(), nullable=True),
+        sa.Column('last_error', sa.Text(), nullable=True),
+        sa.Column('created_at', sa.DateTime(), nullable=False,
+                  comment='when the row was created (UTC)'),
+        sa.Column('updated_at', sa.DateTime(), nullable=False,
+                  comment='when the row last changed (UTC)'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_message')),
+        sa.UniqueConstraint('dedupe_key', name=op.f('uq_outbox_message_dedupe_key')),
+    )
+    op.create_index('ix_outbox_message_due', 'outbox_message', ['state', 'next_attempt_at'],
+                    unique=False)
 
 
 def downgrade():
+    op.drop_index('ix_outbox_message_due', table_name='outbox_message')
+    op.drop_table('outbox_message')
     op.drop_table('job_lease')
