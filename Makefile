@@ -24,9 +24,16 @@ migrate: install
 demo: migrate
 	$(BIN)/flask demo load --if-empty
 
+# gunicorn, the outbox worker and the periodic jobs (every 60 s) together; Ctrl-C, or
+# gunicorn ending, stops all three.
 run: demo
-	@echo "Serving on http://127.0.0.1:$(PORT) (demo password: demo-password)"
-	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --no-control-socket --access-logfile - wsgi:app
+	@echo "Serving on http://127.0.0.1:$(PORT) (demo password: demo-password); worker and periodic jobs beside it"
+	@$(BIN)/flask jobs worker & pids=$$!; \
+	$(BIN)/flask jobs loop & pids="$$pids $$!"; \
+	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --no-control-socket --access-logfile - wsgi:app & \
+	server=$$!; pids="$$pids $$server"; \
+	trap 'kill $$pids 2>/dev/null; wait' EXIT INT TERM; \
+	wait $$server
 
 test: install
 	env -u PARTICIPATION_TEST_DATABASE_URL $(BIN)/pytest

@@ -200,8 +200,10 @@ def worker_command(once: bool, pause: float) -> None:
 @jobs_cli.command("loop")
 @click.option("--every", default=60, show_default=True, help="Seconds between runs.")
 def loop_command(every: int) -> None:
-    """Run the due periodic jobs every ``--every`` seconds until stopped."""
+    """Run the due periodic jobs every ``--every`` seconds until stopped (prints only
+    the failed runs; their tracebacks are in the log)."""
     while True:
         for name, state in run_due_jobs().items():
-            click.echo(f"{name}: {state}")
+            if state == "failed":
+                click.echo(f"{name}: {state}", err=True)
         time.sleep(every)
