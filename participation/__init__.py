@@ -110,7 +110,7 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from participation.accounts.cli import users_cli
     from participation.consultations.cli import drafts_cli
-    from participation.core import outbox  # noqa: F401 - registers its job and step
+    from participation.core import outbox, tasks  # noqa: F401 - register their work
     from participation.core.jobs import jobs_cli
     from participation.core.maintenance import maintenance_cli
     from participation.demo.cli import demo_cli

@@ -27,3 +27,13 @@ def has_unit_role(user, unit: Unit, roles: frozenset[Role]) -> bool:
 def can_see_internal(user, unit: Unit) -> bool:
     """Officials with any role on the unit (or administrators) see its unpublished work."""
     return has_unit_role(user, unit, ANY_ROLE)
+
+
+def can_see_task(user, task) -> bool:
+    """A background task's progress and errors: the official who started it and the
+    administrators of its government."""
+    if not _official(user):
+        return False
+    if task.created_by_id is not None and task.created_by_id == user.id:
+        return True
+    return task.government_id is not None and user.is_administrator(task.government_id)

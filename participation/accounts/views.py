@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import selectinload
 
@@ -31,7 +32,7 @@ from participation.accounts.forms import (
     VerifyForm,
 )
 from participation.accounts.models import ROLE_LABELS, Government, Membership, Role, Unit, User
-from participation.accounts.permissions import can_administer
+from participation.accounts.permissions import can_administer, can_see_task
 from participation.catalogue.models import STAGE_LABELS
 from participation.core import audit_labels, signals
 from participation.core.args import text_arg
@@ -39,6 +40,7 @@ from participation.core.audit import AuditEntry
 from participation.core.forms_common import ConfirmForm
 from participation.core.i18n import LOCALE_COOKIE, label
 from participation.core.permissions import load_or_404, require_official
+from participation.core.tasks import Task, TaskState
 from participation.core.transaction import perform
 from participation.core.web_helpers import paginate, safe_next
 from participation.dossier.models import DISCLOSURE_LABELS, DOCUMENT_KIND_LABELS
@@ -231,6 +233,22 @@ def show_dashboard():
     return render_template(
         "accounts/dashboard.html", governments=governments, sections=sections,
         is_admin={gov.id: current_user.is_administrator(gov.id) for gov in governments})
+
+
+TASK_STATE_LABELS = {
+    TaskState.QUEUED: _l("Waiting"),
+    TaskState.RUNNING: _l("Running"),
+    TaskState.DONE: _l("Done"),
+    TaskState.FAILED: _l("Failed"),
+}
+
+
+@bp.route("/admin/tasks/<int:task_id>")
+@login_required
+def show_task(task_id: int):
+    task = load_or_404(Task, task_id, can_see_task)
+    return render_template("accounts/task.html", task=task,
+                           state_label=TASK_STATE_LABELS[task.state])
 
 
 def _government(government_id: int) -> Government:

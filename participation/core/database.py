@@ -8,6 +8,8 @@ import os
 import re
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -212,7 +214,25 @@ def _is_sqlite(dbapi_connection) -> bool:
     return type(dbapi_connection).__module__.startswith("sqlite3")
 
 
+_background = threading.local()
+
+
+@contextmanager
+def writer_turn_on_first_write() -> Iterator[None]:
+    """Outside requests (background workers): transactions begin as in a writing
+    request, taking the SQLite writer turn at their first write, so two workers queue
+    instead of failing when a read transaction would have to become a write one."""
+    previous = getattr(_background, "lazy", False)
+    _background.lazy = True
+    try:
+        yield
+    finally:
+        _background.lazy = previous
+
+
 def _writing_request() -> bool:
     from flask import has_request_context, request
 
+    if getattr(_background, "lazy", False):
+        return True
     return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")

@@ -65,7 +65,8 @@ def values(world):
             "user_id": world.editor.id, "membership_id": world.editor.memberships[0].id,
             "catalogue_id": catalogue.id, "decision_id": decision.id, "document_id": 1,
             "attachment_id": 1, "consultation_id": consultation.id, "opinion_id": opinion.id,
-            "anchor": "article-1", "number": opinion.receipt_number, "code": "en"}
+            "anchor": "article-1", "number": opinion.receipt_number, "code": "en",
+            "task_id": 1}
 
 
 def _get_rules(app):

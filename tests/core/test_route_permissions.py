@@ -43,6 +43,11 @@ def _objects(world):
     opinion, _ = opinion_ops.submit_online(
         consultation, body="这是一条测试意见。", node_id=None, consent_to_publish=True,
         display_name="张三", contact=None, submission_key="k1")
+    from participation.core.tasks import Task
+
+    task = Task(kind="test.none", payload={}, created_by_id=world.editor.id,
+                government_id=world.government.id)
+    db.session.add(task)
     db.session.commit()
     membership = world.editor.memberships[0]
     return {
@@ -51,7 +56,7 @@ def _objects(world):
         "catalogue_id": catalogue.id, "decision_id": decision.id,
         "document_id": document.id, "attachment_id": attachment.id,
         "consultation_id": consultation.id, "opinion_id": opinion.id,
-        "anchor": "article-1", "number": opinion.receipt_number,
+        "anchor": "article-1", "number": opinion.receipt_number, "task_id": task.id,
     }
 
 

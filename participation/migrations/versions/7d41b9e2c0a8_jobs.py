@@ -1,4 +1,4 @@
-"""jobs: the lease of every periodic job, the outbox of messages to send
+"""jobs: the lease of every periodic job, background tasks, the outbox of messages
 
 Revision ID: 7d41b9e2c0a8
 Revises: 3f9c2d7a1b64
@@ -61,6 +61,46 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_message')),
         sa.UniqueConstraint('dedupe_key', name=op.f('uq_outbox_message_dedupe_key')),
     )
+    op.create_table(
+        'task',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('kind', sa.String(length=64), nullable=False,
+                  comment="the registered handler's name"),
+        sa.Column('payload', sa.JSON(), nullable=False),
+        sa.Column('dedupe_key', sa.String(length=128), nullable=True,
+                  comment='enqueuing the same key again returns the existing task'),
+        sa.Column('state', sa.Enum('queued', 'running', 'done', 'failed', name='task_state',
+                                   native_enum=False, length=32, create_constraint=True),
+                  nullable=False),
+        sa.Column('attempts', sa.Integer(), nullable=False),
+        sa.Column('max_attempts', sa.Integer(), nullable=False),
+        sa.Column('run_after', sa.DateTime(), nullable=False, comment='not run before (UTC)'),
+        sa.Column('locked_by', sa.String(length=128), nullable=True),
+        sa.Column('locked_until', sa.DateTime(), nullable=True),
+        sa.Column('progress_done', sa.Integer(), nullable=False),
+        sa.Column('progress_total', sa.Integer(), nullable=True),
+        sa.Column('error', sa.Text(), nullable=True, comment='the last failure'),
+        sa.Column('created_by_id', sa.Integer(), nullable=True),
+        sa.Column('government_id', sa.Integer(), nullable=True,
+                  comment='whose administrators may see the task'),
+        sa.Column('started_at', sa.DateTime(), nullable=True),
+        sa.Column('finished_at', sa.DateTime(), nullable=True),
+        sa.Column('created_at', sa.DateTime(), nullable=False,
+                  comment='when the row was created (UTC)'),
+        sa.Column('updated_at', sa.DateTime(), nullable=False,
+                  comment='when the row last changed (UTC)'),
+        sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'],
+                                name=op.f('fk_task_created_by_id_user_account'),
+                                ondelete='SET NULL'),
+        sa.ForeignKeyConstraint(['government_id'], ['government.id'],
+                                name=op.f('fk_task_government_id_government'),
+                                ondelete='RESTRICT'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_task')),
+        sa.UniqueConstraint('dedupe_key', name=op.f('uq_task_dedupe_key')),
+    )
+    op.create_index('ix_task_due', 'task', ['state', 'run_after'], unique=False)
+    op.create_index(op.f('ix_task_created_by_id'), 'task', ['created_by_id'], unique=False)
+    op.create_index(op.f('ix_task_government_id'), 'task', ['government_id'], unique=False)
     op.create_index('ix_outbox_message_due', 'outbox_message', ['state', 'next_attempt_at'],
                     unique=False)
 
@@ -68,4 +108,8 @@ def upgrade():
 def downgrade():
     op.drop_index('ix_outbox_message_due', table_name='outbox_message')
     op.drop_table('outbox_message')
+    op.drop_index(op.f('ix_task_government_id'), table_name='task')
+    op.drop_index(op.f('ix_task_created_by_id'), table_name='task')
+    op.drop_index('ix_task_due', table_name='task')
+    op.drop_table('task')
     op.drop_table('job_lease')
