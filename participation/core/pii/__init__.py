@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections import Counter
 
-from participation.core.pii.detect import Finding, detect
+from participation.core.pii.detect import Finding, detect, normalise
 from participation.core.pii.possible import possible_personal_data
 
 __all__ = ["Finding", "analyse", "mask", "mask_personal_data", "possible_personal_data"]
 
 
-def mask(text: str | None) -> tuple[str, list[Finding]]:
+def mask(text: str | None, normalised: tuple[str, list[int]] | None = None
+         ) -> tuple[str, list[Finding]]:
     """Return ``text`` with its personal numbers and e-mail addresses partly hidden, and
     the findings (kind, span in ``text``).
 
@@ -32,7 +33,7 @@ def mask(text: str | None) -> tuple[str, list[Finding]]:
     pieces: list[str] = []
     findings: list[Finding] = []
     position = 0
-    for finding, replacement in detect(text):
+    for finding, replacement in detect(text, normalised):
         pieces.append(text[position:finding.start])
         pieces.append(replacement)
         position = finding.end
@@ -50,8 +51,9 @@ def analyse(text: str | None) -> tuple[str, dict]:
     """The masked text and a JSON-ready record of what was found in ``text``:
     ``{"masked": {kind: count}, "possible": [kinds], "spans": [{kind, start, end}],
     "possible_spans": [{kind, start, end}]}`` (spans of the original text)."""
-    masked, findings = mask(text)
-    possible = possible_personal_data(text)
+    normalised = normalise(text) if text else None
+    masked, findings = mask(text, normalised)
+    possible = possible_personal_data(text, normalised)
     return masked, {
         "masked": dict(Counter(finding.kind for finding in findings)),
         "possible": sorted({finding.kind for finding in possible}),

@@ -26,6 +26,7 @@ fails its check hides nothing inside it (no phone number in ``1000 0300 2000 000
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -46,19 +47,23 @@ class Finding:
         return {"kind": self.kind, "start": self.start, "end": self.end}
 
 
+@functools.lru_cache(maxsize=8192)
+def _normal_char(char: str) -> str:
+    return unicodedata.normalize("NFKC", char).translate(_DASHES)
+
+
 def normalise(text: str) -> tuple[str, list[int]]:
     """NFKC-normalise ``text`` per character; return it and, for every character of the
     result, the index of the original character it came from."""
     out: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):
-        if char.isascii():
-            out.append(char)
-            origin.append(index)
-            continue
-        normal = unicodedata.normalize("NFKC", char).translate(_DASHES)
+        normal = char if char.isascii() else _normal_char(char)
         out.append(normal)
-        origin.extend([index] * len(normal))
+        if len(normal) == 1:
+            origin.append(index)
+        else:
+            origin.extend([index] * len(normal))
     return "".join(out), origin
 
 
@@ -187,12 +192,13 @@ def _shorter(pattern: re.Pattern, normal: str, start: int,
     return match
 
 
-def detect(text: str | None) -> list[tuple[Finding, str]]:
+def detect(text: str | None, normalised: tuple[str, list[int]] | None = None
+           ) -> list[tuple[Finding, str]]:
     """Every finding in ``text`` (spans of the original text, in text order), each with
-    the text to put in its place."""
+    the text to put in its place; ``normalised``: ``normalise(text)`` if already done."""
     if not text:
         return []
-    normal, origin = normalise(text)
+    normal, origin = normalised or normalise(text)
     taken: list[tuple[int, int]] = []
     found: list[tuple[Finding, str]] = []
     for kind, pattern, replacement in _DETECTORS:

@@ -31,11 +31,13 @@ _ADDRESS = re.compile(
     rf"|{_CJK}{{1,6}}村{_NUMBER}组)")
 
 
-def possible_personal_data(text: str | None) -> list[Finding]:
-    """Names and street addresses that may be personal data (spans of the original text)."""
+def possible_personal_data(text: str | None,
+                           normalised: tuple[str, list[int]] | None = None) -> list[Finding]:
+    """Names and street addresses that may be personal data (spans of the original text);
+    ``normalised``: ``normalise(text)`` if already done."""
     if not text:
         return []
-    normal, origin = normalise(text)
+    normal, origin = normalised or normalise(text)
     found: list[Finding] = []
     for match in _NAME.finditer(normal):
         if match.group(0).startswith("本人") and match["name"][0] in _NOT_A_NAME:
