@@ -51,6 +51,7 @@ from participation.consultations.models import (
     DraftVersion,
 )
 from participation.core.database import utcnow
+from participation.core.pii import analyse, mask_personal_data
 from participation.demo import content
 from participation.dossier.models import Disclosure, Document, DocumentKind, DocumentState
 from participation.opinions.models import Channel, ModerationState, Opinion
@@ -374,6 +375,9 @@ class _Scaler:
         receipts = receipt_numbers(rng, taken)
         bodies = [b for b in conn.scalars(sa.select(Opinion.body)) if len(b) >= 5] \
             or ["建议进一步明确责任部门和完成时限，便于群众监督。"]
+        # The stored public forms, masked once per distinct body and name.
+        public_of = {body: analyse(body) for body in set(bodies)}
+        public_names = {name: mask_personal_data(name) for name in content.PERSON_NAMES}
         channels = {Channel(k): v for k, v in content.CHANNEL_WEIGHTS.items()}
         channel_list, channel_weights = list(channels), list(channels.values())
         node_counts: Counter[int] = Counter()
@@ -406,6 +410,9 @@ class _Scaler:
                         reference = f"12345-{received:%Y%m%d}-{serial:06d}"
                     elif channel == Channel.LETTER:
                         reference = f"XF-{received:%Y}-{serial:06d}"
+                    body = rng.choice(bodies)
+                    name = (rng.choice(content.PERSON_NAMES)
+                            if rng.random() < 0.6 else None)
                     yield {
                         "receipt_number": next(receipts),
                         "government_id": consultation.government_id,
@@ -413,9 +420,10 @@ class _Scaler:
                         "consultation_id": consultation_id,
                         "draft_version_id": consultation.draft_version_id,
                         "node_id": node_id, "channel": channel, "reference": reference,
-                        "received_at": received, "body": rng.choice(bodies),
-                        "display_name": (rng.choice(content.PERSON_NAMES)
-                                         if rng.random() < 0.6 else None),
+                        "received_at": received, "body": body,
+                        "public_body": public_of[body][0], "pii_findings": public_of[body][1],
+                        "display_name": name,
+                        "public_name": public_names[name] if name else None,
                         "contact": (f"1380000{rng.randint(0, 9999):04d}"
                                     if rng.random() < 0.3 else None),
                         "consent_to_publish": rng.random() < 0.8,

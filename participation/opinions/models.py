@@ -10,6 +10,7 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -53,6 +54,33 @@ CHANNEL_LABELS = {
     Channel.OPEN_DAY: _l("Open day"),
     Channel.REPRESENTATIVE: _l("Representative"),
 }
+
+# Kinds of personal data found by participation.core.pii (masked, then flagged only).
+PII_LABELS = {
+    "mobile": _l("mobile number"),
+    "landline": _l("landline number"),
+    "id_number": _l("resident ID number"),
+    "bank_card": _l("bank card number"),
+    "email": _l("e-mail address"),
+    "name": _l("name"),
+    "address": _l("street address"),
+}
+
+
+def describe_pii(findings: dict | None) -> str:
+    """The findings for an official, e.g. "手机号码 1处，身份证号 1处；可能包含姓名"; empty
+    when nothing was found."""
+    findings = findings or {}
+    masked = [ngettext("%(kind)s: %(num)d place", "%(kind)s: %(num)d places", number,
+                       kind=label(PII_LABELS.get(kind, kind)))
+              for kind, number in (findings.get("masked") or {}).items()]
+    possible = [label(PII_LABELS.get(kind, kind)) for kind in findings.get("possible") or []]
+    parts = [gettext(", ").join(masked)] if masked else []
+    if possible:
+        parts.append(gettext("possibly contains %(kinds)s",
+                             kinds=gettext(", ").join(possible)))
+    return gettext("; ").join(parts)
+
 
 OFFLINE_CHANNELS = tuple(c for c in Channel if c != Channel.ONLINE)
 
@@ -166,6 +194,14 @@ class Opinion(TimestampMixin, db.Model):
         sa.ForeignKey("stored_file.id", ondelete="SET NULL"), nullable=True
     )
     attachment_name: Mapped[str | None] = mapped_column(sa.String(200), nullable=True)
+    public_body: Mapped[str | None] = mapped_column(
+        sa.Text, nullable=True,
+        comment="the body with personal data masked, computed when written; null: old row")
+    public_name: Mapped[str | None] = mapped_column(
+        sa.String(200), nullable=True, comment="display_name with personal data masked")
+    pii_findings: Mapped[dict | None] = mapped_column(
+        sa.JSON, nullable=True,
+        comment="personal data found in the body: kinds masked, possible names/addresses")
 
     consultation = relationship("Consultation")
     node = relationship("DraftNode")
@@ -174,19 +210,32 @@ class Opinion(TimestampMixin, db.Model):
     def __repr__(self) -> str:
         return f"<Opinion {self.id} {self.channel}>"
 
-    # What any page shows of the person's words: one masking rule for every surface
-    # (public lists, receipts, "My opinions", the API, exports). Officials handling the
-    # opinion see the stored text on the work area's opinion page.
+    # What any page shows of the person's words: the public body stored when the opinion
+    # was written, for every surface (public lists, receipts, "My opinions", the API,
+    # exports, reports). Officials handling the opinion see the original text and the
+    # findings on the work area's opinion page.
 
     @property
     def shown_body(self) -> str:
-        """The text with phone, ID-card numbers and e-mail addresses masked."""
+        """The stored public body (phone, ID-card, bank card numbers and e-mail addresses
+        masked); masked on the fly for rows written before it was stored."""
+        if self.public_body is not None:
+            return self.public_body
         return mask_personal_data(self.body)
 
     @property
     def shown_name(self) -> str | None:
         """The name to show (masked the same way: "张三139****5678"), None if anonymous."""
+        if not self.display_name:
+            return None
+        if self.public_name is not None:
+            return self.public_name or None
         return mask_personal_data(self.display_name) or None
+
+    @property
+    def pii_description(self) -> str:
+        """The personal data found in the body, for officials (see :func:`describe_pii`)."""
+        return describe_pii(self.pii_findings)
     @property
     def source(self):
         """Where the opinion came from: the object named by its one source column."""

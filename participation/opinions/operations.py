@@ -24,6 +24,7 @@ from participation.core import audit, signals
 from participation.core.args import MAX_ID
 from participation.core.database import utcnow
 from participation.core.errors import DomainError
+from participation.core.pii import analyse, mask_personal_data
 from participation.core.sanitize import plain_text
 from participation.core.timeutil import local_to_utc, utc_to_local
 from participation.core.uploads import clean_filename, store_upload
@@ -99,7 +100,17 @@ def find_node(consultation: Consultation, node_id: int | None,
     raise OpinionError("unknown_article", field="node_id")
 
 
+def public_fields(body: str, display_name: str | None) -> dict[str, Any]:
+    """The public forms of an opinion's words, computed once when it is written (every
+    channel): ``public_body`` and ``public_name`` with personal data masked, and
+    ``pii_findings`` (kinds masked with counts, possible names and addresses)."""
+    public_body, findings = analyse(body)
+    return {"public_body": public_body, "pii_findings": findings,
+            "public_name": mask_personal_data(display_name) if display_name else None}
+
+
 def _new_opinion(consultation: Consultation, node: DraftNode | None, **fields: Any) -> Opinion:
+    fields.update(public_fields(fields["body"], fields.get("display_name")))
     return Opinion(
         receipt_number=new_receipt_number(),
         government_id=consultation.government_id,

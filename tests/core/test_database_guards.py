@@ -240,14 +240,14 @@ def test_the_migration_keeps_every_row_of_a_populated_database(tmp_path):
     url = scratch_database_url(tmp_path, "populated")
     app = create_app(make_config(url, tmp_path))
     with app.app_context():
-        upgrade(revision=BEFORE_GUARDS)
+        # The demo is written with today's models, so at the head; going down to before
+        # the guards and up again rebuilds the tables with every row in them.
+        upgrade()
         loader.load_demo()
         db.session.commit()
         db.session.remove()
         before = _row_counts()
         assert before["opinion"] > 300
-        upgrade()
-        assert _row_counts() == before
         downgrade(revision=BEFORE_GUARDS)
         assert _row_counts() == before
         upgrade()
