@@ -12,8 +12,8 @@ What is found (``kind``):
   check digit (digits may be grouped with spaces or dashes), its birth date plausible;
   or the 15-digit legacy form (no check digit: a plausible YYMMDD birth date);
 - ``bank_card``: 16–19 digits (alone or grouped) passing the Luhn check;
-- ``mobile``: a mainland mobile number 1[3-9]d dddd dddd (d: a digit), optionally after +86 / 0086 / 86,
-  with spaces or dashes;
+- ``mobile``: a mainland mobile number 1[3-9]d dddd dddd (d: a digit), optionally after
+  +86 / 0086 / 86, with spaces or dashes;
 - ``landline``: an area code (010, 02d, 0ddd; optionally in parentheses) followed by a
   7–8 digit local number and an optional extension (转, ext, x, #, -).
 
