@@ -48,6 +48,18 @@ def scratch_database_url(tmp_path, suffix: str) -> str:
                                                        "postgresql+psycopg://")
 
 
+def migrated_scratch_app(tmp_path, suffix: str, **overrides) -> Flask:
+    """An app on a fresh scratch database (see :func:`scratch_database_url`), migrated to
+    the head, for tests that need real commits, other processes or their own settings."""
+    from flask_migrate import upgrade
+
+    app = create_app(make_config(scratch_database_url(tmp_path, suffix), tmp_path,
+                                 **overrides))
+    with app.app_context():
+        upgrade()
+    return app
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     url = os.environ.get("PARTICIPATION_TEST_DATABASE_URL")

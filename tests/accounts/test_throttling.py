@@ -10,14 +10,13 @@ import pytest
 import sqlalchemy as sa
 from flask import Blueprint, jsonify
 
-from participation import create_app
 from participation.accounts.models import VerificationCode, VerificationPurpose
 from participation.core.database import utcnow
 from participation.core.maintenance import run_purges
 from participation.core.ratelimit import rate_limit_counter
 from participation.extensions import db, limiter
 from tests import factories
-from tests.conftest import PASSWORD, make_config, scratch_database_url
+from tests.conftest import PASSWORD, migrated_scratch_app
 
 
 @pytest.fixture
@@ -25,14 +24,10 @@ def throttled(tmp_path, app):
     """An app of its own with counters in its database and tight limits (the limiter is
     one object: it is given back to the suite's app afterwards)."""
     suite_app = app
-    url = scratch_database_url(tmp_path, "throttle")
-    app = create_app(make_config(url, tmp_path, RATELIMIT_STORAGE_URI="participation+sql://",
-                                 LOGIN_RATE_LIMIT="6 per minute",
-                                 LOGIN_ACCOUNT_RATE_LIMIT="3 per minute"))
+    app = migrated_scratch_app(tmp_path, "throttle", RATELIMIT_STORAGE_URI="participation+sql://",
+                               LOGIN_RATE_LIMIT="6 per minute",
+                               LOGIN_ACCOUNT_RATE_LIMIT="3 per minute")
     with app.app_context():
-        from flask_migrate import upgrade
-
-        upgrade()
         made = factories.make_world()
         db.session.commit()
         people = SimpleNamespace(citizen=SimpleNamespace(mobile=made.citizen.mobile),

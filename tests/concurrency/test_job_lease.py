@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from participation import create_app
-from tests.conftest import make_config, scratch_database_url
+from tests.conftest import migrated_scratch_app
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,14 +40,11 @@ with app.app_context():
 
 
 def test_two_hosts_at_the_same_minute_run_a_due_job_once(tmp_path):
-    url = scratch_database_url(tmp_path, "lease")
-    app = create_app(make_config(url, tmp_path))
+    app = migrated_scratch_app(tmp_path, "lease")
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
     with app.app_context():
-        from flask_migrate import upgrade
-
         from participation.extensions import db
 
-        upgrade()
         db.engine.dispose()
     log = tmp_path / "runs.log"
     hosts = [subprocess.Popen([sys.executable, "-c", HOST, url, str(log), f"host-{n}"],

@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from participation import create_app
 from participation.extensions import db
-from tests.conftest import make_config, scratch_database_url
+from tests.conftest import migrated_scratch_app
 
 ROOT = Path(__file__).resolve().parents[2]
 LEASE = 2
@@ -50,13 +49,8 @@ with app.app_context():
 
 @pytest.fixture
 def database(tmp_path):
-    url = scratch_database_url(tmp_path, "outbox")
-    app = create_app(make_config(url, tmp_path, OUTBOX_INLINE=False))
-    with app.app_context():
-        from flask_migrate import upgrade
-
-        upgrade()
-    yield app, url
+    app = migrated_scratch_app(tmp_path, "outbox", OUTBOX_INLINE=False)
+    yield app, app.config["SQLALCHEMY_DATABASE_URI"]
     with app.app_context():
         db.engine.dispose()
 

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from participation import create_app
 from participation.extensions import db
-from tests.conftest import make_config, scratch_database_url
+from tests.conftest import migrated_scratch_app
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,12 +42,9 @@ with app.app_context():
 def test_three_workers_run_every_task_once(tmp_path):
     from participation.core import tasks
 
-    url = scratch_database_url(tmp_path, "tasks")
-    app = create_app(make_config(url, tmp_path))
+    app = migrated_scratch_app(tmp_path, "tasks")
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
     with app.app_context():
-        from flask_migrate import upgrade
-
-        upgrade()
         tasks.HANDLERS.setdefault("test.append", lambda task: None)
         for n in range(24):
             tasks.enqueue("test.append", {"n": n})

@@ -9,7 +9,6 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
-from participation import create_app
 from participation.consultations import operations as consultation_ops
 from participation.consultations.models import (
     Consultation,
@@ -22,7 +21,7 @@ from participation.extensions import db
 from participation.opinions import operations as opinion_ops
 from participation.opinions.models import Opinion
 from tests import factories
-from tests.conftest import make_config, scratch_database_url
+from tests.conftest import migrated_scratch_app
 
 RENUMBERED = [("第二条　本办法适用于", "第三条　本办法适用于"),
               ("第三条　测试单位", "第四条　测试单位"),
@@ -135,10 +134,8 @@ def test_the_demo_closed_consultation_counts_per_article(client, app):
 
 @pytest.mark.no_db_transaction
 def test_the_migration_links_existing_versions(tmp_path):
-    url = scratch_database_url(tmp_path, "lineage")
-    app = create_app(make_config(url, tmp_path))
+    app = migrated_scratch_app(tmp_path, "lineage")
     with app.app_context():
-        upgrade()
         world = factories.make_world()
         catalogue = factories.make_catalogue(world.government)
         decision = factories.make_decision(catalogue, world.unit)
