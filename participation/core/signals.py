@@ -32,6 +32,12 @@ account_deleted = _signals.signal("account-deleted")
 #: consultation (meeting, open day … later).
 opinion_received = _signals.signal("opinion-received")
 
+#: After a whole file of opinions was stored by an import (large imports do not send
+#: ``opinion_received`` per row). ``sender``: the source (a consultation);
+#: ``opinion_ids``: the (min, max) id range the import created, inclusive, within the
+#: current transaction.
+opinions_imported = _signals.signal("opinions-imported")
+
 #: After a consultation's period ended early by an official's decision (periods ending
 #: on time are seen by the periodic job of the next issue). ``sender``: the consultation.
 consultation_closed = _signals.signal("consultation-closed")

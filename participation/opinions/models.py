@@ -86,11 +86,129 @@ OFFLINE_CHANNELS = tuple(c for c in Channel if c != Channel.ONLINE)
 
 
 class ModerationState(enum.StrEnum):
-    """Whether an opinion may be shown publicly (moderation comes in a later issue)."""
+    """Whether an opinion may be shown publicly (审核).
+
+    Published opinions are shown (when the person consented and the consultation shows
+    opinions); pending ones wait for a moderator (pre-moderation, a sensitive word, or
+    enough citizens' reports); hidden ones are kept from public view with a
+    :class:`ModerationReason`, never deleted and always counted.
+    """
 
     PUBLISHED = "published"
     PENDING = "pending"
-    REJECTED = "rejected"
+    HIDDEN = "hidden"
+
+    @property
+    def label(self) -> str:
+        return label(MODERATION_STATE_LABELS[self])
+
+
+MODERATION_STATE_LABELS = {
+    ModerationState.PUBLISHED: _l("Published"),
+    ModerationState.PENDING: _l("Awaiting review"),
+    ModerationState.HIDDEN: _l("Hidden"),
+}
+
+
+class ModerationReason(enum.StrEnum):
+    """Why a moderator hid an opinion (屏蔽原因); ``other`` needs a written note."""
+
+    SPAM = "spam"
+    ABUSIVE = "abusive"
+    IRRELEVANT = "irrelevant"
+    PERSONAL_DATA = "personal_data"
+    DUPLICATE = "duplicate"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return label(MODERATION_REASON_LABELS[self])
+
+
+MODERATION_REASON_LABELS = {
+    ModerationReason.SPAM: _l("Spam or advertising"),
+    ModerationReason.ABUSIVE: _l("Abusive or insulting"),
+    ModerationReason.IRRELEVANT: _l("Not about the draft"),
+    ModerationReason.PERSONAL_DATA: _l("Contains personal data"),
+    ModerationReason.DUPLICATE: _l("Duplicate"),
+    ModerationReason.OTHER: _l("Other reason"),
+}
+
+
+class Stance(enum.StrEnum):
+    """What the opinion does with the draft (观点倾向)."""
+
+    SUPPORT = "support"
+    OPPOSE = "oppose"
+    SUGGESTION = "suggestion"
+    QUESTION = "question"
+
+    @property
+    def label(self) -> str:
+        return label(STANCE_LABELS[self])
+
+
+STANCE_LABELS = {
+    Stance.SUPPORT: _l("Support"),
+    Stance.OPPOSE: _l("Oppose"),
+    Stance.SUGGESTION: _l("Suggestion"),
+    Stance.QUESTION: _l("Question"),
+}
+
+
+class Disposition(enum.StrEnum):
+    """What the government did with an opinion or a concentrated opinion (采纳情况).
+
+    Every code but ``adopted`` needs a reason, and so does every concentrated opinion
+    (see :func:`disposition_problem`).
+    """
+
+    ADOPTED = "adopted"
+    PARTIALLY_ADOPTED = "partially_adopted"
+    NOT_ADOPTED = "not_adopted"
+    EXPLAINED = "explained"
+    OUT_OF_SCOPE = "out_of_scope"
+
+    @property
+    def label(self) -> str:
+        return label(DISPOSITION_LABELS[self])
+
+    @property
+    def requires_reason(self) -> bool:
+        return self != Disposition.ADOPTED
+
+
+DISPOSITION_LABELS = {
+    Disposition.ADOPTED: _l("Adopted"),
+    Disposition.PARTIALLY_ADOPTED: _l("Partially adopted"),
+    Disposition.NOT_ADOPTED: _l("Not adopted"),
+    Disposition.EXPLAINED: _l("Explained"),
+    Disposition.OUT_OF_SCOPE: _l("Out of scope"),
+}
+
+DISPOSITION_REASON_MAX = 2000
+
+
+def disposition_problem(disposition: Disposition | None, reason: str | None,
+                        concentrated: bool = False) -> str | None:
+    """Why this disposition and reason cannot be recorded, or None when they can.
+
+    The one rule for every path (one opinion, a bulk selection, a group, a spreadsheet
+    round trip): a reason is required for every code except ``adopted``, and for every
+    concentrated opinion whatever its code.
+    """
+    reason = (reason or "").strip()
+    if disposition is None:
+        return gettext("Choose a disposition.")
+    if len(reason) > DISPOSITION_REASON_MAX:
+        return gettext("The reason can be at most %(max)d characters.",
+                       max=DISPOSITION_REASON_MAX)
+    if not reason and concentrated:
+        return gettext("A concentrated opinion needs a reason, whatever its disposition.")
+    if not reason and disposition.requires_reason:
+        return gettext("Give the reason for “%(disposition)s”.",
+                       disposition=disposition.label)
+    return None
 
 
 # The columns naming where an opinion came from (its source). Exactly one is set; a new
@@ -134,6 +252,8 @@ class Opinion(TimestampMixin, db.Model):
         sa.Index("ix_opinion_draft_version_id", "draft_version_id"),
         sa.Index("ix_opinion_recorded_by_id", "recorded_by_id"),
         sa.Index("ix_opinion_attachment_file_id", "attachment_file_id"),
+        sa.Index("ix_opinion_topic_id", "topic_id"),
+        sa.Index("ix_opinion_group_id", "group_id"),
         sa.CheckConstraint("length(body) >= 1", name="body_not_empty"),
         sa.CheckConstraint(one_source_check(), name="one_source"),
     )
@@ -190,6 +310,25 @@ class Opinion(TimestampMixin, db.Model):
     moderation_state: Mapped[ModerationState] = mapped_column(
         enum_column(ModerationState), nullable=False, default=ModerationState.PUBLISHED
     )
+    moderation_reason: Mapped[ModerationReason | None] = mapped_column(
+        enum_column(ModerationReason), nullable=True, comment="why it is hidden")
+    moderation_note: Mapped[str | None] = mapped_column(
+        sa.String(500), nullable=True, comment="the moderator's note (required for other)")
+    topic_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("opinion_topic.id", ondelete="SET NULL"), nullable=True,
+        comment="what it is about, given by an official")
+    stance: Mapped[Stance | None] = mapped_column(
+        enum_column(Stance), nullable=True, comment="support, oppose, suggestion, question")
+    group_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("opinion_group.id", ondelete="SET NULL"), nullable=True,
+        comment="the group of opinions saying the same thing")
+    disposition: Mapped[Disposition | None] = mapped_column(
+        enum_column(Disposition), nullable=True, comment="adopted, not adopted, …")
+    disposition_reason: Mapped[str | None] = mapped_column(
+        sa.Text, nullable=True, comment="why; required unless adopted")
+    disposition_overridden: Mapped[bool] = mapped_column(
+        sa.Boolean, nullable=False, default=False, server_default=sa.false(),
+        comment="set on the opinion itself, not inherited from its group")
     attachment_file_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("stored_file.id", ondelete="SET NULL"), nullable=True
     )
@@ -205,6 +344,8 @@ class Opinion(TimestampMixin, db.Model):
 
     consultation = relationship("Consultation")
     node = relationship("DraftNode")
+    topic = relationship("Topic")
+    group = relationship("OpinionGroup", foreign_keys=[group_id])
     attachment_file = relationship("StoredFile")
 
     def __repr__(self) -> str:
@@ -236,6 +377,7 @@ class Opinion(TimestampMixin, db.Model):
     def pii_description(self) -> str:
         """The personal data found in the body, for officials (see :func:`describe_pii`)."""
         return describe_pii(self.pii_findings)
+
     @property
     def source(self):
         """Where the opinion came from: the object named by its one source column."""
@@ -282,3 +424,57 @@ class OpinionImport(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<OpinionImport {self.id} {self.filename} {self.row_count}>"
+
+
+class Topic(TimestampMixin, db.Model):
+    """What opinions are about (意见主题), per consultation: a default list to start
+    from, edited by officials."""
+
+    __tablename__ = "opinion_topic"
+    __table_args__ = (sa.UniqueConstraint("consultation_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("consultation.id", ondelete="RESTRICT"), nullable=False,
+        comment="the consultation whose opinions it sorts")
+    name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    position: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0,
+                                          comment="order on the page")
+
+    def __repr__(self) -> str:
+        return f"<Topic {self.id} {self.name}>"
+
+
+class OpinionGroup(TimestampMixin, db.Model):
+    """Opinions saying the same thing (意见分组), found automatically or made by officials.
+
+    A group with at least the consultation's threshold of opinions is a concentrated
+    opinion (较为集中意见). It carries one disposition and reason, which its members
+    inherit unless one is overridden. ``opinion_count`` and ``people_count`` are kept in
+    step by the grouping operations (one person sending the same text five times is one
+    voice).
+    """
+
+    __tablename__ = "opinion_group"
+    __table_args__ = (
+        sa.Index("ix_opinion_group_consultation", "consultation_id", "opinion_count"),
+        sa.CheckConstraint("opinion_count >= 0 AND people_count >= 0",
+                           name="counts_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("consultation.id", ondelete="RESTRICT"), nullable=False,
+        comment="groups never span consultations")
+    summary: Mapped[str] = mapped_column(sa.String(500), nullable=False, default="",
+                                         comment="short statement of the shared point")
+    opinion_count: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    people_count: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    disposition: Mapped[Disposition | None] = mapped_column(
+        enum_column(Disposition), nullable=True, comment="inherited by the members")
+    disposition_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+
+    consultation = relationship("Consultation")
+
+    def __repr__(self) -> str:
+        return f"<OpinionGroup {self.id} {self.opinion_count}>"

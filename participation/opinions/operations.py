@@ -109,8 +109,19 @@ def public_fields(body: str, display_name: str | None) -> dict[str, Any]:
             "public_name": mask_personal_data(display_name) if display_name else None}
 
 
+def written_fields(consultation: Consultation, body: str,
+                   display_name: str | None) -> dict[str, Any]:
+    """The columns computed when an opinion is written, on every path (online, offline
+    record, imports of any size): the public forms (:func:`public_fields`) and the initial
+    moderation state. Bulk paths that insert rows without :class:`Opinion` objects call
+    it for each row too."""
+    fields = public_fields(body, display_name)
+    fields["moderation_state"] = ModerationState.PUBLISHED
+    return fields
+
+
 def _new_opinion(consultation: Consultation, node: DraftNode | None, **fields: Any) -> Opinion:
-    fields.update(public_fields(fields["body"], fields.get("display_name")))
+    fields.update(written_fields(consultation, fields["body"], fields.get("display_name")))
     return Opinion(
         receipt_number=new_receipt_number(),
         government_id=consultation.government_id,
@@ -118,7 +129,6 @@ def _new_opinion(consultation: Consultation, node: DraftNode | None, **fields: A
         consultation_id=consultation.id,
         draft_version_id=node.version_id if node else consultation.draft_version_id,
         node_id=node.id if node else None,
-        moderation_state=ModerationState.PUBLISHED,
         **fields,
     )
 
