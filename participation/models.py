@@ -7,5 +7,6 @@ from participation.accounts import models as accounts_models  # noqa: F401
 from participation.catalogue import models as catalogue_models  # noqa: F401
 from participation.consultations import models as consultations_models  # noqa: F401
 from participation.core import audit, jobs, outbox, tasks, uploads  # noqa: F401
+from participation.core.workdays import models as workdays_models  # noqa: F401
 from participation.dossier import models as dossier_models  # noqa: F401
 from participation.opinions import models as opinions_models  # noqa: F401

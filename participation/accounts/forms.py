@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import EqualTo, Optional
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import EqualTo, NumberRange, Optional
 
 from participation.accounts.models import Role
 from participation.core.forms_common import Form, length, required
@@ -95,3 +103,23 @@ class OfficialForm(Form):
 class RoleForm(Form):
     role = SelectField(_l("Role"), choices=[(r.value, r.value) for r in Role])
     unit_id = SelectField(_l("Unit"), coerce=int, validators=[Optional()])
+
+
+class HolidayNoticeForm(Form):
+    """A year's holiday schedule, pasted from the State Council's notice."""
+
+    year = IntegerField(
+        _l("Year"), validators=[Optional(), NumberRange(
+            min=2000, max=2100, message=_l("Enter a year between 2000 and 2100."))],
+        description=_l("Leave empty when the pasted text includes the notice's title."))
+    source = StringField(
+        _l("Notice"), validators=[required(_l("Name the notice the schedule comes from.")),
+                                  length(max=300)],
+        description=_l("Its title or number, e.g. 国办发明电〔2026〕7号."))
+    notice_text = TextAreaField(
+        _l("Text of the notice"),
+        validators=[required(_l("Paste the numbered paragraphs of the notice.")),
+                    length(max=20000)],
+        description=_l("Paste the paragraphs “一、元旦：…” to the last holiday as published; "
+                       "full-width and half-width characters are both read."))
+    replace = BooleanField(_l("Replace the stored schedule of this year"))

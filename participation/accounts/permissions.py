@@ -37,3 +37,9 @@ def can_see_task(user, task) -> bool:
     if task.created_by_id is not None and task.created_by_id == user.id:
         return True
     return task.government_id is not None and user.is_administrator(task.government_id)
+
+
+def can_manage_workdays(user, government: Government) -> bool:
+    """The working-day calendar is shared by every government on the platform; the
+    administrators of any of them enter a new year from the State Council's notice."""
+    return can_administer(user, government)

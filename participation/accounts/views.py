@@ -230,9 +230,13 @@ def show_dashboard():
         .order_by(Government.id)).all()
     sections = sorted(signals.collect(signals.dashboard_sections_requested, current_user),
                       key=lambda section: section.order)
+    from participation.accounts.calendar import local_today
+    from participation.core.workdays.operations import year_needed
+
     return render_template(
         "accounts/dashboard.html", governments=governments, sections=sections,
-        is_admin={gov.id: current_user.is_administrator(gov.id) for gov in governments})
+        is_admin={gov.id: current_user.is_administrator(gov.id) for gov in governments},
+        missing_year=year_needed(local_today()))
 
 
 TASK_STATE_LABELS = {
@@ -425,3 +429,4 @@ def _audit_value_labels(unit_names: dict[str, str]) -> dict[str, dict[str, str]]
     return {"stage": labels(STAGE_LABELS), "channel": labels(CHANNEL_LABELS),
             "disclosure": labels(DISCLOSURE_LABELS), "document.kind": labels(DOCUMENT_KIND_LABELS),
             "role": labels(ROLE_LABELS), "unit_id": unit_names, "parent_id": unit_names}
+from participation.accounts import calendar_views  # noqa: E402,F401  (routes on bp)

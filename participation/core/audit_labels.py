@@ -57,6 +57,8 @@ ACTION_LABELS = {
     "opinion.recorded": _l("Offline opinion recorded"),
     "opinion.imported": _l("Opinions imported"),
     "opinion.counter_corrected": _l("Opinion counter corrected"),
+    "workdays.year_added": _l("Holiday schedule entered"),
+    "workdays.year_replaced": _l("Holiday schedule replaced"),
 }
 
 FIELD_LABELS = {
@@ -96,6 +98,10 @@ FIELD_LABELS = {
     "is_late": _l("Late"),
     "count": _l("Number of opinions"),
     "opinion_ids": _l("Opinions"),
+    "source": _l("Source"),
+    "days_off": _l("Days off"),
+    "workdays": _l("Adjusted workdays"),
+    "replaced": _l("Replaced"),
 }
 
 # Values written by the operations that are words, not data.
@@ -117,6 +123,7 @@ OBJECT_LABELS = {
     "consultation": _l("Consultation"), "opinion": _l("Opinion"), "unit": _l("Unit"),
     "user_account": _l("Account"), "government": _l("Government"),
     "draft_version": _l("Draft version"),
+    "calendar_year": _l("Holiday schedule"),
 }
 
 _LIST_FIELDS = {"opinion_ids"}

@@ -9,6 +9,10 @@ LOCALE_COOKIE = "locale"
 
 
 def select_locale() -> str:
+    """The visitor's language (cookie, then account); outside a request (commands, jobs,
+    the worker) the default language."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     chosen = request.cookies.get(LOCALE_COOKIE)
     if chosen in languages:

@@ -59,6 +59,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["masked"] = mask_personal_data
     app.jinja_env.filters["localdatetime"] = _localdatetime
     app.jinja_env.filters["localdate"] = _localdate
+    app.jinja_env.globals["weekday_name"] = lambda day: format_date(day, "EEEE")
     app.jinja_env.filters["paragraphs"] = paragraphs
     app.jinja_env.globals["html_lang"] = _html_lang
     app.jinja_env.globals["zh_lang"] = zh_lang
