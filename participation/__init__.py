@@ -85,6 +85,7 @@ def _connect_receivers() -> None:
     import participation.catalogue.receivers
     import participation.consultations.receivers
     import participation.dossier.receivers
+    import participation.feedback.clock
     import participation.opinions.receivers  # noqa: F401
 
 

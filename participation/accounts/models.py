@@ -30,6 +30,10 @@ class Government(TimestampMixin, db.Model):
                                        comment="mailbox that receives opinions")
     hotline: Mapped[str] = mapped_column(sa.String(50), nullable=False, default="12345")
     office_phone: Mapped[str] = mapped_column(sa.String(50), nullable=False, default="")
+    feedback_working_days: Mapped[int] = mapped_column(
+        sa.Integer, nullable=False, default=10, server_default="10",
+        comment="the feedback report is due this many working days after the decision "
+                "document is issued")
 
     units = relationship("Unit", back_populates="government", order_by="Unit.position")
 

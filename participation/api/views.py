@@ -21,6 +21,7 @@ from participation.core.args import MAX_ID, BadArgument, enum_arg, int_arg
 from participation.core.database import utcnow
 from participation.core.errors import json_error
 from participation.core.page_cache import public_page
+from participation.core.timeutil import local_today
 from participation.core.web_helpers import (
     BadCursor,
     KeysetPage,
@@ -28,6 +29,7 @@ from participation.core.web_helpers import (
     paginate,
     parse_cursor,
 )
+from participation.core.workdays import working_days_between
 from participation.dossier.queries import documents_by_stage
 from participation.extensions import db
 from participation.opinions.models import Opinion
@@ -104,7 +106,27 @@ def _decision_json(decision: Decision) -> dict[str, Any]:
         "planned_completion": decision.planned_completion.isoformat()
         if decision.planned_completion else None,
         "stage": decision.stage.value,
+        "feedback": _feedback_clock_json(decision),
         "url": url_for("catalogue.show_decision", decision_id=decision.id, _external=True),
+    }
+
+
+def _feedback_clock_json(decision: Decision) -> dict[str, Any] | None:
+    """The feedback report's clock: issue date of the decision document, due date
+    (``due_estimated`` past the known holiday schedules), ``overdue_since`` while late and
+    unpublished, the publication date and how many working days late it was."""
+    if decision.document_issued_on is None:
+        return None
+    overdue = decision.feedback_overdue_since(local_today())
+    published, due = decision.feedback_published_on, decision.feedback_due_on
+    return {
+        "document_issued_on": decision.document_issued_on.isoformat(),
+        "due_on": due.isoformat() if due else None,
+        "due_estimated": decision.feedback_due_estimated,
+        "overdue_since": overdue.isoformat() if overdue else None,
+        "published_on": published.isoformat() if published else None,
+        "late_working_days": working_days_between(due, published) if due and published
+        else None,
     }
 
 

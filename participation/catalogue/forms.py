@@ -49,5 +49,13 @@ class StageForm(Form):
     note = TextAreaField(_l("Note"), validators=[Optional(), length(max=2000)])
 
 
+class DocumentIssuedForm(Form):
+    document_issued_on = DateField(
+        _l("Decision document issued on"),
+        validators=[required(_l("Enter the date the decision document was issued."))],
+        description=_l("The feedback report on the opinions is due 10 working days after "
+                       "it, or the number of working days your government set."))
+
+
 class PublishCatalogueForm(Form):
     published_on = DateField(_l("Publication date"), validators=[Optional()])

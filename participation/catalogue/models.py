@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -99,6 +99,8 @@ class Decision(TimestampMixin, db.Model):
         sa.Index("ix_decision_public_listing", "catalogue_id", "confidential", "state",
                  "position"),
         sa.Index("ix_decision_catalogue_category", "catalogue_id", "category"),
+        # The feedback clock's periodic pass: unpublished reports by due date.
+        sa.Index("ix_decision_feedback_due", "feedback_due_on", "feedback_published_on"),
         # Each entry has its own number in the catalogue.
         sa.UniqueConstraint("catalogue_id", "position"),
     )
@@ -129,6 +131,16 @@ class Decision(TimestampMixin, db.Model):
                                               default=EntryState.LISTED)
     stage: Mapped[Stage] = mapped_column(enum_column(Stage), nullable=False,
                                          default=Stage.DRAFTING, index=True)
+    document_issued_on: Mapped[date | None] = mapped_column(
+        sa.Date, nullable=True, comment="when the decision document was issued (决策文件出台)")
+    feedback_due_on: Mapped[date | None] = mapped_column(
+        sa.Date, nullable=True,
+        comment="the feedback report's due date: the Nth working day after issue")
+    feedback_due_estimated: Mapped[bool] = mapped_column(
+        sa.Boolean, nullable=False, default=False, server_default=sa.false(),
+        comment="the due date counted weekends only in a year without a holiday schedule")
+    feedback_published_on: Mapped[date | None] = mapped_column(
+        sa.Date, nullable=True, comment="when the feedback report was published")
 
     catalogue = relationship("Catalogue", back_populates="decisions")
     unit = relationship("Unit")
@@ -137,6 +149,15 @@ class Decision(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Decision {self.id} {self.title[:20]}>"
+
+    def feedback_overdue_since(self, today: date) -> date | None:
+        """The first day the feedback report was late (the day after its due date) while
+        it is still unpublished on ``today``; None when not late."""
+        if self.feedback_due_on is None or self.feedback_published_on is not None:
+            return None
+        if today > self.feedback_due_on:
+            return self.feedback_due_on + timedelta(days=1)
+        return None
 
     # The two visibility rules of a decision. Every page, the API, exports and search ask
     # these and nothing else (CONVENTIONS: one rule, one place).

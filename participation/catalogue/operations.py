@@ -24,6 +24,7 @@ from participation.core import audit, signals
 from participation.core.errors import DomainError
 from participation.core.sanitize import plain_text
 from participation.core.timeutil import local_today
+from participation.core.workdays import Deadline, deadline
 from participation.extensions import db
 
 
@@ -57,6 +58,13 @@ class StageError(DomainError):
         "decision_required": _l("This stage comes after the decision is taken."),
         "withdrawn": _l("This decision has been withdrawn from the catalogue."),
         "future_date": _l("The date cannot be in the future."),
+        "not_decided": _l(
+            "The decision document can be recorded once the decision has been taken."),
+        "before_decision": _l(
+            "The decision document cannot be issued before the decision was taken "
+            "(%(decided)s)."),
+        "feedback_published": _l(
+            "The feedback report has been published: the issue date can no longer change."),
     }
 
 
@@ -237,6 +245,10 @@ def move_to_stage(decision: Decision, to_stage: Stage, occurred_on: date | None 
     db.session.add(change)
     old = decision.stage
     decision.stage = to_stage
+    if to_stage == Stage.FEEDBACK_PUBLISHED and decision.feedback_published_on is None:
+        # Until the feedback report itself is published here (next issue), the stage
+        # change records the publication, which stops the clock.
+        decision.feedback_published_on = occurred_on
     decision.stage_changes.append(change)
     db.session.flush()
     audit.record("decision.stage_changed", decision,
@@ -249,3 +261,54 @@ def move_to_stage(decision: Decision, to_stage: Stage, occurred_on: date | None 
 def stage_dates(decision: Decision) -> dict[Stage, date]:
     """The date each stage began (the latest record wins)."""
     return {change.to_stage: change.occurred_on for change in decision.stage_changes}
+
+
+# -- the feedback clock ----------------------------------------------------------------
+
+
+def feedback_due(decision: Decision, issued_on: date) -> Deadline:
+    """The feedback report's due date: the government's number of working days (default
+    10) after the decision document was issued; an estimate past the known years."""
+    government = db.session.get(Government, decision.government_id)
+    return deadline(issued_on, government.feedback_working_days)
+
+
+def record_document_issued(decision: Decision, issued_on: date, actor=None) -> Deadline:
+    """Record when the decision document was issued (it may lie in the past) and set the
+    feedback report's due date from it. Audited as ``decision.document_issued``."""
+    reached = stage_dates(decision)
+    if Stage.DECIDED not in reached and decision.stage.order < Stage.DECIDED.order:
+        raise StageError("not_decided", field="document_issued_on")
+    if issued_on > local_today():
+        raise StageError("future_date", field="document_issued_on")
+    decided = reached.get(Stage.DECIDED)
+    if decided and issued_on < decided:
+        raise StageError("before_decision", field="document_issued_on",
+                         decided=decided.isoformat())
+    if decision.feedback_published_on is not None:
+        raise StageError("feedback_published", field="document_issued_on")
+    due = feedback_due(decision, issued_on)
+    changes = audit.diff(decision, {"document_issued_on": issued_on,
+                                    "feedback_due_on": due.day,
+                                    "feedback_due_estimated": due.estimated})
+    db.session.flush()
+    if changes:
+        audit.record("decision.document_issued", decision, changes, actor=actor)
+    return due
+
+
+def refresh_estimated_due_dates() -> list[Decision]:
+    """Count again every due date that was an estimate; returns the decisions whose due
+    date is now exact (their year's schedule was entered) or moved."""
+    changed = []
+    for decision in db.session.scalars(
+            sa.select(Decision).where(Decision.feedback_due_estimated.is_(True),
+                                      Decision.document_issued_on.is_not(None))):
+        due = feedback_due(decision, decision.document_issued_on)
+        changes = audit.diff(decision, {"feedback_due_on": due.day,
+                                        "feedback_due_estimated": due.estimated})
+        if changes:
+            audit.record("decision.feedback_due_recounted", decision, changes, actor=None)
+            changed.append(decision)
+    db.session.flush()
+    return changed

@@ -13,6 +13,7 @@ from participation.catalogue import operations, queries
 from participation.catalogue.forms import (
     CatalogueForm,
     DecisionForm,
+    DocumentIssuedForm,
     PublishCatalogueForm,
     StageForm,
     WithdrawForm,
@@ -209,6 +210,12 @@ def create_decision(catalogue_id: int):
 @login_required
 def manage_decision(decision_id: int):
     decision = load_or_404(Decision, decision_id, can_manage_decision)
+    return _manage_decision_page(decision)
+
+
+def _manage_decision_page(decision: Decision, issued_form: DocumentIssuedForm | None = None):
+    if issued_form is None:
+        issued_form = DocumentIssuedForm(document_issued_on=decision.document_issued_on)
     documents = db.session.scalars(sa.select(Document).where(
         Document.decision_id == decision.id).order_by(Document.id)).all()
     consultations = db.session.scalars(sa.select(Consultation).where(
@@ -225,7 +232,22 @@ def manage_decision(decision_id: int):
         can_documents=can_edit_documents(current_user, decision),
         can_consult=can_open_consultation(current_user, decision),
         stage_dates=operations.stage_dates(decision), document_kinds=list(DocumentKind),
+        issued_form=issued_form, decided=decision.stage.order >= Stage.DECIDED.order,
     )
+
+
+@bp.route("/admin/decisions/<int:decision_id>/document-issued", methods=["POST"])
+@login_required
+def record_document_issued(decision_id: int):
+    decision = load_or_404(Decision, decision_id, can_change_stage)
+    form = DocumentIssuedForm()
+    if form.validate_on_submit() and perform(
+            operations.record_document_issued, decision, form.document_issued_on.data,
+            actor=current_user, form=form,
+            success=_("The issue date has been recorded; the feedback report is due on "
+                      "the date shown.")):
+        return redirect(url_for("catalogue.manage_decision", decision_id=decision.id))
+    return _manage_decision_page(decision, form), 400
 
 
 @bp.route("/admin/decisions/<int:decision_id>/edit", methods=["GET", "POST"])

@@ -57,6 +57,8 @@ ACTION_LABELS = {
     "opinion.recorded": _l("Offline opinion recorded"),
     "opinion.imported": _l("Opinions imported"),
     "opinion.counter_corrected": _l("Opinion counter corrected"),
+    "decision.document_issued": _l("Decision document issue date recorded"),
+    "decision.feedback_due_recounted": _l("Feedback due date counted again"),
     "workdays.year_added": _l("Holiday schedule entered"),
     "workdays.year_replaced": _l("Holiday schedule replaced"),
 }
@@ -99,6 +101,9 @@ FIELD_LABELS = {
     "count": _l("Number of opinions"),
     "opinion_ids": _l("Opinions"),
     "source": _l("Source"),
+    "document_issued_on": _l("Decision document issued on"),
+    "feedback_due_on": _l("Feedback report due on"),
+    "feedback_due_estimated": _l("Due date estimated"),
     "days_off": _l("Days off"),
     "workdays": _l("Adjusted workdays"),
     "replaced": _l("Replaced"),

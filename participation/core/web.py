@@ -11,7 +11,9 @@ from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from participation.core.pii import mask_personal_data
+from participation.core.timeutil import local_today
 from participation.core.web_helpers import page_url
+from participation.core.workdays import working_days_between
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -60,6 +62,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["localdatetime"] = _localdatetime
     app.jinja_env.filters["localdate"] = _localdate
     app.jinja_env.globals["weekday_name"] = lambda day: format_date(day, "EEEE")
+    app.jinja_env.globals["today"] = local_today
+    app.jinja_env.globals["late_working_days"] = _late_working_days
     app.jinja_env.filters["paragraphs"] = paragraphs
     app.jinja_env.globals["html_lang"] = _html_lang
     app.jinja_env.globals["zh_lang"] = zh_lang
@@ -72,6 +76,14 @@ def _localdatetime(value: datetime | None, format: str = "medium") -> str:
     if value is None:
         return ""
     return format_datetime(value, "yyyy-MM-dd HH:mm")
+
+
+def _late_working_days(decision) -> int:
+    """Working days between a feedback report's due date and its publication (0: on time)."""
+    due, published = decision.feedback_due_on, decision.feedback_published_on
+    if due is None or published is None or published <= due:
+        return 0
+    return working_days_between(due, published)
 
 
 def _localdate(value: date | datetime | None) -> str:

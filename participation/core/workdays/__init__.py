@@ -12,4 +12,5 @@ from participation.core.workdays.calendar import (  # noqa: F401
     add_working_days,
     deadline,
     known_years,
+    working_days_between,
 )

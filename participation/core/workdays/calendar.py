@@ -104,6 +104,25 @@ class WorkingCalendar:
         return Deadline(day, estimated=bool(missing), missing_years=tuple(sorted(missing)))
 
 
+    def between(self, start: date, end: date, estimate: bool = True) -> int:
+        """How many working days lie after ``start`` up to and including ``end`` (0 when
+        ``end`` is not after ``start``)."""
+        count, day = 0, start
+        while day < end:
+            day += timedelta(days=1)
+            if self.is_working_day(day, estimate=estimate):
+                count += 1
+        return count
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days after ``start`` up to ``end`` (weekends only in years without a
+    schedule), e.g. how late a report published on ``end`` was after its due date."""
+    if end <= start:
+        return 0
+    return WorkingCalendar.load(range(start.year, end.year + 1)).between(start, end)
+
+
 def add_working_days(start: date, count: int) -> date:
     """The ``count``-th working day after ``start``; raises :class:`ScheduleMissing`
     when the count reaches a year without a schedule."""
