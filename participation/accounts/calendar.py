@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from flask_babel import gettext
 
 from participation.accounts.models import Membership, Role, User
-from participation.core.database import utcnow
 from participation.core.jobs import register_job
 from participation.core.outbox import queue_message
 from participation.core.timeutil import utc_to_local
@@ -18,9 +17,9 @@ from participation.core.workdays.operations import year_needed
 from participation.extensions import db
 
 
-def local_today(now: datetime | None = None) -> date:
-    """Today in the platform's time zone (China Standard Time)."""
-    return utc_to_local(now or utcnow()).date()
+def local_day(now: datetime) -> date:
+    """The day it is at ``now`` (naive UTC) in the platform's time zone."""
+    return utc_to_local(now).date()
 
 
 def alert_missing_year(year: int) -> int:
@@ -49,6 +48,6 @@ def alert_missing_year(year: int) -> int:
 def _missing_year_job(now: datetime) -> None:
     """From 1 November, alert the administrators while next year's schedule is missing
     (level-triggered: every run looks again; the dedupe key sends each person one)."""
-    year = year_needed(local_today(now))
+    year = year_needed(local_day(now))
     if year is not None:
         alert_missing_year(year)

@@ -7,12 +7,12 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from participation.accounts.calendar import local_today
 from participation.accounts.forms import HolidayNoticeForm
 from participation.accounts.models import Government
 from participation.accounts.permissions import can_manage_workdays
 from participation.accounts.views import bp
 from participation.core.permissions import load_or_404
+from participation.core.timeutil import local_today
 from participation.core.transaction import perform
 from participation.core.workdays.calendar import known_years
 from participation.core.workdays.models import CalendarYear, DayKind

@@ -230,7 +230,7 @@ def show_dashboard():
         .order_by(Government.id)).all()
     sections = sorted(signals.collect(signals.dashboard_sections_requested, current_user),
                       key=lambda section: section.order)
-    from participation.accounts.calendar import local_today
+    from participation.core.timeutil import local_today
     from participation.core.workdays.operations import year_needed
 
     return render_template(

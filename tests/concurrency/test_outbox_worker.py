@@ -18,7 +18,7 @@ from participation.extensions import db
 from tests.conftest import migrated_scratch_app
 
 ROOT = Path(__file__).resolve().parents[2]
-LEASE = 2
+LEASE = 6
 
 pytestmark = pytest.mark.no_db_transaction
 
