@@ -116,8 +116,9 @@ def _register_cli(app: Flask) -> None:
     from participation.core.maintenance import maintenance_cli
     from participation.core.workdays.cli import workdays_cli
     from participation.demo.cli import demo_cli
+    from participation.meetings.cli import meetings_cli
     from participation.opinions.cli import opinions_cli
 
     for group in (users_cli, drafts_cli, opinions_cli, demo_cli, maintenance_cli,
-                  jobs_cli, workdays_cli):
+                  jobs_cli, workdays_cli, meetings_cli):
         app.cli.add_command(group)

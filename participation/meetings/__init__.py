@@ -1,0 +1,1 @@
+"""Decision meetings with representatives: open call, verifiable selection, attendance."""
