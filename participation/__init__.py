@@ -86,6 +86,8 @@ def _connect_receivers() -> None:
     import participation.consultations.receivers
     import participation.dossier.receivers
     import participation.feedback.clock
+    import participation.feedback.notify
+    import participation.feedback.receivers
     import participation.opinions.receivers  # noqa: F401
 
 
@@ -95,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     from participation.catalogue.views import bp as catalogue_bp
     from participation.consultations.views import bp as consultations_bp
     from participation.dossier.views import bp as dossier_bp
+    from participation.feedback.views import bp as feedback_bp
     from participation.opinions.views import bp as opinions_bp
 
     for blueprint in (
@@ -102,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
         dossier_bp,
         consultations_bp,
         opinions_bp,
+        feedback_bp,
         accounts_bp,
         api_bp,
     ):

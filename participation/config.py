@@ -98,6 +98,9 @@ def default_config(instance_path: Path) -> dict:
         "VERIFICATION_RESEND_SECONDS": _env_int("VERIFICATION_RESEND_SECONDS", 60),
         "OPINION_RATE_LIMIT": _env("OPINION_RATE_LIMIT", "20 per 10 minutes;100 per day"),
         "UPLOAD_FOLDER": str(instance_path / "uploads"),
+        # The site's address as the public reaches it, for links in messages sent later
+        # by the worker (no request to take it from).
+        "PUBLIC_BASE_URL": _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         "MAX_UPLOAD_BYTES": _env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024),
         "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024) + 1024 * 1024,
         "BABEL_DEFAULT_LOCALE": "zh_CN",

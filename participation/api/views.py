@@ -310,3 +310,49 @@ def list_opinions(consultation_id: int):
     return jsonify(_keyset_json(page, _opinion_json, "api.list_opinions",
                                 {"consultation_id": consultation.id, "article": article},
                                 number))
+
+
+@bp.route("/consultations/<int:consultation_id>/feedback-report")
+@public_page
+def feedback_report(consultation_id: int):
+    """The published feedback report: counts by channel and by disposition, the
+    concentrated opinions with their reasons, due and published dates, lateness.
+    ``?version=N`` for an earlier published version."""
+    from participation.feedback.operations import published_versions
+
+    consultation = _public_consultation(consultation_id)
+    if consultation is None:
+        return json_error("not_found", _("No public consultation has this number."), 404)
+    versions = published_versions(consultation)
+    wanted = int_arg("version")
+    report = next((v for v in versions if v.version == wanted), None) if wanted \
+        else (versions[0] if versions else None)
+    if report is None:
+        return json_error("not_published",
+                          _("The feedback report of this consultation is not published."), 404)
+    data = report.data
+    return jsonify({
+        "consultation": {"id": consultation.id, "title": consultation.title},
+        "version": report.version,
+        "versions": [{"version": v.version, "published_on": v.published_on.isoformat(),
+                      "correction_reason": v.correction_reason or None} for v in versions],
+        "due_on": report.due_on.isoformat() if report.due_on else None,
+        "published_on": report.published_on.isoformat(),
+        "published_automatically": report.automatic,
+        "late": report.late_working_days > 0,
+        "late_working_days": report.late_working_days,
+        "opinions": data["participation"]["opinions"],
+        "people": data["participation"]["people"],
+        "by_channel": {row["channel"]: row["opinions"]
+                       for row in data["participation"]["by_channel"]},
+        "by_disposition": {row["code"]: row["opinions"]
+                           for row in data["dispositions"]["by_code"]},
+        "concentrated_opinions": [
+            {"summary": g["summary"], "opinions": g["opinions"], "people": g["people"],
+             "disposition": g["disposition"], "reason": g["reason"]}
+            for g in data["concentrated"]],
+        "not_published": {row["reason"]: row["opinions"]
+                          for row in data["not_published"]["by_reason"]},
+        "how_held": report.how_held,
+        "adoption_summary": report.adoption_summary,
+    })

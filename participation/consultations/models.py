@@ -243,6 +243,10 @@ class Consultation(TimestampMixin, db.Model):
         sa.Integer, nullable=False, default=0, server_default="0",
         comment="opinions shown publicly (consent given, not hidden by moderation)",
     )
+    feedback_published_at: Mapped[datetime | None] = mapped_column(
+        sa.DateTime, nullable=True,
+        comment="when its feedback report was first published (UTC); dispositions are "
+                "public from then on")
     opened_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
     )

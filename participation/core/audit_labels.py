@@ -59,6 +59,8 @@ ACTION_LABELS = {
     "opinion.counter_corrected": _l("Opinion counter corrected"),
     "decision.document_issued": _l("Decision document issue date recorded"),
     "decision.feedback_due_recounted": _l("Feedback due date counted again"),
+    "feedback_report.edited": _l("Feedback report text edited"),
+    "feedback_report.published": _l("Feedback report published"),
     "workdays.year_added": _l("Holiday schedule entered"),
     "workdays.year_replaced": _l("Holiday schedule replaced"),
 }
@@ -107,6 +109,11 @@ FIELD_LABELS = {
     "days_off": _l("Days off"),
     "workdays": _l("Adjusted workdays"),
     "replaced": _l("Replaced"),
+    "how_held": _l("How the consultation was held"),
+    "adoption_summary": _l("What was adopted, and why the rest was not"),
+    "correction_reason": _l("What this version corrects, and why"),
+    "automatic": _l("Published automatically"),
+    "late_working_days": _l("Working days late"),
 }
 
 # Values written by the operations that are words, not data.
@@ -129,6 +136,7 @@ OBJECT_LABELS = {
     "user_account": _l("Account"), "government": _l("Government"),
     "draft_version": _l("Draft version"),
     "calendar_year": _l("Holiday schedule"),
+    "feedback_report": _l("Feedback report"),
 }
 
 _LIST_FIELDS = {"opinion_ids"}

@@ -2,7 +2,9 @@
 is entered, and the responsible unit's officials alerted 3 and 1 working days before
 the due date.
 
-The periodic job ``feedback.clock`` is level-triggered: every run looks at every
+On and after the due date the job publishes every complete report by itself
+(:func:`participation.feedback.operations.publish_due_reports`). The periodic job
+``feedback.clock`` is level-triggered: every run looks at every
 unpublished report due soon, so a missed run (a host down, cron late) is caught up by
 the next one, and the outbox's dedupe keys make each alert reach each official once.
 """
@@ -23,6 +25,7 @@ from participation.core.outbox import queue_message
 from participation.core.timeutil import utc_to_local
 from participation.core.workdays import WorkingCalendar
 from participation.extensions import db
+from participation.feedback.operations import publish_due_reports
 
 # Alerts go out when this many working days (or fewer) are left before the due date.
 ALERT_DAYS = (3, 1)
@@ -92,8 +95,10 @@ def alert_missing_schedules() -> None:
 
 @register_job("feedback.clock", every=timedelta(minutes=15))
 def feedback_clock_job(now: datetime) -> None:
-    """Count estimated due dates again, alert about missing schedules, and send the due
-    alerts (``now``: UTC)."""
+    """Count estimated due dates again, alert about missing schedules, publish the
+    complete reports that are due, and send the due alerts (``now``: UTC)."""
+    today = utc_to_local(now).date()
     refresh_estimated_due_dates()
     alert_missing_schedules()
-    send_due_alerts(utc_to_local(now).date())
+    publish_due_reports(today)
+    send_due_alerts(today)

@@ -66,7 +66,7 @@ def values(world):
             "catalogue_id": catalogue.id, "decision_id": decision.id, "document_id": 1,
             "attachment_id": 1, "consultation_id": consultation.id, "opinion_id": opinion.id,
             "anchor": "article-1", "number": opinion.receipt_number, "code": "en",
-            "task_id": 1, "year": 2026}
+            "task_id": 1, "year": 2026, "fmt": "csv"}
 
 
 def _get_rules(app):

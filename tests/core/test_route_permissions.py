@@ -57,7 +57,7 @@ def _objects(world):
         "document_id": document.id, "attachment_id": attachment.id,
         "consultation_id": consultation.id, "opinion_id": opinion.id,
         "anchor": "article-1", "number": opinion.receipt_number, "task_id": task.id,
-        "year": 2026,
+        "year": 2026, "fmt": "csv",
     }
 
 

@@ -1,0 +1,76 @@
+"""The feedback report as a Word document an official can file, with the headings of the
+usual template (一、基本情况 … 附件)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from docx import Document
+from flask_babel import gettext
+
+from participation.consultations.models import Consultation
+from participation.feedback.models import FeedbackReport
+from participation.opinions.models import Channel, Disposition, ModerationReason
+
+
+def _table(document, header: list[str], rows: list[list[Any]]) -> None:
+    table = document.add_table(rows=1, cols=len(header))
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, header, strict=True):
+        cell.text = text
+    for row in rows:
+        cells = table.add_row().cells
+        for cell, value in zip(cells, row, strict=True):
+            cell.text = str(value)
+
+
+def render(consultation: Consultation, report: FeedbackReport, data: dict[str, Any]) -> bytes:
+    """The DOCX bytes of ``report`` (its frozen ``data``)."""
+    document = Document()
+    document.add_heading(gettext("Feedback on the opinions received on “%(title)s”",
+                                 title=consultation.title), level=0)
+    participation = data["participation"]
+    document.add_heading(gettext("1. How the consultation was held"), level=1)
+    document.add_paragraph(report.how_held)
+    document.add_paragraph(gettext(
+        "Draft version %(version)s, open for comment from %(opens)s to %(closes)s.",
+        version=data["consultation"]["draft_version"],
+        opens=(data["consultation"]["opens_at"] or "")[:10],
+        closes=(data["consultation"]["closes_at"] or "")[:10]))
+    document.add_heading(gettext("2. Participation"), level=1)
+    document.add_paragraph(gettext("%(opinions)d opinions from %(people)d people.",
+                                   opinions=participation["opinions"],
+                                   people=participation["people"]))
+    _table(document, [gettext("Channel"), gettext("Opinions")],
+           [[Channel(r["channel"]).label, r["opinions"]] for r in participation["by_channel"]])
+    document.add_heading(gettext("3. Adoption"), level=1)
+    document.add_paragraph(report.adoption_summary)
+    _table(document, [gettext("Disposition"), gettext("Opinions"), gettext("Share")],
+           [[Disposition(r["code"]).label, r["opinions"], f"{r['percent']} %"]
+            for r in data["dispositions"]["by_code"]])
+    document.add_heading(gettext("4. Concentrated opinions and the reasons"), level=1)
+    if data["concentrated"]:
+        _table(document, [gettext("Summary"), gettext("Opinions"), gettext("People"),
+                          gettext("Disposition"), gettext("Reason")],
+               [[g["summary"], g["opinions"], g["people"],
+                 Disposition(g["disposition"]).label if g["disposition"] else "",
+                 g["reason"]] for g in data["concentrated"]])
+    else:
+        document.add_paragraph(gettext("No concentrated opinion."))
+    document.add_heading(gettext("5. Opinions not published"), level=1)
+    hidden = data["not_published"]
+    document.add_paragraph(gettext("%(count)d opinions were not published.",
+                                   count=hidden["total"]))
+    if hidden["by_reason"]:
+        _table(document, [gettext("Reason"), gettext("Opinions")],
+               [[ModerationReason(r["reason"]).label, r["opinions"]]
+                for r in hidden["by_reason"]])
+    if report.correction_reason:
+        document.add_heading(gettext("Correction"), level=1)
+        document.add_paragraph(report.correction_reason)
+    document.add_paragraph(gettext(
+        "Annex: the table of every opinion is published beside this report (CSV, XLSX)."))
+    output = io.BytesIO()
+    document.save(output)
+    return output.getvalue()

@@ -1,0 +1,25 @@
+"""Forms of the feedback report."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import TextAreaField
+from wtforms.validators import Optional
+
+from participation.core.forms_common import Form, length
+
+
+class NarrativeForm(Form):
+    how_held = TextAreaField(
+        _l("How the consultation was held"), validators=[Optional(), length(max=20000)],
+        description=_l("Channels, symposiums and hearings, anything the figures do not say."))
+    adoption_summary = TextAreaField(
+        _l("What was adopted, and why the rest was not"),
+        validators=[Optional(), length(max=20000)])
+    correction_reason = TextAreaField(
+        _l("What this version corrects, and why"), validators=[Optional(), length(max=2000)],
+        description=_l("Needed for every version after the first; shown publicly with it."))
+
+
+class PublishForm(Form):
+    """Approving the report publishes it (CSRF only)."""

@@ -1,0 +1,215 @@
+"""Preparing and publishing the feedback report; the statutory clock's auto-publication.
+
+Publishing freezes the figures (:func:`participation.feedback.data.report_data`) in a new
+published version, records the publication on the decision (which stops its clock and
+moves it to the stage "feedback published", reachable only this way), makes each
+opinion's disposition visible on its receipt, and queues one notification to every person
+who left a contact (a background task, so a consultation of 100,000 opinions publishes
+at once; the outbox's dedupe keys send each person's message once, whatever version).
+"""
+
+from __future__ import annotations
+
+import contextvars
+from datetime import date
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from participation.catalogue.models import Decision, Stage
+from participation.catalogue.operations import move_to_stage
+from participation.consultations.models import Consultation, ConsultationStatus
+from participation.core import audit
+from participation.core.database import utcnow
+from participation.core.errors import DomainError
+from participation.core.tasks import enqueue
+from participation.core.timeutil import local_today
+from participation.core.workdays import working_days_between
+from participation.extensions import db
+from participation.feedback.data import completeness_problems, report_data
+from participation.feedback.models import FeedbackReport, ReportState
+
+# Set while a report is being published: the only way to the stage "feedback published".
+publishing_report: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "publishing_report", default=False)
+
+NARRATIVE_MAX = 20000
+
+
+class FeedbackError(DomainError):
+    messages: ClassVar[dict[str, object]] = {
+        "not_closed": _l("The feedback report can be published once the consultation has "
+                         "closed."),
+        "opinions_without_disposition": _l(
+            "%(count)d opinions have no disposition yet: every opinion needs one before "
+            "the report is published."),
+        "concentrated_without_reason": _l(
+            "A concentrated opinion has no disposition or no reason: the report cannot be "
+            "published while one lacks its reason."),
+        "correction_reason": _l("Say what this version corrects and why."),
+        "too_long": _l("The text can be at most %(max)d characters."),
+        "report_required": _l(
+            "This stage is reached by publishing the feedback report of the consultation."),
+    }
+
+
+def published_versions(consultation: Consultation) -> list[FeedbackReport]:
+    """The published versions, newest first."""
+    return list(db.session.scalars(
+        sa.select(FeedbackReport).where(FeedbackReport.consultation_id == consultation.id,
+                                        FeedbackReport.state == ReportState.PUBLISHED)
+        .order_by(FeedbackReport.version.desc())))
+
+
+def _default_narrative(data: dict[str, Any]) -> tuple[str, str]:
+    from flask_babel import gettext
+
+    participation = data["participation"]
+    how_held = gettext(
+        "The draft was published for comment from %(opens)s to %(closes)s. %(opinions)d "
+        "opinions were received from %(people)d people.",
+        opens=(data["consultation"]["opens_at"] or "")[:10],
+        closes=(data["consultation"]["closes_at"] or "")[:10],
+        opinions=participation["opinions"], people=participation["people"])
+    adopted = sum(row["opinions"] for row in data["dispositions"]["by_code"]
+                  if row["code"] in ("adopted", "partially_adopted"))
+    adoption = gettext("%(adopted)d of %(considered)d opinions were adopted in whole or in "
+                       "part.", adopted=adopted, considered=data["dispositions"]["considered"])
+    return how_held, adoption
+
+
+def draft_for(consultation: Consultation, create: bool = True) -> FeedbackReport:
+    """The version being prepared, created with a generated narrative when missing
+    (``create=False``: an unsaved one, for pages that only show it)."""
+    draft = db.session.scalar(sa.select(FeedbackReport).where(
+        FeedbackReport.consultation_id == consultation.id,
+        FeedbackReport.state == ReportState.DRAFT))
+    if draft is not None:
+        return draft
+    latest = db.session.scalar(sa.select(sa.func.max(FeedbackReport.version)).where(
+        FeedbackReport.consultation_id == consultation.id)) or 0
+    how_held, adoption = _default_narrative(report_data(consultation))
+    if latest:
+        previous = published_versions(consultation)[0]
+        how_held, adoption = previous.how_held, previous.adoption_summary
+    draft = FeedbackReport(government_id=consultation.government_id,
+                           decision_id=consultation.decision_id,
+                           consultation_id=consultation.id, version=latest + 1,
+                           state=ReportState.DRAFT, how_held=how_held,
+                           adoption_summary=adoption, correction_reason="")
+    if create:
+        db.session.add(draft)
+        db.session.flush()
+    return draft
+
+
+def save_narrative(consultation: Consultation, how_held: str, adoption_summary: str,
+                   correction_reason: str = "", actor=None) -> FeedbackReport:
+    """Save the narrative parts of the report being prepared. Audited."""
+    from participation.core.sanitize import plain_text
+
+    values = {"how_held": plain_text(how_held or ""),
+              "adoption_summary": plain_text(adoption_summary or ""),
+              "correction_reason": plain_text(correction_reason or "")}
+    for field, text in values.items():
+        if len(text) > NARRATIVE_MAX:
+            raise FeedbackError("too_long", field=field, max=NARRATIVE_MAX)
+    draft = draft_for(consultation)
+    changes = audit.diff(draft, values)
+    db.session.flush()
+    if changes:
+        audit.record("feedback_report.edited", draft, changes, actor=actor)
+    return draft
+
+
+def publication_problems(consultation: Consultation, data: dict[str, Any]) -> list[FeedbackError]:
+    """Every reason the report cannot be published now (empty: it can)."""
+    problems = []
+    if consultation.status != ConsultationStatus.CLOSED:
+        problems.append(FeedbackError("not_closed"))
+    for code in completeness_problems(data):
+        problems.append(FeedbackError(code, count=data["dispositions"]["without"]))
+    return problems
+
+
+def publish(consultation: Consultation, actor=None, today: date | None = None
+            ) -> FeedbackReport:
+    """Approve and publish the report being prepared: a new published version with the
+    figures frozen. Refused while the consultation is open, while an opinion has no
+    disposition, or while a concentrated opinion lacks its disposition or reason; a
+    correction (version 2 on) needs its reason. Audited as ``feedback_report.published``."""
+    today = today or local_today()
+    # One publication at a time per consultation (the draft row is the lock).
+    draft = draft_for(consultation)
+    db.session.execute(sa.select(FeedbackReport.id).where(FeedbackReport.id == draft.id)
+                       .with_for_update())
+    data = report_data(consultation)
+    problems = publication_problems(consultation, data)
+    if problems:
+        raise problems[0]
+    if draft.version > 1 and not draft.correction_reason.strip():
+        raise FeedbackError("correction_reason", field="correction_reason")
+    decision = db.session.get(Decision, consultation.decision_id)
+    due = decision.feedback_due_on
+    draft.state = ReportState.PUBLISHED
+    draft.data = data
+    draft.published_at = utcnow()
+    draft.published_on = today
+    draft.approved_by_id = getattr(actor, "id", None)
+    draft.due_on = due
+    draft.late_working_days = working_days_between(due, today) if due and today > due else 0
+    consultation.feedback_published_at = draft.published_at
+    db.session.flush()
+    first = draft.version == 1
+    if first:
+        _record_on_decision(decision, today, actor)
+        enqueue("feedback.notify", {"consultation_id": consultation.id},
+                dedupe_key=f"feedback-notify-{consultation.id}")
+    audit.record("feedback_report.published", draft,
+                 {"version": draft.version, "automatic": actor is None,
+                  "late_working_days": draft.late_working_days,
+                  "correction_reason": draft.correction_reason or None}, actor=actor)
+    return draft
+
+
+def _record_on_decision(decision: Decision, today: date, actor) -> None:
+    """The first publication stops the decision's clock once every closed consultation of
+    the decision has its report, and moves it to "feedback published"."""
+    unpublished = db.session.scalar(
+        sa.select(sa.func.count(Consultation.id)).where(
+            Consultation.decision_id == decision.id,
+            Consultation.closes_at <= utcnow(),
+            Consultation.feedback_published_at.is_(None)))
+    if unpublished:
+        return
+    if decision.feedback_published_on is None:
+        decision.feedback_published_on = today
+    if decision.stage.order < Stage.FEEDBACK_PUBLISHED.order \
+            and decision.stage.order >= Stage.DECIDED.order:
+        token = publishing_report.set(True)
+        try:
+            move_to_stage(decision, Stage.FEEDBACK_PUBLISHED, today,
+                          note="", actor=actor)
+        finally:
+            publishing_report.reset(token)
+
+
+def publish_due_reports(today: date) -> list[FeedbackReport]:
+    """The statutory clock: on and after its due date, publish by itself every complete
+    report of a decision still without feedback (level-triggered; a report that is not
+    complete stays unpublished, and the decision shows as overdue)."""
+    published = []
+    decisions = db.session.scalars(sa.select(Decision).where(
+        Decision.feedback_due_on <= today, Decision.feedback_published_on.is_(None))).all()
+    for decision in decisions:
+        consultations = db.session.scalars(sa.select(Consultation).where(
+            Consultation.decision_id == decision.id,
+            Consultation.feedback_published_at.is_(None),
+            Consultation.closes_at <= utcnow()).order_by(Consultation.id)).all()
+        for consultation in consultations:
+            if publication_problems(consultation, report_data(consultation)):
+                continue
+            with db.session.begin_nested():
+                published.append(publish(consultation, actor=None, today=today))
+    return published

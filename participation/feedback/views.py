@@ -1,0 +1,163 @@
+"""Pages of the feedback report: the public report (HTML, DOCX, annex), the interim
+participation summary, and the officials' preparation and approval page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from participation.consultations.models import Consultation, ConsultationStatus
+from participation.consultations.permissions import can_view_consultation
+from participation.core.args import int_arg
+from participation.core.page_cache import public_page
+from participation.core.permissions import load_or_404
+from participation.core.transaction import perform
+from participation.feedback import annex, docx_report, operations
+from participation.feedback.data import report_data
+from participation.feedback.forms import NarrativeForm, PublishForm
+from participation.feedback.models import FeedbackReport, ReportState
+from participation.feedback.permissions import can_prepare_feedback, can_publish_feedback
+from participation.opinions.models import Channel, Disposition, ModerationReason
+
+bp = Blueprint("feedback", __name__)
+
+
+def _public(consultation_id: int) -> Consultation:
+    return load_or_404(Consultation, consultation_id, can_view_consultation, hide=True,
+                       private=False)
+
+
+def _published(consultation: Consultation) -> tuple[FeedbackReport, list[FeedbackReport]]:
+    versions = operations.published_versions(consultation)
+    if not versions:
+        abort(404)
+    wanted = int_arg("version")
+    report = next((v for v in versions if v.version == wanted), None) if wanted \
+        else versions[0]
+    if report is None:
+        abort(404)
+    return report, versions
+
+
+@bp.route("/consultations/<int:consultation_id>/feedback-report")
+@public_page
+def show_report(consultation_id: int):
+    consultation = _public(consultation_id)
+    report, versions = _published(consultation)
+    return render_template("feedback/report.html", consultation=consultation,
+                           report=report, data=report.data, versions=versions,
+                           preview=False)
+
+
+@bp.route("/consultations/<int:consultation_id>/feedback-report.docx")
+def download_docx(consultation_id: int):
+    consultation = _public(consultation_id)
+    report, _versions = _published(consultation)
+    return Response(docx_report.render(consultation, report, report.data),
+                    mimetype="application/vnd.openxmlformats-officedocument."
+                             "wordprocessingml.document",
+                    headers={"Content-Disposition": _attachment(
+                        f"feedback-report-{consultation.id}-v{report.version}.docx")})
+
+
+@bp.route("/consultations/<int:consultation_id>/feedback-report/annex.<fmt>")
+def download_annex(consultation_id: int, fmt: str):
+    consultation = _public(consultation_id)
+    _published(consultation)
+    if fmt == "csv":
+        return Response(annex.csv_rows(consultation), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": _attachment(
+                            f"feedback-annex-{consultation.id}.csv")})
+    if fmt == "xlsx":
+        return Response(annex.xlsx_file(consultation),
+                        mimetype="application/vnd.openxmlformats-officedocument."
+                                 "spreadsheetml.sheet",
+                        headers={"Content-Disposition": _attachment(
+                            f"feedback-annex-{consultation.id}.xlsx")})
+    abort(404)
+
+
+def _attachment(filename: str) -> str:
+    return f'attachment; filename="{filename}"'
+
+
+@bp.route("/consultations/<int:consultation_id>/participation-summary")
+@public_page
+def show_summary(consultation_id: int):
+    """The interim participation summary: counts only, public as soon as the
+    consultation closes."""
+    consultation = _public(consultation_id)
+    if consultation.status != ConsultationStatus.CLOSED:
+        abort(404)
+    return render_template("feedback/summary.html", consultation=consultation,
+                           data=report_data(consultation))
+
+
+def _prepared(consultation_id: int) -> Consultation:
+    return load_or_404(Consultation, consultation_id, can_prepare_feedback)
+
+
+@bp.route("/admin/consultations/<int:consultation_id>/feedback-report",
+          methods=["GET", "POST"])
+@login_required
+def prepare_report(consultation_id: int):
+    consultation = _prepared(consultation_id)
+    draft = operations.draft_for(consultation, create=request.method == "POST")
+    form = NarrativeForm(obj=draft)
+    if form.validate_on_submit() and perform(
+            operations.save_narrative, consultation, form.how_held.data,
+            form.adoption_summary.data, form.correction_reason.data, actor=current_user,
+            form=form, success=_("The report has been saved.")):
+        return redirect(url_for("feedback.prepare_report", consultation_id=consultation.id))
+    data = report_data(consultation)
+    return render_template(
+        "feedback/prepare.html", consultation=consultation, report=draft, data=data,
+        form=form, publish_form=PublishForm(),
+        problems=[p.message for p in operations.publication_problems(consultation, data)],
+        versions=operations.published_versions(consultation),
+        can_publish=can_publish_feedback(current_user, consultation), preview=True,
+        state=ReportState)
+
+
+@bp.route("/admin/consultations/<int:consultation_id>/feedback-report/publish",
+          methods=["POST"])
+@login_required
+def publish_report(consultation_id: int):
+    consultation = load_or_404(Consultation, consultation_id, can_publish_feedback)
+    form = PublishForm()
+    if form.validate_on_submit() and perform(
+            operations.publish, consultation, actor=current_user,
+            success=_("The feedback report has been published.")):
+        return redirect(url_for("feedback.show_report", consultation_id=consultation.id))
+    return redirect(url_for("feedback.prepare_report", consultation_id=consultation.id))
+
+
+# -- what the report's templates show -------------------------------------------------
+
+@bp.app_template_global()
+def channel_label(code: str) -> str:
+    return Channel(code).label
+
+
+@bp.app_template_global()
+def disposition_label(code: str) -> str:
+    return Disposition(code).label
+
+
+@bp.app_template_global()
+def reason_label(code: str) -> str:
+    return ModerationReason(code).label
+
+
+@bp.app_template_filter()
+def map_rows(rows: list[dict], kind: str) -> list[tuple[str, int]]:
+    """A report section's rows as (label, number) for a chart."""
+    labels = {
+        "channel": lambda r: Channel(r["channel"]).label,
+        "article": lambda r: r["label"] or _("Whole draft"),
+        "topic": lambda r: r["topic"] or "—",
+        "day": lambda r: r["day"],
+        "disposition": lambda r: Disposition(r["code"]).label,
+    }[kind]
+    return [(labels(row), row["opinions"]) for row in rows]
