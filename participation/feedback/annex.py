@@ -1,7 +1,8 @@
 """The report's annex: a table of every opinion (masked name, channel, article, masked
 text, disposition, reason), streamed as CSV or written row by row as XLSX. Hidden
 opinions are never in it; the text of an opinion whose author did not agree to its
-publication is left out (its disposition is still listed)."""
+publication, or not published by moderation, is left out (its disposition is still
+listed)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from flask_babel import gettext
 from openpyxl import Workbook
 
 from participation.consultations.models import Consultation, DraftNode
+from participation.core.pii import mask_personal_data
 from participation.extensions import db
 from participation.opinions.models import Channel, Disposition, ModerationState, Opinion
 
@@ -39,7 +41,8 @@ def rows(consultation: Consultation) -> Iterator[list[str]]:
     channels = {c.value: c.label for c in Channel}
     dispositions = {d.value: d.label for d in Disposition}
     not_consented = gettext("(not published: the author did not agree)")
-    query = (sa.select(Opinion.id, Opinion.display_name, Opinion.public_name,
+    not_reviewed = gettext("(not published)")
+    query = (sa.select(Opinion.id, Opinion.display_name, Opinion.moderation_state,
                        Opinion.channel, DraftNode.label, Opinion.public_body, Opinion.body,
                        Opinion.consent_to_publish, Opinion.disposition,
                        Opinion.disposition_reason)
@@ -52,11 +55,15 @@ def rows(consultation: Consultation) -> Iterator[list[str]]:
         batch = db.session.execute(query.where(Opinion.id > last)).all()
         if not batch:
             return
-        for (opinion_id, name, _public_name, channel, article, public_body, body,
+        for (opinion_id, name, state, channel, article, public_body, body,
              consent, disposition, reason) in batch:
             number += 1
-            text = (public_body if public_body is not None else body) if consent \
-                else not_consented
+            if not consent:
+                text = not_consented
+            elif getattr(state, "value", state) != ModerationState.PUBLISHED.value:
+                text = not_reviewed
+            else:
+                text = public_body if public_body is not None else mask_personal_data(body)
             code = getattr(disposition, "value", disposition)
             yield [str(number), masked_name(name),
                    channels.get(getattr(channel, "value", channel), str(channel)),
