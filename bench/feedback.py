@@ -64,11 +64,15 @@ def prepare(url: str) -> int:
             " disposition, disposition_reason, created_at, updated_at) VALUES "
             "(:id, :s, :n, :n, 'not_adopted', '理由。', :t, :t)"),
             [{"id": cid, "s": f"集中意见{n}", "n": 5 + n % 50, "t": now} for n in range(300)])
+        # Due dates spread over two years around today: some overdue, a few due in the
+        # coming days (alerted), most later; the largest consultation's decision is due.
         today = (now + timedelta(hours=8)).date()
+        ids = conn.scalars(sa.text("SELECT id FROM decision ORDER BY id")).all()
         conn.execute(sa.text("UPDATE decision SET document_issued_on = :i, feedback_due_on = :d,"
-                             " feedback_due_estimated = :f"),
-                     {"i": today - timedelta(days=10), "d": today + timedelta(days=3),
-                      "f": False})
+                             " feedback_due_estimated = :f WHERE id = :id"),
+                     [{"id": did, "i": today - timedelta(days=360 - n % 720 + 14),
+                       "d": today - timedelta(days=360 - n % 720), "f": False}
+                      for n, did in enumerate(ids)])
     engine.dispose()
     return cid
 
@@ -94,23 +98,28 @@ def measure(url: str, cid: int, repeat: int) -> dict[str, float]:
         consultation = db.session.get(Consultation, cid)
         opinions = consultation.opinion_count
         results["opinions"] = opinions
+        log(f"consultation {cid}: {opinions:,} opinions")
         results["data"] = _median_ms(lambda: report_data(consultation), repeat)
+        log(f"figures: {results['data']:.0f} ms")
 
         def page():
             response = client.get(f"/admin/consultations/{cid}/feedback-report")
             assert response.status_code == 200, response.status_code
 
         results["html"] = _median_ms(page, repeat)
+        log(f"preview page: {results['html']:.0f} ms")
         data = report_data(consultation)
         draft = draft_for(consultation, create=False)
         results["docx"] = _median_ms(lambda: docx_report.render(consultation, draft, data),
                                      max(repeat // 2, 2))
+        log(f"docx: {results['docx']:.0f} ms")
         results["decisions"] = db.session.scalar(sa.text("SELECT count(*) FROM decision"))
         now = datetime.utcnow()  # noqa: DTZ003
         started = time.perf_counter()
         feedback_clock_job(now)
         db.session.commit()
         results["clock_first"] = (time.perf_counter() - started) * 1000
+        log(f"clock, first pass: {results['clock_first']:.0f} ms")
         results["clock"] = _median_ms(lambda: (feedback_clock_job(now), db.session.commit()),
                                       repeat)
     return results
@@ -123,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--opinions", type=int, default=170_000,
                         help="total opinions (60 %% go to the largest consultation)")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="participation-feedback-"))
     postgres = bool(args.database_url)
@@ -138,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         flask_cli(env, "demo", "load")
         log(f"scaling to {args.decisions:,} decisions and {args.opinions:,} opinions")
         scale_database(url, args.decisions, args.opinions, log=log)
+        log("closing the largest consultation, dispositions, groups, due dates")
         cid = prepare(url)
         r = measure(url, cid, args.repeat)
         backend = "PostgreSQL" if postgres else "SQLite"
@@ -161,9 +172,12 @@ def main(argv: list[str] | None = None) -> int:
                   f"{verdict} |")
         return 1 if failed else 0
     finally:
-        shutil.rmtree(work, ignore_errors=True)
-        if postgres:
-            drop_postgres(url)
+        if args.keep:
+            log(f"kept {url}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+            if postgres:
+                drop_postgres(url)
 
 
 if __name__ == "__main__":

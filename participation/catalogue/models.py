@@ -141,6 +141,9 @@ class Decision(TimestampMixin, db.Model):
         comment="the due date counted weekends only in a year without a holiday schedule")
     feedback_published_on: Mapped[date | None] = mapped_column(
         sa.Date, nullable=True, comment="when the feedback report was published")
+    feedback_alerted_days: Mapped[int | None] = mapped_column(
+        sa.Integer, nullable=True,
+        comment="the last due-date alert sent: 3 or 1 working days before (null: none)")
 
     catalogue = relationship("Catalogue", back_populates="decisions")
     unit = relationship("Unit")

@@ -291,6 +291,8 @@ def record_document_issued(decision: Decision, issued_on: date, actor=None) -> D
     changes = audit.diff(decision, {"document_issued_on": issued_on,
                                     "feedback_due_on": due.day,
                                     "feedback_due_estimated": due.estimated})
+    if "feedback_due_on" in changes:
+        decision.feedback_alerted_days = None  # alerts count from the new due date
     db.session.flush()
     if changes:
         audit.record("decision.document_issued", decision, changes, actor=actor)
@@ -308,6 +310,8 @@ def refresh_estimated_due_dates() -> list[Decision]:
         changes = audit.diff(decision, {"feedback_due_on": due.day,
                                         "feedback_due_estimated": due.estimated})
         if changes:
+            if "feedback_due_on" in changes:
+                decision.feedback_alerted_days = None
             audit.record("decision.feedback_due_recounted", decision, changes, actor=None)
             changed.append(decision)
     db.session.flush()

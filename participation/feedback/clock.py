@@ -66,11 +66,14 @@ def _alert(decision: Decision, threshold: int, left: int) -> int:
 
 def send_due_alerts(today: date) -> int:
     """Queue the 3- and 1-working-day alerts of every unpublished report due from
-    ``today`` on; returns how many messages were queued (repeats add nothing)."""
+    ``today`` on that has not had that alert yet; returns how many messages were queued.
+    A decision records the last alert sent, so a pass costs nothing for the others."""
     decisions = db.session.scalars(
         sa.select(Decision).where(
             Decision.feedback_published_on.is_(None), Decision.state == EntryState.LISTED,
-            Decision.feedback_due_on >= today, Decision.feedback_due_on <= today + _HORIZON)
+            Decision.feedback_due_on >= today, Decision.feedback_due_on <= today + _HORIZON,
+            sa.or_(Decision.feedback_alerted_days.is_(None),
+                   Decision.feedback_alerted_days > min(ALERT_DAYS)))
         .order_by(Decision.feedback_due_on, Decision.id)).all()
     if not decisions:
         return 0
@@ -79,8 +82,11 @@ def send_due_alerts(today: date) -> int:
     for decision in decisions:
         left = calendar.between(today, decision.feedback_due_on)
         threshold = next((days for days in sorted(ALERT_DAYS) if left <= days), None)
-        if threshold is not None:
-            queued += _alert(decision, threshold, left)
+        if threshold is None or threshold >= (decision.feedback_alerted_days or 99):
+            continue
+        queued += _alert(decision, threshold, left)
+        decision.feedback_alerted_days = threshold
+    db.session.flush()
     return queued
 
 

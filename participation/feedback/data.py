@@ -42,23 +42,16 @@ def concentrated_threshold(consultation: Consultation) -> int:
     return threshold(consultation)
 
 
-def _counts(column, consultation_id: int, *conditions) -> dict[Any, int]:
-    rows = db.session.execute(
-        sa.select(column, sa.func.count(Opinion.id))
-        .where(Opinion.consultation_id == consultation_id, *conditions)
-        .group_by(column)).all()
-    return {key: count for key, count in rows}
-
-
-def _people(consultation_id: int, *conditions) -> int:
-    """Distinct people: an account, else a contact, else each opinion is its own author."""
-    person = sa.func.coalesce(
-        sa.literal("u") + sa.cast(Opinion.author_id, sa.String),
-        sa.literal("c") + Opinion.contact,
-        sa.literal("o") + sa.cast(Opinion.id, sa.String))
+def _people(consultation_id: int) -> int:
+    """Distinct people: an account, else a contact, else each opinion is its own author
+    (one pass, no string building)."""
+    no_account = Opinion.author_id.is_(None)
     return db.session.scalar(
-        sa.select(sa.func.count(sa.distinct(person)))
-        .where(Opinion.consultation_id == consultation_id, *conditions)) or 0
+        sa.select(sa.func.count(sa.distinct(Opinion.author_id))
+                  + sa.func.count(sa.distinct(sa.case((no_account, Opinion.contact))))
+                  + sa.func.coalesce(sa.func.sum(sa.case(
+                      (sa.and_(no_account, Opinion.contact.is_(None)), 1), else_=0)), 0))
+        .where(Opinion.consultation_id == consultation_id)) or 0
 
 
 def _percent(part: int, whole: int) -> float:
@@ -69,37 +62,24 @@ def _local(moment: datetime | None) -> str | None:
     return utc_to_local(moment).isoformat(timespec="minutes") if moment else None
 
 
-def _by_article(consultation: Consultation, shown: Any) -> list[dict[str, Any]]:
-    """Opinions per article of the consulted version, in reading order (opinions given on
-    an earlier version count on the matching article)."""
-    rows = db.session.execute(
+def _by_article(consultation: Consultation) -> list[dict[str, Any]]:
+    """Opinions per article (the whole draft first), in reading order: one grouped pass
+    over the opinions, then the labels of the articles found."""
+    counts = dict(db.session.execute(
+        sa.select(Opinion.node_id, sa.func.count(Opinion.id))
+        .where(Opinion.consultation_id == consultation.id)
+        .group_by(Opinion.node_id)).tuples().all())
+    whole = counts.pop(None, 0)
+    nodes = db.session.execute(
         sa.select(DraftNode.id, DraftNode.label, DraftNode.heading, DraftNode.anchor,
-                  DraftNode.position, sa.func.count(Opinion.id))
-        .join(Opinion, Opinion.node_id == DraftNode.id)
-        .where(Opinion.consultation_id == consultation.id, shown)
-        .group_by(DraftNode.id, DraftNode.label, DraftNode.heading, DraftNode.anchor,
-                  DraftNode.position)
-        .order_by(DraftNode.position)).all()
-    whole = db.session.scalar(sa.select(sa.func.count(Opinion.id)).where(
-        Opinion.consultation_id == consultation.id, Opinion.node_id.is_(None), shown)) or 0
+                  DraftNode.version_id, DraftNode.position)
+        .where(DraftNode.id.in_(list(counts)))).all() if counts else []
+    nodes = sorted(nodes, key=lambda n: (n.version_id, n.position))
     articles = [{"node_id": None, "label": "", "anchor": None, "opinions": whole}] if whole \
         else []
-    articles += [{"node_id": node_id, "label": (label or heading or "").strip()[:60],
-                  "anchor": anchor, "opinions": count}
-                 for node_id, label, heading, anchor, _position, count in rows]
+    articles += [{"node_id": n.id, "label": (n.label or n.heading or "").strip()[:60],
+                  "anchor": n.anchor, "opinions": counts[n.id]} for n in nodes]
     return articles
-
-
-def _over_time(consultation: Consultation, shown: Any) -> list[dict[str, Any]]:
-    """Opinions received per day (local dates), in order."""
-    day = sa.func.date(Opinion.received_at + sa.literal_column("interval '8 hours'")) \
-        if db.session.get_bind().dialect.name == "postgresql" \
-        else sa.func.date(Opinion.received_at, "+8 hours")
-    rows = db.session.execute(
-        sa.select(day, sa.func.count(Opinion.id))
-        .where(Opinion.consultation_id == consultation.id, shown)
-        .group_by(day).order_by(day)).all()
-    return [{"day": str(value), "opinions": count} for value, count in rows]
 
 
 def _groups(consultation: Consultation, threshold: int) -> list[dict[str, Any]]:
@@ -113,27 +93,67 @@ def _groups(consultation: Consultation, threshold: int) -> list[dict[str, Any]]:
              "reason": g.disposition_reason or ""} for g in groups]
 
 
+def _facets(consultation_id: int) -> dict[str, Any]:
+    """One pass over the consultation's opinions for every count that does not need the
+    article or the day: dispositions (of the opinions not hidden), moderation reasons of
+    the hidden ones, topics and late arrivals."""
+    rows = db.session.execute(
+        sa.select(Opinion.disposition, Opinion.moderation_state, Opinion.moderation_reason,
+                  Opinion.topic_id, Opinion.is_late, sa.func.count(Opinion.id))
+        .where(Opinion.consultation_id == consultation_id)
+        .group_by(Opinion.disposition, Opinion.moderation_state, Opinion.moderation_reason,
+                  Opinion.topic_id, Opinion.is_late)).all()
+    facets: dict[str, Any] = {"by_disposition": {}, "hidden": {}, "by_topic": {}, "late": 0}
+    for disposition, state, reason, topic_id, late, count in rows:
+        state = ModerationState(state)
+        if state == ModerationState.HIDDEN:
+            reason = ModerationReason(reason) if reason else ModerationReason.OTHER
+            facets["hidden"][reason] = facets["hidden"].get(reason, 0) + count
+        else:
+            key = Disposition(disposition) if disposition else None
+            facets["by_disposition"][key] = facets["by_disposition"].get(key, 0) + count
+        facets["by_topic"][topic_id] = facets["by_topic"].get(topic_id, 0) + count
+        if late:
+            facets["late"] += count
+    return facets
+
+
+def _by_channel_and_day(consultation_id: int) -> tuple[dict[Channel, int], list[dict]]:
+    """One pass for the opinions by channel and by (local) day."""
+    day = sa.func.date(Opinion.received_at + sa.literal_column("interval '8 hours'")) \
+        if db.session.get_bind().dialect.name == "postgresql" \
+        else sa.func.date(Opinion.received_at, "+8 hours")
+    rows = db.session.execute(
+        sa.select(Opinion.channel, day, sa.func.count(Opinion.id))
+        .where(Opinion.consultation_id == consultation_id)
+        .group_by(Opinion.channel, day)).all()
+    by_channel: dict[Channel, int] = {}
+    by_day: dict[str, int] = {}
+    for channel, value, count in rows:
+        channel = Channel(channel)
+        by_channel[channel] = by_channel.get(channel, 0) + count
+        by_day[str(value)] = by_day.get(str(value), 0) + count
+    return by_channel, [{"day": d, "opinions": n} for d, n in sorted(by_day.items())]
+
+
 def report_data(consultation: Consultation) -> dict[str, Any]:
-    """Every figure of the report for ``consultation``, as it stands now."""
+    """Every figure of the report for ``consultation``, as it stands now.
+
+    The report counts every opinion received (moderation hides texts, never counts);
+    dispositions are given to the opinions that were not hidden.
+    """
     cid = consultation.id
-    # The report counts every opinion received (moderation hides texts, never counts);
-    # dispositions are given to the opinions that were not hidden.
-    considered = Opinion.moderation_state != ModerationState.HIDDEN
-    total = db.session.scalar(sa.select(sa.func.count(Opinion.id)).where(
-        Opinion.consultation_id == cid)) or 0
-    by_channel = _counts(Opinion.channel, cid)
-    by_disposition = _counts(Opinion.disposition, cid, considered)
+    facets = _facets(cid)
+    by_channel, over_time = _by_channel_and_day(cid)
+    total = sum(by_channel.values())
+    by_disposition = facets["by_disposition"]
     considered_total = sum(by_disposition.values())
-    hidden = _counts(Opinion.moderation_reason, cid,
-                     Opinion.moderation_state == ModerationState.HIDDEN)
+    hidden = facets["hidden"]
     topics = dict(db.session.execute(sa.select(Topic.id, Topic.name).where(
         Topic.consultation_id == cid)).tuples().all())
-    by_topic = _counts(Opinion.topic_id, cid)
     threshold = concentrated_threshold(consultation)
     version = db.session.get(DraftVersion, consultation.draft_version_id)
     decision = db.session.get(Decision, consultation.decision_id)
-    late = db.session.scalar(sa.select(sa.func.count(Opinion.id)).where(
-        Opinion.consultation_id == cid, Opinion.is_late.is_(True))) or 0
     return {
         "data_version": REPORT_DATA_VERSION,
         "consultation": {
@@ -142,8 +162,10 @@ def report_data(consultation: Consultation) -> dict[str, Any]:
             "opens_at": _local(consultation.opens_at),
             "closes_at": _local(consultation.closes_at),
             "channels_used": [c.value for c in Channel if by_channel.get(c)],
-            "symposiums": _distinct_events(cid, Channel.SYMPOSIUM),
-            "hearings": _distinct_events(cid, Channel.HEARING),
+            "symposiums": _distinct_events(cid, Channel.SYMPOSIUM)
+            if by_channel.get(Channel.SYMPOSIUM) else 0,
+            "hearings": _distinct_events(cid, Channel.HEARING)
+            if by_channel.get(Channel.HEARING) else 0,
         },
         "decision": {"id": decision.id, "title": decision.title,
                      "document_issued_on": decision.document_issued_on.isoformat()
@@ -153,15 +175,16 @@ def report_data(consultation: Consultation) -> dict[str, Any]:
         "participation": {
             "opinions": total,
             "people": _people(cid),
-            "late": late,
+            "late": facets["late"],
             "by_channel": [{"channel": c.value, "opinions": by_channel[c]}
                            for c in Channel if by_channel.get(c)],
-            "by_article": _by_article(consultation, sa.true()),
+            "by_article": _by_article(consultation),
             "by_topic": [{"topic": topics.get(topic_id, ""), "topic_id": topic_id,
                           "opinions": count}
                          for topic_id, count in sorted(
-                             by_topic.items(), key=lambda item: -item[1])],
-            "over_time": _over_time(consultation, sa.true()),
+                             facets["by_topic"].items(), key=lambda item: -item[1])
+                         if topic_id is not None],
+            "over_time": over_time,
         },
         "dispositions": {
             "considered": considered_total,

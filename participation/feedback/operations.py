@@ -29,6 +29,7 @@ from participation.core.workdays import working_days_between
 from participation.extensions import db
 from participation.feedback.data import completeness_problems, report_data
 from participation.feedback.models import FeedbackReport, ReportState
+from participation.opinions.models import ModerationState, Opinion
 
 # Set while a report is being published: the only way to the stage "feedback published".
 publishing_report: contextvars.ContextVar[bool] = contextvars.ContextVar(
@@ -49,6 +50,7 @@ class FeedbackError(DomainError):
             "published while one lacks its reason."),
         "correction_reason": _l("Say what this version corrects and why."),
         "too_long": _l("The text can be at most %(max)d characters."),
+        "already_published": _l("This version of the report has just been published."),
         "report_required": _l(
             "This stage is reached by publishing the feedback report of the consultation."),
     }
@@ -79,9 +81,11 @@ def _default_narrative(data: dict[str, Any]) -> tuple[str, str]:
     return how_held, adoption
 
 
-def draft_for(consultation: Consultation, create: bool = True) -> FeedbackReport:
-    """The version being prepared, created with a generated narrative when missing
-    (``create=False``: an unsaved one, for pages that only show it)."""
+def draft_for(consultation: Consultation, create: bool = True,
+              data: dict[str, Any] | None = None) -> FeedbackReport:
+    """The version being prepared, created with a generated narrative (from ``data``, the
+    figures if already computed) when missing; ``create=False``: an unsaved one, for
+    pages that only show it."""
     draft = db.session.scalar(sa.select(FeedbackReport).where(
         FeedbackReport.consultation_id == consultation.id,
         FeedbackReport.state == ReportState.DRAFT))
@@ -89,7 +93,7 @@ def draft_for(consultation: Consultation, create: bool = True) -> FeedbackReport
         return draft
     latest = db.session.scalar(sa.select(sa.func.max(FeedbackReport.version)).where(
         FeedbackReport.consultation_id == consultation.id)) or 0
-    how_held, adoption = _default_narrative(report_data(consultation))
+    how_held, adoption = _default_narrative(data or report_data(consultation))
     if latest:
         previous = published_versions(consultation)[0]
         how_held, adoption = previous.how_held, previous.adoption_summary
@@ -144,6 +148,9 @@ def publish(consultation: Consultation, actor=None, today: date | None = None
     draft = draft_for(consultation)
     db.session.execute(sa.select(FeedbackReport.id).where(FeedbackReport.id == draft.id)
                        .with_for_update())
+    db.session.refresh(draft)
+    if draft.state != ReportState.DRAFT:
+        raise FeedbackError("already_published")
     data = report_data(consultation)
     problems = publication_problems(consultation, data)
     if problems:
@@ -198,18 +205,24 @@ def _record_on_decision(decision: Decision, today: date, actor) -> None:
 def publish_due_reports(today: date) -> list[FeedbackReport]:
     """The statutory clock: on and after its due date, publish by itself every complete
     report of a decision still without feedback (level-triggered; a report that is not
-    complete stays unpublished, and the decision shows as overdue)."""
+    complete stays unpublished, and the decision shows as overdue).
+
+    Only consultations without an opinion lacking its disposition are looked at closely
+    (one indexed probe each), so a pass over thousands of overdue decisions stays cheap.
+    """
+    undisposed = sa.select(Opinion.id).where(
+        Opinion.consultation_id == Consultation.id, Opinion.disposition.is_(None),
+        Opinion.moderation_state != ModerationState.HIDDEN).exists()
+    candidates = db.session.scalars(
+        sa.select(Consultation).join(Decision, Decision.id == Consultation.decision_id)
+        .where(Decision.feedback_due_on <= today, Decision.feedback_published_on.is_(None),
+               Consultation.feedback_published_at.is_(None),
+               Consultation.closes_at <= utcnow(), ~undisposed)
+        .order_by(Consultation.id)).all()
     published = []
-    decisions = db.session.scalars(sa.select(Decision).where(
-        Decision.feedback_due_on <= today, Decision.feedback_published_on.is_(None))).all()
-    for decision in decisions:
-        consultations = db.session.scalars(sa.select(Consultation).where(
-            Consultation.decision_id == decision.id,
-            Consultation.feedback_published_at.is_(None),
-            Consultation.closes_at <= utcnow()).order_by(Consultation.id)).all()
-        for consultation in consultations:
-            if publication_problems(consultation, report_data(consultation)):
-                continue
-            with db.session.begin_nested():
-                published.append(publish(consultation, actor=None, today=today))
+    for consultation in candidates:
+        if publication_problems(consultation, report_data(consultation)):
+            continue
+        with db.session.begin_nested():
+            published.append(publish(consultation, actor=None, today=today))
     return published

@@ -103,14 +103,14 @@ def _prepared(consultation_id: int) -> Consultation:
 @login_required
 def prepare_report(consultation_id: int):
     consultation = _prepared(consultation_id)
-    draft = operations.draft_for(consultation, create=request.method == "POST")
+    data = report_data(consultation)
+    draft = operations.draft_for(consultation, create=request.method == "POST", data=data)
     form = NarrativeForm(obj=draft)
     if form.validate_on_submit() and perform(
             operations.save_narrative, consultation, form.how_held.data,
             form.adoption_summary.data, form.correction_reason.data, actor=current_user,
             form=form, success=_("The report has been saved.")):
         return redirect(url_for("feedback.prepare_report", consultation_id=consultation.id))
-    data = report_data(consultation)
     return render_template(
         "feedback/prepare.html", consultation=consultation, report=draft, data=data,
         form=form, publish_form=PublishForm(),

@@ -253,6 +253,9 @@ class Opinion(TimestampMixin, db.Model):
         sa.Index("ix_opinion_recorded_by_id", "recorded_by_id"),
         sa.Index("ix_opinion_attachment_file_id", "attachment_file_id"),
         sa.Index("ix_opinion_topic_id", "topic_id"),
+        # The feedback report's counts in one pass over an index (no table reads).
+        sa.Index("ix_opinion_report_facets", "consultation_id", "disposition",
+                 "moderation_state", "moderation_reason", "topic_id", "is_late", "node_id"),
         sa.Index("ix_opinion_group_id", "group_id"),
         sa.CheckConstraint("length(body) >= 1", name="body_not_empty"),
         sa.CheckConstraint(one_source_check(), name="one_source"),
