@@ -9,3 +9,4 @@ from participation.consultations import models as consultations_models  # noqa: 
 from participation.core import audit, jobs, outbox, tasks, uploads  # noqa: F401
 from participation.dossier import models as dossier_models  # noqa: F401
 from participation.opinions import models as opinions_models  # noqa: F401
+from participation.opinions.grouping import models as grouping_models  # noqa: F401

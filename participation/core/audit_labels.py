@@ -57,6 +57,14 @@ ACTION_LABELS = {
     "opinion.recorded": _l("Offline opinion recorded"),
     "opinion.imported": _l("Opinions imported"),
     "opinion.counter_corrected": _l("Opinion counter corrected"),
+    "opinion_group.merged": _l("Opinion groups merged"),
+    "opinion_group.split": _l("Opinions split out of a group"),
+    "opinion_group.named": _l("Opinion group named"),
+    "opinion_group.opinions_added": _l("Opinions added to a group"),
+    "opinion_group.disposed": _l("Disposition of an opinion group recorded"),
+    "opinion_group.threshold_changed": _l("Size of a concentrated opinion changed"),
+    "opinion_group.regrouped": _l("Opinions regrouped"),
+    "opinion_group.regrouping_requested": _l("Regrouping of opinions requested"),
 }
 
 FIELD_LABELS = {
@@ -96,6 +104,14 @@ FIELD_LABELS = {
     "is_late": _l("Late"),
     "count": _l("Number of opinions"),
     "opinion_ids": _l("Opinions"),
+    "merged_groups": _l("Merged groups (opinions each)"),
+    "new_group_id": _l("New group"),
+    "disposition": _l("Disposition"),
+    "disposition_reason": _l("Reason for the disposition"),
+    "concentrated_threshold": _l("Opinions that make a concentrated opinion"),
+    "moved": _l("Opinions moved"),
+    "groups_created": _l("Groups created"),
+    "task_id": _l("Background task"),
 }
 
 # Values written by the operations that are words, not data.
@@ -109,6 +125,7 @@ OBJECT_PAGES = {
     "document": ("dossier.edit_document", "document_id"),
     "consultation": ("consultations.manage_consultation", "consultation_id"),
     "opinion": ("opinions.show_received_opinion", "opinion_id"),
+    "opinion_group": ("opinions.show_group", "group_id"),
     "unit": ("accounts.edit_unit", "unit_id"),
     "user_account": ("accounts.edit_official", "user_id"),  # officials only (see below)
 }
@@ -117,6 +134,7 @@ OBJECT_LABELS = {
     "consultation": _l("Consultation"), "opinion": _l("Opinion"), "unit": _l("Unit"),
     "user_account": _l("Account"), "government": _l("Government"),
     "draft_version": _l("Draft version"),
+    "opinion_group": _l("Opinion group"),
 }
 
 _LIST_FIELDS = {"opinion_ids"}
