@@ -459,6 +459,7 @@ class OpinionGroup(TimestampMixin, db.Model):
     __tablename__ = "opinion_group"
     __table_args__ = (
         sa.Index("ix_opinion_group_consultation", "consultation_id", "opinion_count"),
+        sa.Index("ix_opinion_group_confirmed_by_id", "confirmed_by_id"),
         sa.CheckConstraint("opinion_count >= 0 AND people_count >= 0",
                            name="counts_not_negative"),
     )

@@ -49,7 +49,8 @@ def record(consultation, body: str, *, name: str | None = None, contact: str | N
 
 
 def test_normalising_folds_width_punctuation_spaces_and_case():
-    assert normalise("第５条， 应当删除！ＡＢＣ") == normalise("第5条应当删除abc") == "第5条应当删除abc"
+    assert normalise("第５条， 应当删除！ＡＢＣ") == "第5条应当删除abc"
+    assert normalise("第5条应当删除abc") == "第5条应当删除abc"
     assert exact_key(normalise("建议 取消。")) == exact_key(normalise("建议取消"))
     assert exact_key("建议取消") != exact_key("建议保留")
     # Sentences in another order compare as the same text.
@@ -77,7 +78,8 @@ def test_edited_copies_are_grouped_as_they_arrive_and_people_are_counted_once(co
     again = record(consultation, CAMPAIGN.replace("，", " ") + "！！", name="王伟",
                    contact="139 0000 1111")
     group = db.session.get(OpinionGroup, again.group_id)
-    assert group is not None and first.group_id == group.id
+    assert group is not None
+    assert first.group_id == group.id
     assert (group.opinion_count, group.people_count) == (2, 1)
     # Someone else, with a word deleted, a sentence moved and a name appended.
     edited = ("小区周边停车位严重不足，建议增加公共停车泊位。第十条关于停车收费标准的规定，"
@@ -112,7 +114,8 @@ def test_generated_campaigns_are_found_and_unrelated_opinions_stay_apart():
 def _two_groups(consultation):
     a = [record(consultation, CAMPAIGN + f"（{n}）", reference=f"A{n}") for n in range(3)]
     b = [record(consultation, OTHER + f"（{n}）", reference=f"B{n}") for n in range(3)]
-    assert len({o.group_id for o in a}) == 1 and len({o.group_id for o in b}) == 1
+    assert len({o.group_id for o in a}) == 1
+    assert len({o.group_id for o in b}) == 1
     return (db.session.get(OpinionGroup, a[0].group_id),
             db.session.get(OpinionGroup, b[0].group_id), a, b)
 
@@ -121,7 +124,8 @@ def test_an_official_merges_two_groups_names_and_disposes_them(client, world, co
     first, second, a, b = _two_groups(consultation)
     login(client, world.moderator)
     page = client.get(f"/admin/consultations/{consultation.id}/groups").get_data(as_text=True)
-    assert f'value="{first.id}"' in page and f'value="{second.id}"' in page
+    assert f'value="{first.id}"' in page
+    assert f'value="{second.id}"' in page
     response = client.post(f"/admin/consultations/{consultation.id}/groups/merge",
                            data={"group_ids": [str(first.id), str(second.id)]})
     assert response.status_code == 302
@@ -179,7 +183,8 @@ def test_split_members_lose_what_they_inherited_and_candidates_can_be_added(
                            data={"opinion_ids": [str(a[2].id)]})
     assert response.status_code == 302
     db.session.expire_all()
-    assert a[2].group_id is None and a[2].disposition is None
+    assert a[2].group_id is None
+    assert a[2].disposition is None
     assert db.session.get(OpinionFingerprint, a[2].id).pinned
     assert group.opinion_count == 2
     # The split opinion is offered back as a candidate (same article, similar words).
@@ -190,7 +195,8 @@ def test_split_members_lose_what_they_inherited_and_candidates_can_be_added(
     assert similar.group_id is None
     client.post(f"/admin/groups/{group.id}/add", data={"opinion_ids": [str(similar.id)]})
     db.session.expire_all()
-    assert similar.group_id == group.id and similar.disposition == Disposition.EXPLAINED
+    assert similar.group_id == group.id
+    assert similar.disposition == Disposition.EXPLAINED
     assert group.opinion_count == 3
 
 
@@ -201,7 +207,8 @@ def test_the_threshold_is_set_per_consultation(client, world, consultation):
     assert f"/admin/groups/{group.id}" not in page.get_data(as_text=True)
     bad = client.post(f"/admin/consultations/{consultation.id}/groups/threshold",
                       data={"threshold": "1"})
-    assert bad.status_code == 400 and "threshold-error" in bad.get_data(as_text=True)
+    assert bad.status_code == 400
+    assert "threshold-error" in bad.get_data(as_text=True)
     client.post(f"/admin/consultations/{consultation.id}/groups/threshold",
                 data={"threshold": "3"})
     page = client.get(f"/admin/consultations/{consultation.id}/groups?concentrated=y")

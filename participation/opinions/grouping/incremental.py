@@ -4,49 +4,96 @@ when large)."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import sqlalchemy as sa
 
-from participation.core.tasks import Task, enqueue, register_task, report_progress
+from participation.core.tasks import Task, enqueue
 from participation.extensions import db
 from participation.opinions.grouping import engine
 from participation.opinions.grouping.models import GroupKind, OpinionBand, OpinionFingerprint
-from participation.opinions.grouping.normalise import exact_key, normalise
+from participation.opinions.grouping.normalise import exact_key, normalise, person_key
 from participation.opinions.grouping.regroup import regroup
-from participation.opinions.grouping.store import store_fingerprints
-from participation.opinions.models import Opinion, OpinionGroup
+from participation.opinions.grouping.tasks import REGROUP_TASK
+from participation.opinions.models import Disposition, Opinion, OpinionGroup
 
 # Imports of at most this many opinions are grouped in the importing transaction; larger
 # ones by a background task after it commits.
 INLINE_IMPORT_LIMIT = 2_000
-REGROUP_TASK = "opinions.regroup"
 _CANDIDATES = 20  # groups, and ungrouped opinions, compared at most
+_BANDED = 200  # opinions sharing a band looked at, at most
+
+# Core statements built once: an opinion arriving costs a few indexed look-ups, without
+# building and caching ORM statements each time (the 5 ms budget of the issue).
+_o = Opinion.__table__.c
+_f = OpinionFingerprint.__table__.c
+_b = OpinionBand.__table__.c
+_g = OpinionGroup.__table__.c
+_INSERT_FINGERPRINT = sa.insert(OpinionFingerprint.__table__)
+_INSERT_BAND = sa.insert(OpinionBand.__table__)
+_EXACT_COPY = (
+    sa.select(_f.opinion_id, _o.group_id, _g.disposition, _g.disposition_reason)
+    .select_from(OpinionFingerprint.__table__.join(Opinion.__table__, _o.id == _f.opinion_id)
+                 .outerjoin(OpinionGroup.__table__, _g.id == _o.group_id))
+    .where(_f.consultation_id == sa.bindparam("cid"), _f.exact_key == sa.bindparam("key"),
+           _f.opinion_id != sa.bindparam("oid"),
+           sa.or_(_o.group_id.is_not(None), _f.pinned.is_(False)))
+    .order_by(sa.case((_o.group_id.is_(None), 1), else_=0), _f.opinion_id).limit(1))
+_BANDED_IDS = (
+    sa.select(_b.opinion_id).where(_b.consultation_id == sa.bindparam("cid"),
+                                   _b.band_hash.in_(sa.bindparam("bands", expanding=True)),
+                                   _b.opinion_id != sa.bindparam("oid"))
+    .distinct().limit(_BANDED))
+_BANDED_ROWS = (
+    sa.select(_o.id, _o.group_id, _o.body, _f.pinned)
+    .select_from(Opinion.__table__.join(OpinionFingerprint.__table__,
+                                        _f.opinion_id == _o.id))
+    .where(_o.id.in_(sa.bindparam("ids", expanding=True))).order_by(_o.id))
+_REPRESENTATIVES = (
+    sa.select(_g.id, _o.body, _g.disposition, _g.disposition_reason)
+    .select_from(OpinionGroup.__table__.join(Opinion.__table__,
+                                             _o.id == _g.representative_opinion_id))
+    .where(_g.id.in_(sa.bindparam("gids", expanding=True))))
+_SAME_PERSON = (
+    sa.select(_f.opinion_id)
+    .select_from(OpinionFingerprint.__table__.join(Opinion.__table__, _o.id == _f.opinion_id))
+    .where(_f.consultation_id == sa.bindparam("cid"), _f.person_key == sa.bindparam("person"),
+           _o.group_id == sa.bindparam("gid"), _f.opinion_id != sa.bindparam("oid"))
+    .limit(1))
+_COUNT_MEMBER = (
+    sa.update(OpinionGroup.__table__).where(_g.id == sa.bindparam("gid"))
+    .values(opinion_count=_g.opinion_count + 1,
+            people_count=_g.people_count + sa.bindparam("new_person")))
 
 
-def _join(opinion: Opinion, group: OpinionGroup) -> None:
-    """Add ``opinion`` to ``group``: inherit its disposition, count it (and its person,
-    unless that person already has an opinion in the group)."""
-    person = db.session.scalar(sa.select(OpinionFingerprint.person_key).where(
-        OpinionFingerprint.opinion_id == opinion.id))
-    repeated = db.session.scalar(
-        sa.select(Opinion.id).join(OpinionFingerprint,
-                                   OpinionFingerprint.opinion_id == Opinion.id)
-        .where(Opinion.group_id == group.id, OpinionFingerprint.person_key == person,
-               Opinion.id != opinion.id).limit(1)) is not None
-    opinion.group_id = group.id
+def _join(opinion: Opinion, group, person: str) -> int:
+    """Add ``opinion`` to ``group`` (a row with ``group_id``, ``disposition`` and
+    ``disposition_reason``): inherit its disposition, count it (and its person, unless
+    that person already has an opinion in the group). Returns the group's id."""
+    connection = db.session.connection()
+    repeated = connection.execute(_SAME_PERSON, {
+        "cid": opinion.consultation_id, "person": person, "gid": group.group_id,
+        "oid": opinion.id}).first() is not None
+    opinion.group_id = group.group_id
     if not opinion.disposition_overridden:
-        opinion.disposition = group.disposition
+        opinion.disposition = Disposition(group.disposition) if group.disposition else None
         opinion.disposition_reason = group.disposition_reason
-    db.session.execute(
-        sa.update(OpinionGroup).where(OpinionGroup.id == group.id)
-        .values(opinion_count=OpinionGroup.opinion_count + 1,
-                people_count=OpinionGroup.people_count + (0 if repeated else 1))
-        )
-    db.session.flush()
-    db.session.expire(group, ["opinion_count", "people_count"])
+    connection.execute(_COUNT_MEMBER, {"gid": group.group_id,
+                                       "new_person": 0 if repeated else 1})
+    loaded = db.session.identity_map.get(db.session.identity_key(OpinionGroup, group.group_id))
+    if loaded is not None:
+        db.session.expire(loaded, ["opinion_count", "people_count"])
+    return group.group_id
 
 
-def _pair(opinion: Opinion, other_id: int) -> OpinionGroup:
-    """A new automatic group of an earlier ungrouped opinion and this one."""
+class _Target(NamedTuple):
+    group_id: int
+    disposition: str | None = None
+    disposition_reason: str | None = None
+
+
+def _pair(opinion: Opinion, other_id: int, person: str) -> int:
+    """A new automatic group of an earlier ungrouped opinion and this one; its id."""
     group = OpinionGroup(consultation_id=opinion.consultation_id, kind=GroupKind.AUTOMATIC,
                          representative_opinion_id=other_id, summary="",
                          opinion_count=1, people_count=1)
@@ -56,62 +103,65 @@ def _pair(opinion: Opinion, other_id: int) -> OpinionGroup:
     other.group_id = group.id
     if not other.disposition_overridden:
         other.disposition = other.disposition_reason = None
-    _join(opinion, group)
-    return group
+    return _join(opinion, _Target(group.id), person)
 
 
-def group_opinion(opinion: Opinion) -> OpinionGroup | None:
+def _fingerprint(opinion: Opinion, norm: str) -> tuple[str, list[int]]:
+    """Write the new opinion's fingerprint and bands; its person key and band hashes."""
+    from participation.opinions.grouping import minhash
+
+    bands = sorted(set(minhash.band_hashes(minhash.signatures([norm]))[0].tolist()))
+    person = person_key(opinion.id, opinion.author_id, opinion.contact, opinion.display_name,
+                        str(opinion.channel))
+    connection = db.session.connection()
+    connection.execute(_INSERT_FINGERPRINT, {
+        "opinion_id": opinion.id, "consultation_id": opinion.consultation_id,
+        "exact_key": exact_key(norm), "person_key": person, "pinned": False})
+    connection.execute(_INSERT_BAND, [
+        {"consultation_id": opinion.consultation_id, "band_hash": h, "opinion_id": opinion.id}
+        for h in bands])
+    return person, bands
+
+
+def group_opinion(opinion: Opinion) -> int | None:
     """Fingerprint a new opinion and put it where it belongs: with an exact copy (after
     normalisation), else into the candidate group (sharing an LSH band) whose
     representative rapidfuzz confirms best, else with the best confirmed ungrouped
     opinion (a new automatic group of two). Opinions an official split out (pinned) are
-    not paired again automatically. Returns the group, or None. Flushes."""
+    not paired again automatically. Returns the group's id, or None. Flushes."""
     if opinion.consultation_id is None:
         return None
+    db.session.flush()
     norm = normalise(opinion.body)
-    bands = store_fingerprints([opinion], [norm], replace=False)[0].tolist()
+    person, bands = _fingerprint(opinion, norm)
     cid = opinion.consultation_id
-    member = sa.select(Opinion.id, Opinion.group_id).join(
-        OpinionFingerprint, OpinionFingerprint.opinion_id == Opinion.id).where(
-        Opinion.consultation_id == cid, Opinion.id != opinion.id,
-        sa.or_(Opinion.group_id.is_not(None), OpinionFingerprint.pinned.is_(False)))
-    copy = db.session.execute(
-        member.where(OpinionFingerprint.exact_key == exact_key(norm))
-        .order_by(sa.case((Opinion.group_id.is_(None), 1), else_=0), Opinion.id)
-        .limit(1)).first()
+    connection = db.session.connection()
+    copy = connection.execute(_EXACT_COPY, {"cid": cid, "key": exact_key(norm),
+                                            "oid": opinion.id}).first()
     if copy is not None:
         if copy.group_id is not None:
-            group = db.session.get(OpinionGroup, copy.group_id)
-            _join(opinion, group)
-            return group
-        return _pair(opinion, copy.id)
-    banded = sa.select(OpinionBand.opinion_id).where(
-        OpinionBand.consultation_id == cid, OpinionBand.band_hash.in_(bands))
-    group_ids = list(db.session.scalars(
-        sa.select(Opinion.group_id).where(Opinion.id.in_(banded),
-                                          Opinion.group_id.is_not(None))
-        .distinct().limit(_CANDIDATES)))
-    scored: list[tuple[float, int, OpinionGroup | None]] = []
-    if group_ids:
-        for group_id, body in db.session.execute(
-                sa.select(OpinionGroup.id, Opinion.body).join(
-                    Opinion, Opinion.id == OpinionGroup.representative_opinion_id)
-                .where(OpinionGroup.id.in_(group_ids))):
-            scored.append((engine.similarity(opinion.body, body), group_id, None))
-    alone = db.session.execute(
-        member.where(Opinion.id.in_(banded), Opinion.group_id.is_(None))
-        .with_only_columns(Opinion.id, Opinion.body).order_by(Opinion.id)
-        .limit(_CANDIDATES)).all()
+            return _join(opinion, copy, person)
+        return _pair(opinion, copy.opinion_id, person)
+    ids = list(connection.scalars(_BANDED_IDS, {"cid": cid, "bands": bands,
+                                                "oid": opinion.id}))
+    if not ids:
+        return None
+    rows = connection.execute(_BANDED_ROWS, {"ids": ids}).all()
+    group_ids = list(dict.fromkeys(r.group_id for r in rows if r.group_id is not None))
+    groups = {row.id: row for row in connection.execute(
+        _REPRESENTATIVES, {"gids": group_ids[:_CANDIDATES]})} if group_ids else {}
+    scored = [(engine.similarity(opinion.body, row.body), gid) for gid, row in groups.items()]
+    alone = [r for r in rows if r.group_id is None and not r.pinned][:_CANDIDATES]
     best = max(scored, key=lambda s: (s[0], -s[1]), default=None)
     best_alone = max(((engine.similarity(opinion.body, r.body), r.id) for r in alone),
                      key=lambda s: (s[0], -s[1]), default=None)
     if best is not None and best[0] >= engine.CONFIRM_SCORE and (
             best_alone is None or best[0] >= best_alone[0]):
-        group = db.session.get(OpinionGroup, best[1])
-        _join(opinion, group)
-        return group
+        row = groups[best[1]]
+        return _join(opinion, _Target(row.id, row.disposition, row.disposition_reason),
+                     person)
     if best_alone is not None and best_alone[0] >= engine.CONFIRM_SCORE:
-        return _pair(opinion, best_alone[1])
+        return _pair(opinion, best_alone[1], person)
     return None
 
 
@@ -126,24 +176,3 @@ def group_imported(consultation, first_id: int, last_id: int, actor_id: int | No
     return enqueue(REGROUP_TASK, {"consultation_id": consultation.id,
                                   "opinion_ids": [first_id, last_id]},
                    created_by_id=actor_id, government_id=consultation.government_id)
-
-
-@register_task(REGROUP_TASK)
-def run_regroup_task(task: Task) -> None:
-    """The background task: a full regrouping (payload ``consultation_id``) or the
-    grouping of one import (``opinion_ids``: [first, last])."""
-    from participation.consultations.models import Consultation
-    from participation.opinions.grouping.operations import regroup_consultation
-
-    consultation = db.session.get(Consultation, task.payload["consultation_id"])
-    if consultation is None:
-        raise ValueError(f"no consultation {task.payload['consultation_id']}")
-    ids = task.payload.get("opinion_ids")
-
-    def progress(done: int, total: int) -> None:
-        report_progress(task, done, total)
-
-    if ids:
-        regroup(consultation, opinion_ids=(int(ids[0]), int(ids[1])), progress=progress)
-    else:
-        regroup_consultation(consultation, actor_id=task.created_by_id, progress=progress)

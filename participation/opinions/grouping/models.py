@@ -40,6 +40,8 @@ class OpinionFingerprint(db.Model):
     __tablename__ = "opinion_fingerprint"
     __table_args__ = (
         sa.Index("ix_opinion_fingerprint_exact", "consultation_id", "exact_key"),
+        # Whether a person already has an opinion in a group (the people count).
+        sa.Index("ix_opinion_fingerprint_person", "consultation_id", "person_key"),
     )
 
     opinion_id: Mapped[int] = mapped_column(

@@ -17,21 +17,14 @@ from participation.core.errors import DomainError
 from participation.core.sanitize import plain_text
 from participation.core.tasks import Task, TaskState, enqueue
 from participation.extensions import db
-from participation.opinions.grouping.incremental import REGROUP_TASK
 from participation.opinions.grouping.models import (
     DEFAULT_THRESHOLD,
     GroupingSetting,
     GroupKind,
     OpinionFingerprint,
 )
-from participation.opinions.grouping.regroup import Progress, RegroupResult, regroup
-from participation.opinions.grouping.store import (
-    FINGERPRINT_COLUMNS,
-    inherit,
-    move,
-    store_fingerprints,
-    tidy_groups,
-)
+from participation.opinions.grouping.store import FINGERPRINT_COLUMNS, inherit, move, tidy_groups
+from participation.opinions.grouping.tasks import REGROUP_TASK
 from participation.opinions.models import (
     Disposition,
     Opinion,
@@ -191,6 +184,8 @@ def _fingerprint(ids: list[int]) -> None:
         OpinionFingerprint.opinion_id.in_(ids))))
     missing = [i for i in ids if i not in known]
     if missing:
+        from participation.opinions.grouping.store import store_fingerprints
+
         store_fingerprints(db.session.execute(sa.select(*FINGERPRINT_COLUMNS).where(
             Opinion.id.in_(missing))).all())
 
@@ -230,9 +225,11 @@ def set_threshold(consultation, value: int, actor=None) -> None:
 
 
 def regroup_consultation(consultation, *, actor=None, actor_id: int | None = None,
-                         progress: Progress | None = None) -> RegroupResult:
-    """Regroup the whole consultation (keeping officials' work, see :mod:`.regroup`) and
-    audit what changed."""
+                         progress=None):
+    """Regroup the whole consultation (keeping officials' work, see :mod:`.regroup`),
+    audit what changed and return the :class:`~.regroup.RegroupResult`."""
+    from participation.opinions.grouping.regroup import regroup
+
     result = regroup(consultation, progress=progress)
     entry = audit.record("opinion_group.regrouped", consultation,
                          {"count": result.opinions, "moved": result.moved,

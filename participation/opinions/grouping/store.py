@@ -4,15 +4,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
 import sqlalchemy as sa
 
 from participation.extensions import db
-from participation.opinions.grouping import minhash
 from participation.opinions.grouping.models import OpinionBand, OpinionFingerprint
 from participation.opinions.grouping.normalise import exact_key, normalise, person_key
 from participation.opinions.models import Opinion, OpinionGroup
+
+if TYPE_CHECKING:
+    import numpy as np
 
 CHUNK = 500  # ids per IN (…) list
 
@@ -32,6 +34,10 @@ def store_fingerprints(rows: Sequence, normalised: Sequence[str] | None = None, 
     :data:`FINGERPRINT_COLUMNS` or :class:`Opinion` objects (replacing earlier ones, unless
     ``replace`` is false for opinions just written); returns their band hashes
     (len(rows), BANDS)."""
+    import numpy as np
+
+    from participation.opinions.grouping import minhash
+
     if not rows:
         return np.empty((0, minhash.BANDS), dtype=np.int64)
     norms = list(normalised) if normalised is not None else [normalise(r.body) for r in rows]
