@@ -103,6 +103,7 @@ def _pair(opinion: Opinion, other_id: int, person: str) -> int:
     other.group_id = group.id
     if not other.disposition_overridden:
         other.disposition = other.disposition_reason = None
+    db.session.flush()  # the look-ups of _join are Core statements
     return _join(opinion, _Target(group.id), person)
 
 

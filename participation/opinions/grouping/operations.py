@@ -115,6 +115,7 @@ def merge_groups(target: OpinionGroup, others: Sequence[OpinionGroup], actor=Non
     db.session.flush()
     inherit(target)
     tidy_groups([target.id, *merged])
+    db.session.refresh(target)
     audit.record("opinion_group.merged", target, {"merged_groups": merged},
                  government_id=target.consultation.government_id, actor=actor)
     return target

@@ -26,7 +26,7 @@ from participation.opinions.grouping.models import GroupKind, OpinionBand, Opini
 from participation.opinions.grouping.store import (
     FINGERPRINT_COLUMNS,
     chunks,
-    move,
+    move_many,
     store_fingerprints,
     tidy_groups,
 )
@@ -61,7 +61,7 @@ def _fingerprint_missing(consultation_id: int, ids: list[int] | None,
             Opinion.consultation_id == consultation_id,
             Opinion.id.between(part[0], part[-1]))).all()
         wanted = set(part)
-        store_fingerprints([r for r in rows if r.id in wanted])
+        store_fingerprints([r for r in rows if r.id in wanted], replace=False)
         if progress:
             progress(min(first + LOAD_BATCH, len(todo)), total)
 
@@ -182,14 +182,13 @@ def regroup(consultation, *, opinion_ids: tuple[int, int] | None = None,
     for opinion_id, target in target_of.items():
         if current[opinion_id] != target:
             by_target.setdefault(target, []).append(opinion_id)
-    groups = {g.id: g for g in db.session.scalars(sa.select(OpinionGroup).where(
-        OpinionGroup.id.in_([t for t in by_target if t is not None])))} if by_target else {}
-    touched: set[int] = set()
-    for target, ids in by_target.items():
-        touched |= move(ids, groups.get(target) if target is not None else None)
-        if target is not None:
-            touched.add(target)
-        result.moved += len(ids)
+    groups: dict[int, OpinionGroup] = {}
+    for part in chunks([t for t in by_target if t is not None]):
+        groups.update((g.id, g) for g in db.session.scalars(
+            sa.select(OpinionGroup).where(OpinionGroup.id.in_(part))))
+    touched = move_many(by_target, groups)
+    touched.update(t for t in by_target if t is not None)
+    result.moved = sum(len(ids) for ids in by_target.values())
     tidy_groups(touched)
     result.touched_groups = touched
     if progress:

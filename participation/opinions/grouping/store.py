@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from participation.core.database import utcnow
 from participation.extensions import db
 from participation.opinions.grouping.models import OpinionBand, OpinionFingerprint
 from participation.opinions.grouping.normalise import exact_key, normalise, person_key
@@ -16,7 +17,11 @@ from participation.opinions.models import Opinion, OpinionGroup
 if TYPE_CHECKING:
     import numpy as np
 
-CHUNK = 500  # ids per IN (…) list
+CHUNK = 500
+_OPINION = Opinion.__table__
+_GROUP = OpinionGroup.__table__
+_FINGERPRINT = OpinionFingerprint.__table__
+_BAND = OpinionBand.__table__  # ids per IN (…) list
 
 
 def chunks(values: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
@@ -32,7 +37,7 @@ def store_fingerprints(rows: Sequence, normalised: Sequence[str] | None = None, 
                        replace: bool = True) -> np.ndarray:
     """Write the fingerprint and band rows of opinions given as rows of
     :data:`FINGERPRINT_COLUMNS` or :class:`Opinion` objects (replacing earlier ones, unless
-    ``replace`` is false for opinions just written); returns their band hashes
+    ``replace`` is false for opinions that have none); returns their band hashes
     (len(rows), BANDS)."""
     import numpy as np
 
@@ -42,12 +47,12 @@ def store_fingerprints(rows: Sequence, normalised: Sequence[str] | None = None, 
         return np.empty((0, minhash.BANDS), dtype=np.int64)
     norms = list(normalised) if normalised is not None else [normalise(r.body) for r in rows]
     bands = minhash.band_hashes(minhash.signatures(norms))
+    connection = db.session.connection()
     ids = [r.id for r in rows] if replace else []
     for part in chunks(ids):
-        db.session.execute(sa.delete(OpinionBand).where(OpinionBand.opinion_id.in_(part)))
-        db.session.execute(sa.delete(OpinionFingerprint)
-                           .where(OpinionFingerprint.opinion_id.in_(part)))
-    db.session.execute(sa.insert(OpinionFingerprint), [
+        connection.execute(sa.delete(_BAND).where(_BAND.c.opinion_id.in_(part)))
+        connection.execute(sa.delete(_FINGERPRINT).where(_FINGERPRINT.c.opinion_id.in_(part)))
+    connection.execute(sa.insert(_FINGERPRINT), [
         {"opinion_id": r.id, "consultation_id": r.consultation_id,
          "exact_key": exact_key(norm), "pinned": False,
          "person_key": person_key(r.id, r.author_id, r.contact, r.display_name,
@@ -58,103 +63,128 @@ def store_fingerprints(rows: Sequence, normalised: Sequence[str] | None = None, 
         # One row per distinct hash (two equal bands of one text would collide).
         band_rows.extend({"consultation_id": r.consultation_id, "band_hash": h,
                           "opinion_id": r.id} for h in set(hashes))
-    db.session.execute(sa.insert(OpinionBand), band_rows)
+    connection.execute(sa.insert(_BAND), band_rows)
     return bands
 
 
-def recount_groups(group_ids: Iterable[int]) -> None:
-    """Set ``opinion_count`` and ``people_count`` of these groups from their members
-    (people: distinct person keys; a member without a fingerprint is one person)."""
-    ids = sorted(set(group_ids))
-    for part in chunks(ids):
-        people = sa.func.count(sa.distinct(sa.func.coalesce(
-            OpinionFingerprint.person_key, sa.literal("o") + sa.cast(Opinion.id, sa.String))))
-        counts = {row.group_id: (row.opinions, row.people) for row in db.session.execute(
-            sa.select(Opinion.group_id, sa.func.count(Opinion.id).label("opinions"),
-                      people.label("people"))
-            .outerjoin(OpinionFingerprint, OpinionFingerprint.opinion_id == Opinion.id)
-            .where(Opinion.group_id.in_(part)).group_by(Opinion.group_id))}
-        db.session.execute(sa.update(OpinionGroup),
-                           [{"id": gid, "opinion_count": counts.get(gid, (0, 0))[0],
-                             "people_count": counts.get(gid, (0, 0))[1]} for gid in part])
-    db.session.expire_all()
+def inherit(group: OpinionGroup) -> None:
+    """Members whose disposition is not overridden take the group's disposition and
+    reason (both None when the group has none)."""
+    db.session.execute(
+        sa.update(Opinion).where(Opinion.group_id == group.id,
+                                 Opinion.disposition_overridden.is_(False))
+        .values(disposition=group.disposition, disposition_reason=group.disposition_reason))
 
 
-def inherit(group: OpinionGroup, opinion_ids: Sequence[int] | None = None) -> None:
-    """Members (all, or ``opinion_ids``) whose disposition is not overridden take the
-    group's disposition and reason (both None when the group has none)."""
-    query = sa.update(Opinion).where(Opinion.group_id == group.id,
-                                     Opinion.disposition_overridden.is_(False))
-    values = {"disposition": group.disposition, "disposition_reason": group.disposition_reason}
-    if opinion_ids is None:
-        db.session.execute(query.values(**values))
-        return
-    for part in chunks(list(opinion_ids)):
-        db.session.execute(query.where(Opinion.id.in_(part)).values(**values)
-                           )
+_SET_GROUP = (sa.update(_OPINION).where(_OPINION.c.id == sa.bindparam("oid"))
+              .values(group_id=sa.bindparam("gid")))
+_SET_INHERITED = (sa.update(_OPINION).where(_OPINION.c.id == sa.bindparam("oid"),
+                                            _OPINION.c.disposition_overridden.is_(False))
+                  .values(disposition=sa.bindparam("disposition"),
+                          disposition_reason=sa.bindparam("reason")))
 
 
 def move(opinion_ids: Sequence[int], group: OpinionGroup | None, *,
          pin: bool | None = None) -> set[int]:
     """Put these opinions into ``group`` (None: into no group). They inherit its
     disposition (or lose the inherited one); ``pin`` sets their pinned flag. Returns the
-    ids of the groups they left (to recount). Flushes; counts are not updated here."""
-    ids = list(opinion_ids)
+    ids of the groups they left (to recount). Counts are not updated here."""
+    return move_many({group.id if group else None: list(opinion_ids)},
+                     {group.id: group} if group else {}, pin=pin)
+
+
+def move_many(targets: dict[int | None, list[int]], groups: dict[int, OpinionGroup], *,
+              pin: bool | None = None) -> set[int]:
+    """:func:`move` for many target groups at once (``{group id or None: opinion ids}``;
+    ``groups`` holds the target groups), with one executemany per kind of change."""
+    ids = [i for members in targets.values() for i in members]
+    if not ids:
+        return set()
+    connection = db.session.connection()
     left: set[int] = set()
     for part in chunks(ids):
-        left.update(gid for gid in db.session.scalars(
-            sa.select(Opinion.group_id).where(Opinion.id.in_(part),
-                                              Opinion.group_id.is_not(None)).distinct()))
-        db.session.execute(
-            sa.update(Opinion).where(Opinion.id.in_(part))
-            .values(group_id=group.id if group else None))
-        inherited = {"disposition": group.disposition if group else None,
-                     "disposition_reason": group.disposition_reason if group else None}
-        db.session.execute(
-            sa.update(Opinion).where(Opinion.id.in_(part),
-                                     Opinion.disposition_overridden.is_(False))
-            .values(**inherited))
-        if pin is not None:
-            db.session.execute(
-                sa.update(OpinionFingerprint).where(OpinionFingerprint.opinion_id.in_(part))
-                .values(pinned=pin))
-    if group is not None:
-        left.discard(group.id)
+        left.update(connection.scalars(
+            sa.select(_OPINION.c.group_id).where(_OPINION.c.id.in_(part),
+                                                 _OPINION.c.group_id.is_not(None))
+            .distinct()))
+    connection.execute(_SET_GROUP, [{"oid": i, "gid": gid}
+                                    for gid, members in targets.items() for i in members])
+    inherited = []
+    for gid, members in targets.items():
+        group = groups.get(gid) if gid is not None else None
+        disposition = group.disposition.value if group and group.disposition else None
+        reason = group.disposition_reason if group else None
+        inherited.extend({"oid": i, "disposition": disposition, "reason": reason}
+                         for i in members)
+    connection.execute(_SET_INHERITED, inherited)
+    if pin is not None:
+        for part in chunks(ids):
+            connection.execute(sa.update(_FINGERPRINT).where(
+                _FINGERPRINT.c.opinion_id.in_(part)).values(pinned=pin))
     expire_opinions(ids)
-    return left
+    return left - {gid for gid in targets if gid is not None}
 
 
 def expire_opinions(ids: Iterable[int]) -> None:
-    """Forget the loaded state of these opinions (changed by bulk UPDATEs)."""
+    """Forget the loaded state of these opinions (changed by Core UPDATEs)."""
     wanted = set(ids)
     for obj in list(db.session.identity_map.values()):
         if isinstance(obj, Opinion) and obj.id in wanted:
             db.session.expire(obj)
 
 
+def _group_stats(ids: Sequence[int]) -> dict[int, tuple[int, int, int]]:
+    """``{group id: (opinions, people, lowest member id)}`` for groups with members."""
+    o, f = _OPINION.c, _FINGERPRINT.c
+    people = sa.func.count(sa.distinct(sa.func.coalesce(
+        f.person_key, sa.literal("o") + sa.cast(o.id, sa.String))))
+    return {row[0]: (row[1], row[2], row[3]) for row in db.session.connection().execute(
+        sa.select(o.group_id, sa.func.count(o.id), people, sa.func.min(o.id))
+        .select_from(_OPINION.outerjoin(_FINGERPRINT, f.opinion_id == o.id))
+        .where(o.group_id.in_(ids)).group_by(o.group_id))}
+
+
 def tidy_groups(group_ids: Iterable[int], *, keep_manual: bool = True) -> None:
-    """Recount these groups, give each a representative (its first member when it has
-    none or lost it), and delete the automatic ones left with fewer than two members
-    (their last member leaves too). Manual groups stay even when small (``keep_manual``);
-    an empty group is always deleted."""
-    ids = sorted(set(group_ids))
-    if not ids:
-        return
-    recount_groups(ids)
-    for group in db.session.scalars(sa.select(OpinionGroup).where(OpinionGroup.id.in_(ids))):
-        small = group.opinion_count < 2 and not (keep_manual and group.kind == "manual")
-        if group.opinion_count == 0 or small:
-            db.session.execute(sa.update(Opinion).where(Opinion.group_id == group.id)
-                               .values(group_id=None)
-                               )
-            db.session.delete(group)
-            continue
-        member = None
-        if group.representative_opinion_id is not None:
-            member = db.session.scalar(sa.select(Opinion.id).where(
-                Opinion.id == group.representative_opinion_id,
-                Opinion.group_id == group.id))
-        if member is None:
-            group.representative_opinion_id = db.session.scalar(
-                sa.select(sa.func.min(Opinion.id)).where(Opinion.group_id == group.id))
-    db.session.flush()
+    """Recount these groups (people: distinct person keys; a member without a
+    fingerprint is one person), give each a representative that is a member (its first
+    member when it has none or lost it), and delete the automatic ones left with fewer
+    than two members (their last member leaves too). Manual groups stay even when small
+    (``keep_manual``); an empty group is always deleted. Set-based: a few statements per
+    500 groups."""
+    db.session.flush()  # changes to loaded groups first: they are expired below
+    connection = db.session.connection()
+    g, o = _GROUP.c, _OPINION.c
+    for part in chunks(sorted(set(group_ids))):
+        stats = _group_stats(part)
+        current = {row[0]: (row[1], row[2]) for row in connection.execute(
+            sa.select(g.id, g.kind, g.representative_opinion_id).where(g.id.in_(part)))}
+        reps = [rep for _kind, rep in current.values() if rep is not None]
+        member_of = {row[0]: row[1] for row in connection.execute(
+            sa.select(o.id, o.group_id).where(o.id.in_(reps)))} if reps else {}
+        doomed, updates = [], []
+        for gid, (kind, rep) in current.items():
+            count, people, first = stats.get(gid, (0, 0, None))
+            if count == 0 or (count < 2 and not (keep_manual and kind == "manual")):
+                doomed.append(gid)
+                continue
+            if rep is None or member_of.get(rep) != gid:
+                rep = first
+            updates.append({"gid": gid, "count": count, "people": people, "rep": rep})
+        if updates:
+            connection.execute(
+                sa.update(_GROUP).where(g.id == sa.bindparam("gid")).values(
+                    opinion_count=sa.bindparam("count"), people_count=sa.bindparam("people"),
+                    representative_opinion_id=sa.bindparam("rep"), updated_at=utcnow()),
+                updates)
+        if doomed:
+            members = list(connection.scalars(sa.select(o.id).where(o.group_id.in_(doomed))))
+            connection.execute(sa.update(_OPINION).where(o.group_id.in_(doomed))
+                               .values(group_id=None))
+            expire_opinions(members)
+            connection.execute(sa.delete(_GROUP).where(g.id.in_(doomed)))
+        for obj in list(db.session.identity_map.values()):
+            if isinstance(obj, OpinionGroup) and obj.id in current:
+                if obj.id in doomed:
+                    db.session.expunge(obj)
+                else:
+                    db.session.expire(obj)
