@@ -47,6 +47,11 @@ MEMORY_BAR_MB = 3 * 1024
 
 
 def _rss_mb() -> float:
+    """Peak resident memory of this process so far (VmHWM: unlike ``ru_maxrss`` it is
+    not carried over from the parent through exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -265,6 +270,9 @@ def main() -> int:
               f"; p50 {r['p50_ms']:.1f} ms) | {r['mean_ms']:.1f} ms | 5 ms "
               f"| {'yes' if r['mean_ms'] <= 5 else 'NO'} |")
         print(f"| incremental grouping, p99 | {r['p99_ms']:.1f} ms | — | — |")
+    load = os.getloadavg()
+    print(f"\nLoad average while measuring: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} "
+          f"({os.cpu_count()} cores).")
     return 0
 
 

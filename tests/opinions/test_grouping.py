@@ -13,12 +13,13 @@ from participation.core.database import utcnow
 from participation.extensions import db
 from participation.opinions import operations as opinion_operations
 from participation.opinions.grouping import generator
-from participation.opinions.grouping.engine import group_texts
+from participation.opinions.grouping.engine import group_texts, similarity
 from participation.opinions.grouping.models import GroupKind, OpinionFingerprint
 from participation.opinions.grouping.normalise import (
     comparison_text,
     exact_key,
     normalise,
+    normalise_both,
     person_key,
 )
 from participation.opinions.models import Disposition, Opinion, OpinionGroup
@@ -54,7 +55,12 @@ def test_normalising_folds_width_punctuation_spaces_and_case():
     assert exact_key(normalise("建议 取消。")) == exact_key(normalise("建议取消"))
     assert exact_key("建议取消") != exact_key("建议保留")
     # Sentences in another order compare as the same text.
-    assert comparison_text("甲乙丙。丁戊己！") == comparison_text("丁戊己。甲乙丙")
+    assert comparison_text("甲乙丙。丁戊己！") == "甲乙丙 丁戊己"
+    assert similarity("甲乙丙丁。戊己庚辛！", "戊己庚辛，。甲乙丙丁") == 100
+    assert similarity(CAMPAIGN, OTHER) < 50
+    # One pass gives what normalise gives, for every generated text too.
+    for text in [o.body for o in generator.generate(300, seed=2)] + ["㈠第一。3.5元！ab_c"]:
+        assert normalise_both(text)[0] == normalise(text)
 
 
 def test_one_person_is_the_account_the_contact_or_the_name_on_one_channel():

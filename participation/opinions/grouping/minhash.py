@@ -67,7 +67,8 @@ def shingle_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     valid = np.cumsum(delta[:size], dtype=np.int8) > 0
     starts = np.zeros(len(texts), dtype=np.int64)
     np.cumsum(counts[:-1], out=starts[1:])
-    return _mix(hashes[valid]), starts
+    # No finaliser: the permutations below are a universal family over these values.
+    return hashes[valid], starts
 
 
 def signatures(texts: list[str]) -> np.ndarray:
@@ -93,23 +94,25 @@ def band_hashes(signature: np.ndarray) -> np.ndarray:
     return _mix(combined).view(np.int64)
 
 
+def band_pairs(hashes: np.ndarray) -> np.ndarray:
+    """Pairs ``(leader, member)`` of row indexes sharing one band's hash (``hashes``: that
+    band's column): in each bucket every member is paired with the bucket's first row
+    (lowest index). An array (n, 2) of int64, leader < member."""
+    index = np.arange(len(hashes), dtype=np.int64)
+    order = np.argsort(hashes, kind="stable")
+    keys = hashes[order]
+    new_bucket = np.empty(len(keys), dtype=bool)
+    new_bucket[:1] = True
+    np.not_equal(keys[1:], keys[:-1], out=new_bucket[1:])
+    leader_position = np.maximum.accumulate(np.where(new_bucket, index, 0))
+    members = ~new_bucket
+    return np.stack([order[leader_position[members]], order[members]], axis=1)
+
+
 def candidate_pairs(bands: np.ndarray) -> np.ndarray:
-    """Pairs ``(leader, member)`` of row indexes sharing a band hash: in each bucket of
-    each band, every member is paired with the bucket's first row (lowest index). An
-    array (n, 2) of int64, without repeats, leader < member."""
-    pairs = []
-    index = np.arange(len(bands), dtype=np.int64)
-    for band in range(bands.shape[1]):
-        order = np.argsort(bands[:, band], kind="stable")
-        keys = bands[order, band]
-        new_bucket = np.empty(len(keys), dtype=bool)
-        new_bucket[:1] = True
-        np.not_equal(keys[1:], keys[:-1], out=new_bucket[1:])
-        leader_position = np.maximum.accumulate(np.where(new_bucket, index, 0))
-        members = ~new_bucket
-        pairs.append(np.stack([order[leader_position[members]], order[members]], axis=1))
-    if not pairs:
+    """The pairs of :func:`band_pairs` of every band, without repeats."""
+    if not bands.shape[1]:
         return np.empty((0, 2), dtype=np.int64)
-    found = np.concatenate(pairs)
+    found = np.concatenate([band_pairs(bands[:, band]) for band in range(bands.shape[1])])
     found.sort(axis=1)
     return np.unique(found, axis=0)

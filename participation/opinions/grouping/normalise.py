@@ -35,12 +35,24 @@ def normalise(text: str | None) -> str:
 
 
 def comparison_text(text: str | None) -> str:
-    """The text as rapidfuzz confirms a match besides its plain normalised form: its
-    normalised sentences in sorted order, so that the same sentences in another order
-    still compare as nearly equal."""
+    """The text as rapidfuzz also compares it: its normalised sentences separated by
+    spaces, for ``fuzz.token_sort_ratio`` (which sorts them), so that the same sentences
+    in another order still compare as nearly equal."""
+    return normalise_both(text)[1]
+
+
+_NOT_WORD_KEEP_NUL = re.compile(r"[^\w\x00]+|_+")
+
+
+def normalise_both(text: str | None) -> tuple[str, str]:
+    """``(normalise(text), comparison_text(text))`` in one pass over the text."""
     if not text:
-        return ""
-    return "".join(sorted(filter(None, map(normalise, _SENTENCE_END.split(text)))))
+        return "", ""
+    marked = _NOT_WORD_KEEP_NUL.sub("", _SENTENCE_END.sub("\x00", text.casefold()))
+    if not unicodedata.is_normalized("NFKC", marked):
+        sentences = [normalise(part) for part in _SENTENCE_END.split(text)]
+        return "".join(sentences), " ".join(filter(None, sentences))
+    return marked.replace("\x00", ""), " ".join(filter(None, marked.split("\x00")))
 
 
 def exact_key(normalised: str) -> int:
