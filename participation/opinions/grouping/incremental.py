@@ -97,9 +97,15 @@ def _pair(opinion: Opinion, other_id: int, person: str) -> int:
     group = OpinionGroup(consultation_id=opinion.consultation_id, kind=GroupKind.AUTOMATIC,
                          representative_opinion_id=other_id, summary="",
                          opinion_count=1, people_count=1)
+    # The earlier opinion is locked (PostgreSQL): a concurrent arrival that grouped it
+    # meanwhile is joined instead of starting a second group with it.
+    other = db.session.get(Opinion, other_id, with_for_update=True, populate_existing=True)
+    if other.group_id is not None:
+        row = db.session.get(OpinionGroup, other.group_id)
+        return _join(opinion, _Target(row.id, row.disposition, row.disposition_reason),
+                     person)
     db.session.add(group)
     db.session.flush()
-    other = db.session.get(Opinion, other_id)
     other.group_id = group.id
     if not other.disposition_overridden:
         other.disposition = other.disposition_reason = None

@@ -189,6 +189,9 @@ def regroup(consultation, *, opinion_ids: tuple[int, int] | None = None,
     touched = move_many(by_target, groups)
     touched.update(t for t in by_target if t is not None)
     result.moved = sum(len(ids) for ids in by_target.values())
+    if full:  # a full regrouping also repairs every group's counts and representative
+        touched |= set(db.session.scalars(sa.select(OpinionGroup.id).where(
+            OpinionGroup.consultation_id == cid)))
     tidy_groups(touched)
     result.touched_groups = touched
     if progress:
