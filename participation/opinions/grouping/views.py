@@ -67,7 +67,7 @@ def merge_groups(consultation_id: int):
     groups = [g for g in chosen if g is not None and g.consultation_id == consultation.id]
     groups.sort(key=lambda g: (-g.opinion_count, g.id))
     if len(groups) < 2:
-        outcome = perform(_refuse_merge)
+        perform(_refuse_merge)  # shows why, beside nothing: a flash message
         return redirect(url_for("opinions.list_groups", consultation_id=consultation.id))
     outcome = perform(operations.merge_groups, groups[0], groups[1:], actor=current_user,
                       success=_("The groups were merged."))
