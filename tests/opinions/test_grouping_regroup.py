@@ -197,3 +197,36 @@ def test_the_api_lists_concentrated_opinions_without_private_data(client, world,
                      "?cursor=abc")
     assert bad.status_code == 400
     assert bad.get_json()["error"]["code"] == "bad_parameter"
+
+
+def test_a_full_regrouping_repairs_the_counts_of_every_group(runner, consultation):
+    opinions = [record(consultation, CAMPAIGN + "！" * n, contact="13900001111")
+                for n in range(3)]
+    group_id = opinions[0].group_id
+    db.session.execute(sa.update(OpinionGroup).where(OpinionGroup.id == group_id)
+                       .values(opinion_count=9, people_count=7))
+    db.session.commit()
+    result = runner.invoke(args=["opinions", "group", "--consultation", str(consultation.id)])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    group = db.session.get(OpinionGroup, group_id)
+    assert (group.opinion_count, group.people_count) == (3, 1)
+
+
+def test_the_api_pages_through_concentrated_opinions_by_cursor(client, consultation):
+    from participation.opinions.grouping.operations import set_threshold
+
+    set_threshold(consultation, 2)
+    for n, text in enumerate((CAMPAIGN, OTHER, THIRD)):
+        record(consultation, text, reference=f"R{n}a")
+        record(consultation, text + "！", reference=f"R{n}b")
+    db.session.commit()
+    url = f"/api/v1/consultations/{consultation.id}/concentrated-opinions?per_page=2"
+    first = client.get(url).get_json()
+    assert (first["total"], len(first["items"]), first["threshold"]) == (3, 2, 2)
+    second = client.get(first["next"]).get_json()
+    assert len(second["items"]) == 1
+    assert second["next"] is None
+    ids = [g["id"] for g in first["items"] + second["items"]]
+    assert ids == sorted(ids, reverse=True)
+    assert len(set(ids)) == 3
