@@ -32,7 +32,8 @@ from participation.core.web_helpers import (
 from participation.core.workdays import working_days_between
 from participation.dossier.queries import documents_by_stage
 from participation.extensions import db
-from participation.opinions.models import Opinion
+from participation.opinions.grouping.operations import threshold as grouping_threshold
+from participation.opinions.models import Channel, ModerationState, Opinion, OpinionGroup
 from participation.opinions.queries import public_opinion_total, public_opinions_query
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -356,3 +357,64 @@ def feedback_report(consultation_id: int):
         "how_held": report.how_held,
         "adoption_summary": report.adoption_summary,
     })
+# Per group at most this many member references are listed (the counts are complete).
+MEMBER_REFERENCES_MAX = 1_000
+
+
+def _member_references(group: OpinionGroup, consultation: Consultation) -> tuple[list, bool]:
+    """The public references of a group's members: the ``reference`` (hotline ticket or
+    letter number) of published offline opinions, and the opinion ``id`` of online
+    opinions shown publicly (the one in ``/opinions``). Receipt numbers are private
+    lookup keys and never listed; hidden, pending and unconsented opinions are counted
+    but not listed."""
+    query = (sa.select(Opinion.id, Opinion.channel, Opinion.reference,
+                       Opinion.consent_to_publish)
+             .where(Opinion.group_id == group.id,
+                    Opinion.moderation_state == ModerationState.PUBLISHED)
+             .order_by(Opinion.id))
+    listed = []
+    for row in db.session.execute(query):
+        if row.reference:
+            listed.append({"reference": row.reference, "channel": row.channel.value})
+        elif (row.channel == Channel.ONLINE and row.consent_to_publish
+              and consultation.opinions_public):
+            listed.append({"opinion_id": row.id, "channel": row.channel.value})
+        if len(listed) > MEMBER_REFERENCES_MAX:
+            return listed[:MEMBER_REFERENCES_MAX], True
+    return listed, False
+
+
+def _concentrated_json(group: OpinionGroup, consultation: Consultation) -> dict[str, Any]:
+    members, truncated = _member_references(group, consultation)
+    return {"id": group.id, "opinion_count": group.opinion_count,
+            "people_count": group.people_count, "summary": group.summary or None,
+            "disposition": group.disposition.value if group.disposition else None,
+            "reason": group.disposition_reason or None,
+            "members": members, "members_truncated": truncated}
+
+
+@bp.route("/consultations/<int:consultation_id>/concentrated-opinions")
+@public_page
+def list_concentrated_opinions(consultation_id: int):
+    """The consultation's concentrated opinions (groups of at least its threshold of
+    opinions), newest group first, by keyset pages (``cursor``)."""
+    consultation = _public_consultation(consultation_id)
+    if consultation is None:
+        return json_error("not_found", _("No public consultation has this number."), 404)
+    _page_no, per_page = _page_args()
+    try:
+        cursor = parse_cursor(request.args.get("cursor"))
+    except BadCursor:
+        raise BadParameter("cursor") from None
+    limit = grouping_threshold(consultation)
+    query = sa.select(OpinionGroup).where(OpinionGroup.consultation_id == consultation.id,
+                                          OpinionGroup.opinion_count >= limit)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(
+        query.order_by(None).subquery())) or 0
+    page = keyset_paginate(query, OpinionGroup.id, cursor=cursor, per_page=per_page,
+                           total=total)
+    body = _keyset_json(page, lambda g: _concentrated_json(g, consultation),
+                        "api.list_concentrated_opinions",
+                        {"consultation_id": consultation.id}, None)
+    body["threshold"] = limit
+    return jsonify(body)

@@ -63,6 +63,14 @@ ACTION_LABELS = {
     "feedback_report.published": _l("Feedback report published"),
     "workdays.year_added": _l("Holiday schedule entered"),
     "workdays.year_replaced": _l("Holiday schedule replaced"),
+    "opinion_group.merged": _l("Opinion groups merged"),
+    "opinion_group.split": _l("Opinions split out of a group"),
+    "opinion_group.named": _l("Opinion group named"),
+    "opinion_group.opinions_added": _l("Opinions added to a group"),
+    "opinion_group.disposed": _l("Disposition of an opinion group recorded"),
+    "opinion_group.threshold_changed": _l("Size of a concentrated opinion changed"),
+    "opinion_group.regrouped": _l("Opinions regrouped"),
+    "opinion_group.regrouping_requested": _l("Regrouping of opinions requested"),
 }
 
 FIELD_LABELS = {
@@ -114,6 +122,14 @@ FIELD_LABELS = {
     "correction_reason": _l("What this version corrects, and why"),
     "automatic": _l("Published automatically"),
     "late_working_days": _l("Working days late"),
+    "merged_groups": _l("Merged groups (opinions each)"),
+    "new_group_id": _l("New group"),
+    "disposition": _l("Disposition"),
+    "disposition_reason": _l("Reason for the disposition"),
+    "concentrated_threshold": _l("Opinions that make a concentrated opinion"),
+    "moved": _l("Opinions moved"),
+    "groups_created": _l("Groups created"),
+    "task_id": _l("Background task"),
 }
 
 # Values written by the operations that are words, not data.
@@ -127,6 +143,7 @@ OBJECT_PAGES = {
     "document": ("dossier.edit_document", "document_id"),
     "consultation": ("consultations.manage_consultation", "consultation_id"),
     "opinion": ("opinions.show_received_opinion", "opinion_id"),
+    "opinion_group": ("opinions.show_group", "group_id"),
     "unit": ("accounts.edit_unit", "unit_id"),
     "user_account": ("accounts.edit_official", "user_id"),  # officials only (see below)
 }
@@ -137,6 +154,7 @@ OBJECT_LABELS = {
     "draft_version": _l("Draft version"),
     "calendar_year": _l("Holiday schedule"),
     "feedback_report": _l("Feedback report"),
+    "opinion_group": _l("Opinion group"),
 }
 
 _LIST_FIELDS = {"opinion_ids"}

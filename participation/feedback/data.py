@@ -17,6 +17,8 @@ from participation.catalogue.models import Decision
 from participation.consultations.models import Consultation, DraftNode, DraftVersion
 from participation.core.timeutil import utc_to_local
 from participation.extensions import db
+from participation.opinions.grouping.models import OpinionFingerprint
+from participation.opinions.grouping.operations import threshold
 from participation.opinions.models import (
     Channel,
     Disposition,
@@ -27,31 +29,26 @@ from participation.opinions.models import (
     Topic,
 )
 
-# A group with at least this many opinions is a concentrated opinion unless the
-# consultation set its own threshold (see :func:`concentrated_threshold`).
-DEFAULT_THRESHOLD = 5
 REPORT_DATA_VERSION = 1
 
 
 def concentrated_threshold(consultation: Consultation) -> int:
     """The consultation's threshold for a concentrated opinion (较为集中意见)."""
-    try:
-        from participation.opinions.grouping.operations import threshold
-    except ImportError:  # grouping not installed in this build
-        return DEFAULT_THRESHOLD
     return threshold(consultation)
 
 
-def _people(consultation_id: int) -> int:
-    """Distinct people: an account, else a contact, else each opinion is its own author
-    (one pass, no string building)."""
-    no_account = Opinion.author_id.is_(None)
-    return db.session.scalar(
-        sa.select(sa.func.count(sa.distinct(Opinion.author_id))
-                  + sa.func.count(sa.distinct(sa.case((no_account, Opinion.contact))))
-                  + sa.func.coalesce(sa.func.sum(sa.case(
-                      (sa.and_(no_account, Opinion.contact.is_(None)), 1), else_=0)), 0))
-        .where(Opinion.consultation_id == consultation_id)) or 0
+def _people(consultation_id: int, total: int) -> int:
+    """Distinct people, as grouping defines one person (the account, else the contact,
+    else the name on one channel; see ``opinions.grouping.normalise.person_key``): the
+    distinct person keys of the consultation's fingerprints, and every opinion without a
+    key or not fingerprinted yet as a person of its own. Index-only counts."""
+    keys, fingerprinted, keyless = db.session.execute(
+        sa.select(sa.func.count(sa.distinct(OpinionFingerprint.person_key)),
+                  sa.func.count(OpinionFingerprint.opinion_id),
+                  sa.func.count(OpinionFingerprint.opinion_id)
+                  - sa.func.count(OpinionFingerprint.person_key))
+        .where(OpinionFingerprint.consultation_id == consultation_id)).one()
+    return (keys or 0) + (keyless or 0) + max(total - (fingerprinted or 0), 0)
 
 
 def _percent(part: int, whole: int) -> float:
@@ -174,7 +171,7 @@ def report_data(consultation: Consultation) -> dict[str, Any]:
                      if decision.feedback_due_on else None},
         "participation": {
             "opinions": total,
-            "people": _people(cid),
+            "people": _people(cid, total),
             "late": facets["late"],
             "by_channel": [{"channel": c.value, "opinions": by_channel[c]}
                            for c in Channel if by_channel.get(c)],

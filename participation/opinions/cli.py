@@ -12,10 +12,12 @@ from participation.consultations.models import Consultation
 from participation.core.errors import DomainError
 from participation.extensions import db
 from participation.opinions.counters import recount_counters
+from participation.opinions.grouping.cli import group_opinions
 from participation.opinions.operations import import_file
 from participation.opinions.reimports import file_sha256
 
 opinions_cli = AppGroup("opinions", help="Work with opinions.")
+opinions_cli.add_command(group_opinions)
 
 
 @opinions_cli.command("import")

@@ -19,6 +19,7 @@ from participation.core.database import TimestampMixin, enum_column
 from participation.core.i18n import label
 from participation.core.pii import mask_personal_data
 from participation.extensions import db
+from participation.opinions.grouping.models import GroupKind
 
 
 class Channel(enum.StrEnum):
@@ -461,6 +462,7 @@ class OpinionGroup(TimestampMixin, db.Model):
     __tablename__ = "opinion_group"
     __table_args__ = (
         sa.Index("ix_opinion_group_consultation", "consultation_id", "opinion_count"),
+        sa.Index("ix_opinion_group_confirmed_by_id", "confirmed_by_id"),
         sa.CheckConstraint("opinion_count >= 0 AND people_count >= 0",
                            name="counts_not_negative"),
     )
@@ -476,8 +478,22 @@ class OpinionGroup(TimestampMixin, db.Model):
     disposition: Mapped[Disposition | None] = mapped_column(
         enum_column(Disposition), nullable=True, comment="inherited by the members")
     disposition_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    kind: Mapped[GroupKind] = mapped_column(
+        enum_column(GroupKind), nullable=False, default=GroupKind.AUTOMATIC,
+        server_default=GroupKind.AUTOMATIC.value,
+        comment="automatic, or manual once an official merged, split, named or disposed it")
+    representative_opinion_id: Mapped[int | None] = mapped_column(
+        sa.Integer, nullable=True,
+        comment="the opinion new ones are compared with (no foreign key: opinion and "
+                "group would refer to each other; opinions are never deleted)")
+    confirmed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True,
+        comment="the official who last shaped the group")
+    confirmed_at: Mapped[datetime | None] = mapped_column(sa.DateTime, nullable=True,
+                                                          comment="when (UTC)")
 
     consultation = relationship("Consultation")
+    confirmed_by = relationship("User", foreign_keys=[confirmed_by_id])
 
     def __repr__(self) -> str:
         return f"<OpinionGroup {self.id} {self.opinion_count}>"

@@ -27,3 +27,9 @@ def can_view_opinion_record(user, opinion: Opinion) -> bool:
     the officials of its source's unit."""
     return opinion.consultation is not None and can_view_private_opinions(
         user, opinion.consultation)
+
+
+def can_group_opinions(user, consultation: Consultation) -> bool:
+    """Groups and concentrated opinions (merge, split, name, dispose, regroup): the
+    officials of the consultation's unit who handle its opinions."""
+    return has_unit_role(user, consultation.decision.unit, OPINION_ROLES)

@@ -19,3 +19,7 @@ def anonymise_opinions(user) -> None:
         .values(author_id=None, display_name=None, contact=None)
         .execution_options(synchronize_session=False)
     )
+
+
+# Grouping (concentrated opinions) connects its own receivers.
+from participation.opinions.grouping import receivers as _grouping_receivers  # noqa: E402, F401

@@ -329,3 +329,7 @@ def download_opinion_attachment(opinion_id: int):
     if opinion.attachment_file is None:
         abort(404)
     return serve_stored_file(opinion.attachment_file, opinion.attachment_name or "attachment")
+
+
+# The groups pages (concentrated opinions) add their routes to this blueprint.
+from participation.opinions.grouping import views as _grouping_views  # noqa: E402, F401

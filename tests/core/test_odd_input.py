@@ -61,7 +61,12 @@ def values(world):
         opinion_ops.submit_online(
             consultation, body=f"第{n}条用于翻页的意见。", node_id=None, consent_to_publish=True,
             display_name=None, contact=None, submission_key=f"odd-{n}")
-    return {"government_id": world.government.id, "unit_id": world.unit.id,
+    copy, _ = opinion_ops.submit_online(  # the same words again: a group of opinions
+        consultation, body="一条用于检查异常输入的意见！", node_id=None, consent_to_publish=True,
+        display_name=None, contact=None, submission_key="odd-copy")
+    assert copy.group_id is not None
+    return {"group_id": copy.group_id, "government_id": world.government.id,
+            "unit_id": world.unit.id,
             "user_id": world.editor.id, "membership_id": world.editor.memberships[0].id,
             "catalogue_id": catalogue.id, "decision_id": decision.id, "document_id": 1,
             "attachment_id": 1, "consultation_id": consultation.id, "opinion_id": opinion.id,

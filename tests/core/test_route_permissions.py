@@ -43,6 +43,10 @@ def _objects(world):
     opinion, _ = opinion_ops.submit_online(
         consultation, body="这是一条测试意见。", node_id=None, consent_to_publish=True,
         display_name="张三", contact=None, submission_key="k1")
+    copy, _ = opinion_ops.submit_online(  # the same words again: a group of opinions
+        consultation, body="这是一条测试意见！", node_id=None, consent_to_publish=True,
+        display_name="李四", contact=None, submission_key="k2")
+    assert copy.group_id is not None
     from participation.core.tasks import Task
 
     task = Task(kind="test.none", payload={}, created_by_id=world.editor.id,
@@ -58,6 +62,7 @@ def _objects(world):
         "consultation_id": consultation.id, "opinion_id": opinion.id,
         "anchor": "article-1", "number": opinion.receipt_number, "task_id": task.id,
         "year": 2026, "fmt": "csv",
+        "group_id": copy.group_id,
     }
 
 

@@ -53,12 +53,11 @@ def consulted(world):
         "body": "广告：低价出售发票。", "reference": "XJ-9"})
     spam.moderation_state, spam.moderation_reason = (ModerationState.HIDDEN,
                                                     ModerationReason.SPAM)
-    group = OpinionGroup(consultation_id=consultation.id, summary="延长公示期限",
-                         opinion_count=6, people_count=6)
-    db.session.add(group)
-    db.session.flush()
-    for opinion in opinions:
-        opinion.group_id = group.id
+    # Grouping put the six identical texts in one group as they arrived.
+    group = db.session.get(OpinionGroup, opinions[0].group_id)
+    assert {o.group_id for o in opinions} == {group.id}
+    assert (group.opinion_count, group.people_count) == (6, 6)
+    group.summary = "延长公示期限"
     factories.close(consultation)
     today = local_today()
     for stage in (Stage.LEGALITY_REVIEW, Stage.COLLECTIVE_DELIBERATION, Stage.DECIDED):

@@ -1,0 +1,286 @@
+"""Benchmark of concentrated opinions: grouping speed, memory, quality, and the MinHash
+libraries compared.
+
+Data: ``participation.opinions.grouping.generator`` (campaigns of edited copies across
+channels, and unrelated opinions from the same vocabulary; 60 % campaign copies).
+
+1. **Libraries.** MinHash signatures (32 permutations over 3-character shingles) of the
+   same distinct normalised texts with our vectorised numpy code, rensa 0.5.0 (its
+   flat-hash matrix API fed with our shingle hashes, then converted to an array; and its
+   token-set API fed with Python shingle strings) and datasketch 2.0.0 (on a sample,
+   extrapolated). Skipped for a library that is not installed.
+2. **Full grouping in memory** (``engine.group_texts``: normalise, exact keys, MinHash,
+   LSH, rapidfuzz confirmation, connected components) of 100,000 and 1,000,000
+   opinions, each in a fresh process so that its peak resident memory (``ru_maxrss``,
+   which includes the generated texts) is its own; quality against the known campaigns:
+   the share of campaign members in their campaign's group (the group holding most of
+   the campaign) and the share of unrelated opinions grouped with anything.
+3. **Database** (SQLite file, migrated, demo loaded, opinions inserted in bulk): the full
+   ``regroup()`` of a consultation of ``--database-opinions`` opinions (writing every
+   fingerprint and band row) and the time ``group_opinion`` adds to each of
+   ``--incremental`` new opinions (mean, p50, p99).
+
+Run: ``.venv/bin/python bench/grouping.py`` (about 3 minutes; ``--sizes 100000`` for a
+quicker run). Prints a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BARS = {100_000: 6.0, 1_000_000: 60.0}
+MEMORY_BAR_MB = 3 * 1024
+
+
+def _rss_mb() -> float:
+    """Peak resident memory of this process so far (VmHWM: unlike ``ru_maxrss`` it is
+    not carried over from the parent through exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def quality(opinions, labels) -> tuple[float, float]:
+    """(share of campaign members in their campaign's group, share of unrelated opinions
+    grouped with any other opinion)."""
+    sizes = Counter(labels.tolist())
+    by_campaign: dict[int, Counter] = {}
+    unrelated_grouped = unrelated = 0
+    for opinion, label in zip(opinions, labels.tolist(), strict=True):
+        if opinion.campaign is None:
+            unrelated += 1
+            unrelated_grouped += sizes[label] > 1
+        else:
+            by_campaign.setdefault(opinion.campaign, Counter())[label] += 1
+    found = sum(c.most_common(1)[0][1] for c in by_campaign.values())
+    members = sum(sum(c.values()) for c in by_campaign.values())
+    return found / max(1, members), unrelated_grouped / max(1, unrelated)
+
+
+def run_engine(size: int) -> dict:
+    """One full grouping in memory (called in a child process)."""
+    from participation.opinions.grouping import engine, generator
+
+    opinions = generator.generate(size, seed=6)
+    texts = [o.body for o in opinions]
+    before = _rss_mb()
+    started, cpu_started = time.perf_counter(), time.process_time()
+    labels = engine.group_texts(texts)
+    seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started  # every thread of the process
+    found, unrelated = quality(opinions, labels)
+    groups = sum(1 for n in Counter(labels.tolist()).values() if n > 1)
+    return {"size": size, "seconds": seconds, "cpu_seconds": cpu, "rss_data_mb": before,
+            "rss_peak_mb": _rss_mb(),
+            "found": found, "unrelated": unrelated, "groups": groups,
+            "campaigns": len({o.campaign for o in opinions if o.campaign is not None})}
+
+
+def run_libraries(count: int) -> list[tuple[str, float, str]]:
+    """Seconds per ``count`` distinct texts for each MinHash implementation."""
+    import numpy as np
+
+    from participation.opinions.grouping import generator, minhash
+    from participation.opinions.grouping.normalise import normalise
+
+    opinions = generator.generate(int(count * 1.6), seed=3)
+    texts = list(dict.fromkeys(normalise(o.body) for o in opinions))[:count]
+    rows = []
+    started = time.perf_counter()
+    minhash.signatures(texts)
+    rows.append(("numpy (ours)", time.perf_counter() - started, "shingles + 32 permutations"))
+    try:
+        import rensa
+    except ImportError:
+        rensa = None
+    if rensa is not None:
+        started = time.perf_counter()
+        hashes, starts = minhash.shingle_hashes(texts)
+        offsets = np.append(starts, len(hashes)).astype(np.uint64)
+        matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(
+            hashes, offsets, minhash.PERMUTATIONS, 7)
+        computed = time.perf_counter() - started
+        np.array(matrix.to_rows(), dtype=np.uint32)
+        rows.append(("rensa 0.5.0 flat hashes", time.perf_counter() - started,
+                     f"our shingle hashes; {computed:.2f} s before converting to an array"))
+        started = time.perf_counter()
+        shingles = [[t[i:i + minhash.SHINGLE] for i in range(max(len(t) - 2, 1))]
+                    for t in texts]
+        rensa.RMinHash.digest_matrix_from_token_sets(shingles, minhash.PERMUTATIONS, 7)
+        rows.append(("rensa 0.5.0 token sets", time.perf_counter() - started,
+                     "Python shingle strings"))
+    try:
+        import datasketch
+    except ImportError:
+        datasketch = None
+    if datasketch is not None:
+        sample = texts[: max(1, count // 10)]
+        started = time.perf_counter()
+        for text in sample:
+            signature = datasketch.MinHash(num_perm=minhash.PERMUTATIONS, seed=7)
+            signature.update_batch([text[i:i + 3].encode() for i in range(max(len(text) - 2, 1))])
+            signature.digest()
+        rows.append(("datasketch 2.0.0", (time.perf_counter() - started) * count / len(sample),
+                     f"measured on {len(sample):,} texts"))
+    return rows
+
+
+def _insert_opinions(consultation, opinions) -> None:
+    import sqlalchemy as sa
+
+    from participation.core.database import utcnow
+    from participation.extensions import db
+    from participation.opinions.models import Channel, ModerationState, Opinion
+
+    now = utcnow()
+    batch = []
+    for n, generated in enumerate(opinions):
+        batch.append({
+            "receipt_number": f"BENCH-{n:012d}", "government_id": consultation.government_id,
+            "decision_id": consultation.decision_id, "consultation_id": consultation.id,
+            "draft_version_id": consultation.draft_version_id, "node_id": None,
+            "channel": Channel(generated.channel), "reference": None, "received_at": now,
+            "body": generated.body, "public_body": generated.body, "display_name": None,
+            "contact": generated.person, "consent_to_publish": True, "is_late": False,
+            "moderation_state": ModerationState.PUBLISHED, "disposition_overridden": False,
+            "created_at": now, "updated_at": now})
+        if len(batch) == 10_000:
+            db.session.execute(sa.insert(Opinion), batch)
+            batch = []
+    if batch:
+        db.session.execute(sa.insert(Opinion), batch)
+    db.session.commit()
+
+
+def run_database(size: int, incremental: int) -> dict:
+    """Full regrouping of a consultation on SQLite, then incremental grouping."""
+    work = Path(tempfile.mkdtemp(prefix="grouping-bench-"))
+    os.environ["PARTICIPATION_DATABASE_URL"] = f"sqlite:///{work / 'bench.sqlite3'}"
+    os.environ.setdefault("SECRET_KEY", "bench-" + os.urandom(16).hex())
+    from flask_migrate import upgrade
+
+    from participation import create_app
+    from participation.consultations.models import Consultation
+    from participation.demo import loader
+    from participation.extensions import db
+    from participation.opinions.grouping import generator
+    from participation.opinions.grouping.incremental import group_opinion
+    from participation.opinions.grouping.regroup import regroup
+    from participation.opinions.models import Channel, Opinion
+    from participation.opinions.operations import _new_opinion
+
+    app = create_app()
+    with app.app_context():
+        upgrade()
+        loader.load_demo()
+        db.session.commit()
+        consultation = db.session.scalars(db.select(Consultation)
+                                          .order_by(Consultation.id)).first()
+        opinions = generator.generate(size + incremental, seed=8)
+        _insert_opinions(consultation, opinions[:size])
+        marks: list[tuple[float, int, int]] = []
+        started = time.perf_counter()
+        result = regroup(consultation,
+                         progress=lambda d, t: marks.append((time.perf_counter(), d, t)))
+        db.session.commit()
+        full = time.perf_counter() - started
+        fingerprinted = next(m[0] for m in marks if m[1] >= m[2] // 3) - started
+        rng = random.Random(9)
+        added, cpu = [], []
+        for generated in rng.sample(opinions[size:], incremental):
+            opinion = _new_opinion(consultation, None, channel=Channel(generated.channel),
+                                   received_at=consultation.opens_at, body=generated.body,
+                                   contact=generated.person, consent_to_publish=True)
+            db.session.add(opinion)
+            db.session.flush()
+            begin, cpu_begin = time.perf_counter(), time.process_time()
+            group_opinion(opinion)
+            added.append((time.perf_counter() - begin) * 1000)
+            cpu.append((time.process_time() - cpu_begin) * 1000)
+        db.session.commit()
+        grouped = db.session.scalar(db.select(db.func.count(Opinion.id))
+                                    .where(Opinion.group_id.is_not(None)))
+    added.sort()
+    return {"size": size, "seconds": full, "fingerprints_seconds": fingerprinted,
+            "groups_created": result.groups_created, "grouped": grouped,
+            "incremental": incremental, "mean_ms": statistics.fmean(added),
+            "cpu_mean_ms": statistics.fmean(cpu),
+            "p50_ms": added[len(added) // 2], "p99_ms": added[int(len(added) * 0.99) - 1]}
+
+
+def _child(kind: str, *args: int) -> dict:
+    output = subprocess.run(
+        [sys.executable, __file__, "--child", kind, *map(str, args)],
+        check=True, capture_output=True, text=True, cwd=ROOT).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--library-texts", type=int, default=50_000)
+    parser.add_argument("--database-opinions", type=int, default=100_000)
+    parser.add_argument("--incremental", type=int, default=1_000)
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        kind, *numbers = args.child
+        values = [int(n) for n in numbers]
+        result = run_engine(*values) if kind == "engine" else run_database(*values)
+        print(json.dumps(result))
+        return 0
+    print(f"## MinHash of {args.library_texts:,} distinct texts\n")
+    print("| implementation | seconds | per 1,000,000 (extrapolated) | note |")
+    print("|---|---:|---:|---|")
+    for name, seconds, note in run_libraries(args.library_texts):
+        print(f"| {name} | {seconds:.2f} | {seconds * 1_000_000 / args.library_texts:.0f} s "
+              f"| {note} |")
+    print("\n## Grouping\n")
+    print("| measurement | result | bar | ok |")
+    print("|---|---:|---:|:-:|")
+    for size in (int(s) for s in args.sizes.split(",") if s):
+        r = _child("engine", size)
+        bar = BARS.get(size)
+        print(f"| full grouping of {size:,} opinions (in memory; CPU time of all its threads "
+              f"{r['cpu_seconds']:.1f} s) | {r['seconds']:.1f} s "
+              f"| {bar or '—'} s | {'yes' if bar is None or r['seconds'] <= bar else 'NO'} |")
+        print(f"| peak resident memory, {size:,} (texts alone: {r['rss_data_mb']:.0f} MB) "
+              f"| {r['rss_peak_mb']:.0f} MB | {MEMORY_BAR_MB} MB "
+              f"| {'yes' if r['rss_peak_mb'] <= MEMORY_BAR_MB else 'NO'} |")
+        print(f"| campaign members in their campaign's group, {size:,} "
+              f"({r['campaigns']:,} campaigns, {r['groups']:,} groups) "
+              f"| {r['found']:.2%} | ≥ 95 % | {'yes' if r['found'] >= 0.95 else 'NO'} |")
+        print(f"| unrelated opinions grouped together, {size:,} | {r['unrelated']:.2%} "
+              f"| ≤ 1 % | {'yes' if r['unrelated'] <= 0.01 else 'NO'} |")
+    if args.database_opinions:
+        r = _child("database", args.database_opinions, args.incremental)
+        print(f"| regroup() of {r['size']:,} opinions on SQLite, writing every fingerprint "
+              f"({r['fingerprints_seconds']:.1f} s of it) | {r['seconds']:.1f} s | — | — |")
+        print(f"| incremental grouping, time added per opinion (mean of {r['incremental']:,}"
+              f"; p50 {r['p50_ms']:.1f} ms; CPU time {r['cpu_mean_ms']:.1f} ms) "
+              f"| {r['mean_ms']:.1f} ms | 5 ms "
+              f"| {'yes' if r['mean_ms'] <= 5 else 'NO'} |")
+        print(f"| incremental grouping, p99 | {r['p99_ms']:.1f} ms | — | — |")
+    load = os.getloadavg()
+    print(f"\nLoad average while measuring: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} "
+          f"({os.cpu_count()} cores).")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,28 @@
+"""Grouping reacts to new opinions: one at a time as they arrive, a whole import at once."""
+
+from __future__ import annotations
+
+from participation.core import signals
+from participation.opinions.grouping import tasks as _tasks  # noqa: F401 - registers it
+
+# The grouping code (numpy, scipy, rapidfuzz) is imported on first use, not when the
+# application starts: workers and commands that never group start quickly.
+
+
+@signals.opinion_received.connect
+def group_received_opinion(opinion, source=None, **_kwargs) -> None:
+    """Group each opinion in the transaction that records it."""
+    from participation.opinions.grouping.incremental import group_opinion
+
+    group_opinion(opinion)
+
+
+@signals.opinions_imported.connect
+def group_imported_opinions(consultation, opinion_ids=None, actor=None, **_kwargs) -> None:
+    """Group an import's opinions (``opinion_ids``: the inclusive id range)."""
+    if not opinion_ids:
+        return
+    from participation.opinions.grouping.incremental import group_imported
+
+    group_imported(consultation, int(opinion_ids[0]), int(opinion_ids[1]),
+                   actor_id=getattr(actor, "id", None))

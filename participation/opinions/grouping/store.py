@@ -1,0 +1,190 @@
+"""Writing what grouping knows: fingerprints and bands, members moving between groups
+(with the inherited disposition), and the groups' counts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from participation.core.database import utcnow
+from participation.extensions import db
+from participation.opinions.grouping.models import OpinionBand, OpinionFingerprint
+from participation.opinions.grouping.normalise import exact_key, normalise, person_key
+from participation.opinions.models import Opinion, OpinionGroup
+
+if TYPE_CHECKING:
+    import numpy as np
+
+CHUNK = 500
+_OPINION = Opinion.__table__
+_GROUP = OpinionGroup.__table__
+_FINGERPRINT = OpinionFingerprint.__table__
+_BAND = OpinionBand.__table__  # ids per IN (…) list
+
+
+def chunks(values: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
+    for first in range(0, len(values), size):
+        yield values[first:first + size]
+
+
+FINGERPRINT_COLUMNS = (Opinion.id, Opinion.consultation_id, Opinion.body, Opinion.author_id,
+                       Opinion.contact, Opinion.display_name, Opinion.channel)
+
+
+def store_fingerprints(rows: Sequence, normalised: Sequence[str] | None = None, *,
+                       replace: bool = True) -> np.ndarray:
+    """Write the fingerprint and band rows of opinions given as rows of
+    :data:`FINGERPRINT_COLUMNS` or :class:`Opinion` objects (replacing earlier ones, unless
+    ``replace`` is false for opinions that have none); returns their band hashes
+    (len(rows), BANDS)."""
+    import numpy as np
+
+    from participation.opinions.grouping import minhash
+
+    if not rows:
+        return np.empty((0, minhash.BANDS), dtype=np.int64)
+    norms = list(normalised) if normalised is not None else [normalise(r.body) for r in rows]
+    bands = minhash.band_hashes(minhash.signatures(norms))
+    connection = db.session.connection()
+    ids = [r.id for r in rows] if replace else []
+    for part in chunks(ids):
+        connection.execute(sa.delete(_BAND).where(_BAND.c.opinion_id.in_(part)))
+        connection.execute(sa.delete(_FINGERPRINT).where(_FINGERPRINT.c.opinion_id.in_(part)))
+    connection.execute(sa.insert(_FINGERPRINT), [
+        {"opinion_id": r.id, "consultation_id": r.consultation_id,
+         "exact_key": exact_key(norm), "pinned": False,
+         "person_key": person_key(r.id, r.author_id, r.contact, r.display_name,
+                                  str(r.channel))}
+        for r, norm in zip(rows, norms, strict=True)])
+    band_rows = []
+    for r, hashes in zip(rows, bands.tolist(), strict=True):
+        # One row per distinct hash (two equal bands of one text would collide).
+        band_rows.extend({"consultation_id": r.consultation_id, "band_hash": h,
+                          "opinion_id": r.id} for h in set(hashes))
+    connection.execute(sa.insert(_BAND), band_rows)
+    return bands
+
+
+def inherit(group: OpinionGroup) -> None:
+    """Members whose disposition is not overridden take the group's disposition and
+    reason (both None when the group has none)."""
+    db.session.execute(
+        sa.update(Opinion).where(Opinion.group_id == group.id,
+                                 Opinion.disposition_overridden.is_(False))
+        .values(disposition=group.disposition, disposition_reason=group.disposition_reason))
+
+
+_SET_GROUP = (sa.update(_OPINION).where(_OPINION.c.id == sa.bindparam("oid"))
+              .values(group_id=sa.bindparam("gid")))
+_SET_INHERITED = (sa.update(_OPINION).where(_OPINION.c.id == sa.bindparam("oid"),
+                                            _OPINION.c.disposition_overridden.is_(False))
+                  .values(disposition=sa.bindparam("disposition"),
+                          disposition_reason=sa.bindparam("reason")))
+
+
+def move(opinion_ids: Sequence[int], group: OpinionGroup | None, *,
+         pin: bool | None = None) -> set[int]:
+    """Put these opinions into ``group`` (None: into no group). They inherit its
+    disposition (or lose the inherited one); ``pin`` sets their pinned flag. Returns the
+    ids of the groups they left (to recount). Counts are not updated here."""
+    return move_many({group.id if group else None: list(opinion_ids)},
+                     {group.id: group} if group else {}, pin=pin)
+
+
+def move_many(targets: dict[int | None, list[int]], groups: dict[int, OpinionGroup], *,
+              pin: bool | None = None) -> set[int]:
+    """:func:`move` for many target groups at once (``{group id or None: opinion ids}``;
+    ``groups`` holds the target groups), with one executemany per kind of change."""
+    ids = [i for members in targets.values() for i in members]
+    if not ids:
+        return set()
+    connection = db.session.connection()
+    left: set[int] = set()
+    for part in chunks(ids):
+        left.update(connection.scalars(
+            sa.select(_OPINION.c.group_id).where(_OPINION.c.id.in_(part),
+                                                 _OPINION.c.group_id.is_not(None))
+            .distinct()))
+    connection.execute(_SET_GROUP, [{"oid": i, "gid": gid}
+                                    for gid, members in targets.items() for i in members])
+    inherited = []
+    for gid, members in targets.items():
+        group = groups.get(gid) if gid is not None else None
+        disposition = group.disposition.value if group and group.disposition else None
+        reason = group.disposition_reason if group else None
+        inherited.extend({"oid": i, "disposition": disposition, "reason": reason}
+                         for i in members)
+    connection.execute(_SET_INHERITED, inherited)
+    if pin is not None:
+        for part in chunks(ids):
+            connection.execute(sa.update(_FINGERPRINT).where(
+                _FINGERPRINT.c.opinion_id.in_(part)).values(pinned=pin))
+    expire_opinions(ids)
+    return left - {gid for gid in targets if gid is not None}
+
+
+def expire_opinions(ids: Iterable[int]) -> None:
+    """Forget the loaded state of these opinions (changed by Core UPDATEs)."""
+    wanted = set(ids)
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Opinion) and obj.id in wanted:
+            db.session.expire(obj)
+
+
+def _group_stats(ids: Sequence[int]) -> dict[int, tuple[int, int, int]]:
+    """``{group id: (opinions, people, lowest member id)}`` for groups with members."""
+    o, f = _OPINION.c, _FINGERPRINT.c
+    people = sa.func.count(sa.distinct(sa.func.coalesce(
+        f.person_key, sa.literal("o") + sa.cast(o.id, sa.String))))
+    return {row[0]: (row[1], row[2], row[3]) for row in db.session.connection().execute(
+        sa.select(o.group_id, sa.func.count(o.id), people, sa.func.min(o.id))
+        .select_from(_OPINION.outerjoin(_FINGERPRINT, f.opinion_id == o.id))
+        .where(o.group_id.in_(ids)).group_by(o.group_id))}
+
+
+def tidy_groups(group_ids: Iterable[int], *, keep_manual: bool = True) -> None:
+    """Recount these groups (people: distinct person keys; a member without a
+    fingerprint is one person), give each a representative that is a member (its first
+    member when it has none or lost it), and delete the automatic ones left with fewer
+    than two members (their last member leaves too). Manual groups stay even when small
+    (``keep_manual``); an empty group is always deleted. Set-based: a few statements per
+    500 groups."""
+    db.session.flush()  # changes to loaded groups first: they are expired below
+    connection = db.session.connection()
+    g, o = _GROUP.c, _OPINION.c
+    for part in chunks(sorted(set(group_ids))):
+        stats = _group_stats(part)
+        current = {row[0]: (row[1], row[2]) for row in connection.execute(
+            sa.select(g.id, g.kind, g.representative_opinion_id).where(g.id.in_(part)))}
+        reps = [rep for _kind, rep in current.values() if rep is not None]
+        member_of = {row[0]: row[1] for row in connection.execute(
+            sa.select(o.id, o.group_id).where(o.id.in_(reps)))} if reps else {}
+        doomed, updates = [], []
+        for gid, (kind, rep) in current.items():
+            count, people, first = stats.get(gid, (0, 0, None))
+            if count == 0 or (count < 2 and not (keep_manual and kind == "manual")):
+                doomed.append(gid)
+                continue
+            if rep is None or member_of.get(rep) != gid:
+                rep = first
+            updates.append({"gid": gid, "count": count, "people": people, "rep": rep})
+        if updates:
+            connection.execute(
+                sa.update(_GROUP).where(g.id == sa.bindparam("gid")).values(
+                    opinion_count=sa.bindparam("count"), people_count=sa.bindparam("people"),
+                    representative_opinion_id=sa.bindparam("rep"), updated_at=utcnow()),
+                updates)
+        if doomed:
+            members = list(connection.scalars(sa.select(o.id).where(o.group_id.in_(doomed))))
+            connection.execute(sa.update(_OPINION).where(o.group_id.in_(doomed))
+                               .values(group_id=None))
+            expire_opinions(members)
+            connection.execute(sa.delete(_GROUP).where(g.id.in_(doomed)))
+        for obj in list(db.session.identity_map.values()):
+            if isinstance(obj, OpinionGroup) and obj.id in current:
+                if obj.id in doomed:
+                    db.session.expunge(obj)
+                else:
+                    db.session.expire(obj)
