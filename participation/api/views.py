@@ -31,6 +31,7 @@ from participation.core.web_helpers import (
 from participation.dossier.queries import documents_by_stage
 from participation.extensions import db
 from participation.opinions.models import Opinion
+from participation.opinions.moderation import moderation_log
 from participation.opinions.queries import public_opinion_total, public_opinions_query
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -188,6 +189,7 @@ def _consultation_json(consultation: Consultation) -> dict[str, Any]:
             "other": consultation.other_channels or None,
         },
         "opinions_public": consultation.opinions_public,
+        "moderation_mode": consultation.moderation_mode.value,
         "url": url_for("consultations.show_consultation", consultation_id=consultation.id,
                        _external=True),
     }
@@ -234,6 +236,7 @@ def show_consultation(consultation_id: int):
     tree = version_tree(consultation.draft_version)
     counts = shown_opinion_counts(consultation.draft_version)
     return jsonify({**_consultation_json(consultation),
+                    "moderation_log": moderation_log(consultation).as_json(),
                     "articles": [_node_json(entry, counts) for entry in tree]})
 
 

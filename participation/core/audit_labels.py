@@ -57,6 +57,12 @@ ACTION_LABELS = {
     "opinion.recorded": _l("Offline opinion recorded"),
     "opinion.imported": _l("Opinions imported"),
     "opinion.counter_corrected": _l("Opinion counter corrected"),
+    "opinion.moderated": _l("Opinion moderated"),
+    "opinion.reported": _l("Opinion reported by a citizen"),
+    "sensitive_words.added": _l("Sensitive words added"),
+    "sensitive_words.removed": _l("Sensitive words removed"),
+    "moderation.threshold_changed": _l("Report threshold changed"),
+    "consultation.moderation_mode_changed": _l("Moderation of opinions changed"),
 }
 
 FIELD_LABELS = {
@@ -96,11 +102,20 @@ FIELD_LABELS = {
     "is_late": _l("Late"),
     "count": _l("Number of opinions"),
     "opinion_ids": _l("Opinions"),
+    "moderation_state": _l("Moderation state"),
+    "moderation_reason": _l("Reason for hiding"),
+    "moderation_note": _l("Note"),
+    "moderation_mode": _l("Moderation"),
+    "cause": _l("Cause"),
+    "report_count": _l("Reports"),
+    "report_threshold": _l("Reports that hide an opinion pending review"),
+    "words": _l("Words"),
 }
 
 # Values written by the operations that are words, not data.
 _WORDS = {"changed": _l("changed"), "pasted": _l("pasted text"), "docx": _l("Word file"),
-          "mobile": _l("mobile number"), "email": _l("e-mail")}
+          "mobile": _l("mobile number"), "email": _l("e-mail"),
+          "reports": _l("citizens' reports")}
 
 # The admin page of each kind of object: endpoint and the name of its id argument.
 OBJECT_PAGES = {

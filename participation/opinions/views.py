@@ -55,6 +55,7 @@ from participation.opinions.forms import (
 )
 from participation.opinions.imports import template_csv
 from participation.opinions.models import Channel, Opinion
+from participation.opinions.moderation import moderation_log, moderation_status
 from participation.opinions.permissions import (
     can_record_opinions,
     can_submit_opinion,
@@ -112,6 +113,7 @@ def list_opinions(consultation_id: int):
                                total=opinion_queries.public_opinion_total(consultation, node))
     node_count = shown_opinion_counts(node.version).get(node.id, 0) if node else 0
     return render_template("opinions/list.html", consultation=consultation, node=node,
+                           log=moderation_log(consultation) if node is None else None,
                            node_parts=node_parts(node) if node else [], node_count=node_count,
                            version_numbers=version_numbers(consultation.draft_id), page=page)
 
@@ -185,6 +187,7 @@ def show_receipt(number: str):
     g.private_page = True
     numbers = version_numbers(opinion.consultation.draft_id) if opinion.consultation else {}
     return render_template("opinions/receipt.html", opinion=opinion, version_numbers=numbers,
+                           moderation=moderation_status(opinion),
                            is_new=request.args.get("new") == "1")
 
 
@@ -329,3 +332,7 @@ def download_opinion_attachment(opinion_id: int):
     if opinion.attachment_file is None:
         abort(404)
     return serve_stored_file(opinion.attachment_file, opinion.attachment_name or "attachment")
+
+
+# The moderation pages are routes of this blueprint too (imported for their routes).
+from participation.opinions import moderation_views  # noqa: E402, F401
