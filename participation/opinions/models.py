@@ -496,8 +496,4 @@ class OpinionGroup(TimestampMixin, db.Model):
 
 # The moderation tables (reports, sensitive words, per-government settings) live in their
 # own module; imported here so that every mapped class is known with this one.
-from participation.opinions.moderation_models import (  # noqa: E402, F401
-    ModerationSettings,
-    OpinionReport,
-    SensitiveWord,
-)
+import participation.opinions.moderation_models  # noqa: E402, F401

@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import has_request_context, url_for
-from flask_babel import gettext, ngettext
+from flask import current_app, has_request_context, url_for
+from flask_babel import force_locale, gettext, ngettext
 from sqlalchemy.exc import IntegrityError
 
 from participation.accounts.models import Membership, Role, Unit, User
@@ -145,7 +145,7 @@ def moderators_of(consultation: Consultation) -> list[User]:
 def _unit_closure(government_id: int) -> dict[int, set[int]]:
     """{unit id: the unit and every unit nested in it} for the government's units."""
     parents = dict(db.session.execute(sa.select(Unit.id, Unit.parent_id).where(
-        Unit.government_id == government_id)).tuples())
+        Unit.government_id == government_id)).tuples().all())
     closure: dict[int, set[int]] = {unit_id: {unit_id} for unit_id in parents}
     for unit_id in parents:
         seen, current = set(), parents.get(unit_id)
@@ -178,6 +178,11 @@ def send_moderation_digests(now: datetime) -> int:
     so running it again, or late, or on two hosts, sends nothing new until another
     opinion goes to pending. Units without a moderator are their administrators'.
     Returns how many digests were queued (or found queued already)."""
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        return _send_digests(now)
+
+
+def _send_digests(now: datetime) -> int:
     governments = db.session.scalars(sa.select(Opinion.government_id).where(
         Opinion.moderation_state == ModerationState.PENDING).distinct()).all()
     queued = 0

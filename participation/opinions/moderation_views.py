@@ -153,7 +153,7 @@ def _chosen(government: Government, form: ModerationActionForm):
         ids = [opinion_id] if opinion_id else []
         reason = request.form.get(f"reason-{opinion_id}") or None
         note = request.form.get(f"note-{opinion_id}") or None
-        error_key = str(opinion_id)
+        error_key = str(opinion_id) if opinion_id else "bulk"
     else:
         action = request.form.get("action", "")
         ids = [i for i in (_form_id(v) for v in request.form.getlist("opinion_ids")) if i]
@@ -179,7 +179,8 @@ def moderate_opinions(government_id: int):
                    actor=current_user, form=form, field="reason")
     if not done:
         errors = {}
-        if error_key != "bulk":  # the message goes beside that opinion's own fields
+        if error_key != "bulk" or not done.error.field:
+            # The message goes beside that opinion's own fields (or above the list).
             form.reason.errors, form.note.errors = [], []
             form.form_errors.clear()
             errors[error_key] = done.error.message

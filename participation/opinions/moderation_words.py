@@ -3,10 +3,10 @@
 Every word is stored and matched after NFKC normalisation and case folding, so "ＡＢＣ",
 "abc" and "ABC" are one word. Each process keeps one automaton per government with the
 version of the list it was built from; the version lives in the database
-(``moderation_settings.word_list_version``, bumped in the same transaction as every
-change), and is read once per transaction, so every app server rebuilds its automaton
-after a change made on another one, and an import of a million rows costs one look-up
-per row, not one query.
+(``moderation_settings.word_list_version`` with its ``updated_at``, bumped in the same
+transaction as every change), and is read once per transaction, so every app server
+rebuilds its automaton after a change made on another one, and an import of a million
+rows costs one look-up per row, not one query.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import ahocorasick
 import sqlalchemy as sa
 
 from participation.core import audit
+from participation.core.database import utcnow
 from participation.extensions import db
 from participation.opinions.moderation_models import (
     SENSITIVE_WORD_MAX,
@@ -37,7 +38,7 @@ def normalise(text: str | None) -> str:
 
 @dataclass(frozen=True)
 class _Built:
-    version: int
+    version: tuple
     automaton: ahocorasick.Automaton | None  # None: an empty list
 
 
@@ -63,14 +64,17 @@ def _root_transaction():
     return db.session().get_transaction()
 
 
-def _list_version(government_id: int) -> int:
+def _list_version(government_id: int) -> tuple:
+    """The version of the government's list: its counter with the time of the last
+    change (a counter alone could repeat after a rolled-back change or a recreated row)."""
     transaction = _root_transaction()
     memo = _VERSIONS.get(transaction) if transaction is not None else None
     if memo is not None and government_id in memo:
         return memo[government_id]
-    version = db.session.scalar(
-        sa.select(ModerationSettings.word_list_version)
-        .where(ModerationSettings.government_id == government_id)) or 0
+    row = db.session.execute(
+        sa.select(ModerationSettings.word_list_version, ModerationSettings.updated_at)
+        .where(ModerationSettings.government_id == government_id)).first()
+    version = tuple(row) if row is not None else (0, None)
     transaction = _root_transaction()
     if transaction is not None:
         _VERSIONS.setdefault(transaction, {})[government_id] = version
@@ -114,7 +118,8 @@ def _bump(government_id: int) -> None:
     settings_for(government_id, create=True)
     db.session.execute(
         sa.update(ModerationSettings).where(ModerationSettings.government_id == government_id)
-        .values(word_list_version=ModerationSettings.word_list_version + 1)
+        .values(word_list_version=ModerationSettings.word_list_version + 1,
+                updated_at=utcnow())
         .execution_options(synchronize_session=False))
     transaction = _root_transaction()
     if transaction is not None:
@@ -151,8 +156,6 @@ def add_words(government, lines: list[str], actor=None) -> int:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    from participation.core.database import utcnow
-
     now = utcnow()
     added = 0
     for start in range(0, len(new), 1000):
