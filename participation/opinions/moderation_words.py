@@ -159,11 +159,12 @@ def add_words(government, lines: list[str], actor=None) -> int:
     now = utcnow()
     added = 0
     for start in range(0, len(new), 1000):
-        result = db.session.execute(insert(table).values([
+        # RETURNING counts what was inserted (a word added meanwhile by another request
+        # is skipped by the conflict clause; rowcount is not reliable on every driver).
+        added += len(db.session.execute(insert(table).values([
             {"government_id": government.id, "word": word, "created_at": now,
              "updated_at": now} for word in new[start:start + 1000]])
-            .on_conflict_do_nothing())
-        added += result.rowcount or 0
+            .on_conflict_do_nothing().returning(table.c.id)).all())
     if added:
         _bump(government.id)
         audit.record("sensitive_words.added", government,

@@ -57,6 +57,7 @@ from participation.opinions.imports import template_csv
 from participation.opinions.models import Channel, Opinion
 from participation.opinions.moderation import moderation_log, moderation_status
 from participation.opinions.permissions import (
+    can_moderate_opinions,
     can_record_opinions,
     can_submit_opinion,
     can_view_opinion_record,
@@ -235,7 +236,8 @@ def list_received_opinions(consultation_id: int):
     if total is None:
         page.total = opinion_queries.count_received(consultation, filters)
     return render_template("opinions/admin_list.html", consultation=consultation, page=page,
-                           form=form, filtered=filtered)
+                           form=form, filtered=filtered,
+                           moderation=moderation_log(consultation))
 
 
 @bp.route("/admin/consultations/<int:consultation_id>/opinions/new", methods=["GET", "POST"])
@@ -322,7 +324,9 @@ def download_import_template():
 @login_required
 def show_received_opinion(opinion_id: int):
     opinion = load_or_404(Opinion, opinion_id, can_view_opinion_record)
-    return render_template("opinions/admin_show.html", opinion=opinion)
+    return render_template("opinions/admin_show.html", opinion=opinion,
+                           can_moderate=can_moderate_opinions(current_user,
+                                                              opinion.consultation))
 
 
 @bp.route("/admin/opinions/<int:opinion_id>/attachment")

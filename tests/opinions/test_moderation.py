@@ -233,3 +233,24 @@ def test_the_moderation_log_counts_by_reason(consultation):
     assert (log.total, log.pending, log.not_published, log.published) == (5, 1, 4, 1)
     assert log.hidden == {ModerationReason.SPAM: 2, ModerationReason.ABUSIVE: 1}
     assert log.as_json()["hidden_by_reason"] == {"abusive": 1, "spam": 2}
+
+
+def test_two_moderators_acting_on_stale_pages_count_the_change_once(consultation, world):
+    """Each moderator loaded the opinion as published; both hide it. The conditional
+    UPDATE looks at the stored state, so the public counter moves once."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    opinion = submit(consultation)
+    db.session.commit()
+    set_moderation_state([opinion], "hidden", "spam", actor=world.moderator)
+    # The second moderator's copy still says published (a page loaded earlier).
+    set_committed_value(opinion, "moderation_state", ModerationState.PUBLISHED)
+    changed = set_moderation_state([opinion], "hidden", "abusive", actor=world.admin)
+    assert changed == [opinion]  # the reason changed …
+    assert public_count(consultation) == 0  # … and it left the public count once
+    factories.assert_counters_agree()
+    set_moderation_state([opinion], "published")
+    set_committed_value(opinion, "moderation_state", ModerationState.HIDDEN)
+    assert set_moderation_state([opinion], "published") == []
+    assert public_count(consultation) == 1
+    factories.assert_counters_agree()

@@ -379,3 +379,19 @@ def test_the_digest_tells_each_moderator_once_per_new_item(consultation, world):
     set_moderation_state([first, second], "published")
     send_moderation_digests(utcnow())
     assert len(digests()) == 2
+
+
+def test_officials_pages_show_what_is_not_published(client, consultation, three, world):
+    shown, hidden, pending = three
+    login(client, world.editor)
+    listing = client.get(f"/admin/consultations/{consultation.id}/opinions")
+    text = listing.get_data(as_text=True)
+    assert HIDDEN in text  # officials see every opinion, marked with its state
+    assert PENDING in text
+    assert "未公开：2" in text
+    assert "垃圾信息或广告 1" in text
+    assert '<span class="badge moderation-hidden">已屏蔽</span>' in text
+    manage = client.get(f"/admin/consultations/{consultation.id}").get_data(as_text=True)
+    assert "未公开：2" in manage
+    record = client.get(f"/admin/opinions/{hidden.id}").get_data(as_text=True)
+    assert "已屏蔽: 垃圾信息或广告" in record

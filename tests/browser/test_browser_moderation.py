@@ -1,0 +1,93 @@
+"""Citizens report an opinion until it is held for review; the moderator hides it with a
+reason in the queue (keyboard and no JavaScript); it is gone from the public list and
+the public moderation log counts it."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+
+import pytest
+
+from participation.demo.content import OPEN_DRAFT
+
+pytestmark = [pytest.mark.browser, pytest.mark.no_db_transaction]
+
+MODERATOR = "moderator@qinghe.example.gov.cn"
+REPORTS_NEEDED = 3  # the default threshold of the demo town
+SPAM = "垃圾信息或广告"
+
+
+def _marker() -> str:
+    return "".join(secrets.choice(string.ascii_uppercase) for _ in range(12))
+
+
+def _spam_count(page) -> int:
+    """How many opinions the public moderation log counts as hidden for spam."""
+    text = page.locator("section.moderation-log").inner_text()
+    match = re.search(rf"{SPAM}\s*(\d+)", text)
+    return int(match.group(1)) if match else 0
+
+
+def test_a_reported_opinion_is_hidden_by_the_moderator(new_context, live_server, log_in):
+    citizen = new_context().new_page()
+    citizen.goto("/")
+    card = citizen.locator(".card", has=citizen.locator("h3 a", has_text=OPEN_DRAFT["title"]))
+    card.locator('a[href$="/opinions/new"]').click()
+    citizen.wait_for_url(re.compile(r"/consultations/\d+/opinions/new$"))
+    consultation_id = re.search(r"/consultations/(\d+)/", citizen.url).group(1)
+    text = f"请登录某网站领取补贴，这是一条广告。编号{_marker()}"
+    citizen.locator("#body").fill(text)
+    citizen.locator("#consent_to_publish").check()
+    citizen.locator("#opinion-form button[type=submit]").click()
+    citizen.wait_for_url(re.compile(r"/receipts/"))
+    receipt_path = citizen.url.split("?")[0].replace(live_server.url, "")
+
+    list_path = f"/consultations/{consultation_id}/opinions"
+    citizen.goto(list_path)
+    opinion = citizen.locator("article.opinion", has_text=text)
+    assert opinion.count() == 1
+    spam_before = _spam_count(citizen)
+
+    # Three visitors (three sessions) report it, without JavaScript.
+    for number in range(REPORTS_NEEDED):
+        visitor = new_context(java_script_enabled=False).new_page()
+        visitor.goto(list_path)
+        visitor.locator("article.opinion", has_text=text).locator("a.report-link").click()
+        visitor.wait_for_url(re.compile(r"/opinions/\d+/report$"))
+        visitor.get_by_label(SPAM).check()
+        visitor.locator("#note").fill(f"第{number + 1}位举报人")
+        visitor.locator("main form button[type=submit]").click()
+        visitor.wait_for_url(re.compile(rf"{re.escape(list_path)}$"))
+        assert visitor.locator(".flash-success").count() == 1
+
+    # Held for review: gone from the public list already.
+    citizen.goto(list_path)
+    assert citizen.locator("article.opinion", has_text=text).count() == 0
+    citizen.goto(receipt_path)
+    assert citizen.locator("dd.moderation-state").inner_text().strip() == "待审核"
+
+    # The moderator finds it from the work area and hides it, from the keyboard.
+    moderator = new_context(java_script_enabled=False).new_page()
+    log_in(moderator, MODERATOR)
+    moderator.locator('main a[href*="/moderation"]').first.click()
+    moderator.wait_for_url(re.compile(r"/admin/governments/\d+/moderation"))
+    item = moderator.locator("article.moderation-item", has_text=text)
+    assert item.count() == 1
+    assert item.locator(".reports li").count() == REPORTS_NEEDED
+    item_id = item.get_attribute("id").removeprefix("opinion-")
+    select = moderator.locator(f"#reason-{item_id}")
+    select.focus()
+    select.select_option("spam")
+    hide = item.locator(f'button[value="{item_id}:hide"]')
+    hide.focus()
+    moderator.keyboard.press("Enter")
+    moderator.wait_for_url(re.compile(r"/admin/governments/\d+/moderation"))
+    assert moderator.locator("article.moderation-item", has_text=text).count() == 0
+
+    citizen.goto(list_path)
+    assert citizen.locator("article.opinion", has_text=text).count() == 0
+    assert _spam_count(citizen) == spam_before + 1
+    citizen.goto(receipt_path)
+    assert citizen.locator("dd.moderation-state").inner_text().strip() == f"未公开：{SPAM}"
