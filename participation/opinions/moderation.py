@@ -167,7 +167,7 @@ class ModerationLog:
     """What the public may know of a consultation's moderation: counts, never texts.
 
     ``pending``: opinions awaiting review; ``hidden``: {reason: count}; ``published``:
-    every other opinion received (public or not by their authors' choice).
+    every other opinion received (shown or not, by their authors' choice).
     """
 
     total: int
@@ -189,8 +189,8 @@ class ModerationLog:
 
     def as_json(self) -> dict[str, Any]:
         """The API's form (``moderation_log`` of a consultation)."""
-        return {"received": self.total, "published": self.published,
-                "pending": self.pending, "not_published": self.not_published,
+        return {"received": self.total, "pending": self.pending,
+                "not_published": self.not_published,
                 "hidden_by_reason": {reason.value: number for reason, number
                                      in sorted(self.hidden.items())}}
 
@@ -216,10 +216,17 @@ def moderation_log(consultation: Consultation) -> ModerationLog:
 
 def moderation_status(opinion: Opinion) -> str:
     """The moderation state as its holder reads it on the receipt page: "待审核",
-    "已公开" or "未公开：<reason>"."""
+    "已公开" or "未公开：<reason>" (and, for an opinion that passed moderation but is not
+    shown, why: the person did not agree, or the consultation shows no opinions)."""
     from flask_babel import gettext
 
     if opinion.moderation_state == ModerationState.HIDDEN:
         reason = opinion.moderation_reason or ModerationReason.OTHER
         return gettext("Not published: %(reason)s", reason=reason.label)
+    if opinion.moderation_state == ModerationState.PUBLISHED:
+        if not opinion.consent_to_publish:
+            return gettext("Not shown publicly: you did not agree to publication")
+        consultation = opinion.consultation
+        if consultation is not None and not consultation.opinions_public:
+            return gettext("Not shown publicly: this consultation does not publish opinions")
     return opinion.moderation_state.label

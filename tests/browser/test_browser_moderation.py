@@ -11,6 +11,7 @@ import string
 import pytest
 
 from participation.demo.content import OPEN_DRAFT
+from tests.browser.test_browser_accessibility import UNLABELLED_CONTROLS
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_db_transaction]
 
@@ -56,6 +57,7 @@ def test_a_reported_opinion_is_hidden_by_the_moderator(new_context, live_server,
         visitor.goto(list_path)
         visitor.locator("article.opinion", has_text=text).locator("a.report-link").click()
         visitor.wait_for_url(re.compile(r"/opinions/\d+/report$"))
+        assert visitor.evaluate(UNLABELLED_CONTROLS) == []
         visitor.get_by_label(SPAM).check()
         visitor.locator("#note").fill(f"第{number + 1}位举报人")
         visitor.locator("main form button[type=submit]").click()
@@ -73,6 +75,8 @@ def test_a_reported_opinion_is_hidden_by_the_moderator(new_context, live_server,
     log_in(moderator, MODERATOR)
     moderator.locator('main a[href*="/moderation"]').first.click()
     moderator.wait_for_url(re.compile(r"/admin/governments/\d+/moderation"))
+    assert moderator.evaluate(UNLABELLED_CONTROLS) == []
+    assert moderator.locator("main").count() == 1
     item = moderator.locator("article.moderation-item", has_text=text)
     assert item.count() == 1
     assert item.locator(".reports li").count() == REPORTS_NEEDED
@@ -91,3 +95,39 @@ def test_a_reported_opinion_is_hidden_by_the_moderator(new_context, live_server,
     assert _spam_count(citizen) == spam_before + 1
     citizen.goto(receipt_path)
     assert citizen.locator("dd.moderation-state").inner_text().strip() == f"未公开：{SPAM}"
+
+
+def test_an_administrator_adds_sensitive_words_that_hold_opinions(new_context, log_in):
+    admin = new_context(java_script_enabled=False).new_page()
+    log_in(admin, "admin@qinghe.example.gov.cn")
+    admin.locator('main a[href$="/sensitive-words"]').first.click()
+    admin.wait_for_url(re.compile(r"/admin/governments/\d+/sensitive-words$"))
+    assert admin.evaluate(UNLABELLED_CONTROLS) == []
+    word = f"违禁词{_marker()}"
+    admin.locator("#words").fill(f"{word}\n{word}\n")
+    admin.locator("main form:has(#words) button[type=submit]").click()
+    admin.wait_for_url(re.compile(r"/sensitive-words$"))
+    assert "已添加 1 个词" in admin.locator(".flash-success").inner_text()
+
+    citizen = new_context().new_page()
+    citizen.goto("/")
+    card = citizen.locator(".card", has=citizen.locator("h3 a", has_text=OPEN_DRAFT["title"]))
+    card.locator('a[href$="/opinions/new"]').click()
+    citizen.wait_for_url(re.compile(r"/consultations/\d+/opinions/new$"))
+    # Full-width and lower case still match the word.
+    import unicodedata
+
+    typed = "".join(chr(ord(c) + 0xFEE0) if "A" <= c <= "Z" else c for c in word).lower()
+    assert unicodedata.normalize("NFKC", typed).casefold() == word.casefold()
+    text = f"这条意见含有{typed}，应当等待审核。"
+    citizen.locator("#body").fill(text)
+    citizen.locator("#consent_to_publish").check()
+    citizen.locator("#opinion-form button[type=submit]").click()
+    citizen.wait_for_url(re.compile(r"/receipts/"))
+    assert citizen.locator("dd.moderation-state").inner_text().strip() == "待审核"
+
+    moderator = new_context(java_script_enabled=False).new_page()
+    log_in(moderator, MODERATOR)
+    moderator.locator('main a[href*="/moderation"]').first.click()
+    item = moderator.locator("article.moderation-item", has_text="应当等待审核")
+    assert word.casefold() in item.locator(".fired-rules").inner_text().casefold()

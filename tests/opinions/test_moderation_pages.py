@@ -99,8 +99,7 @@ def test_the_public_sees_the_moderation_log_with_counts_only(client, consultatio
     assert "待审核：1" in page
     detail = client.get(f"/api/v1/consultations/{consultation.id}").get_json()
     assert detail["moderation_mode"] == "post"
-    assert detail["moderation_log"] == {"received": 3, "published": 1, "pending": 1,
-                                        "not_published": 2,
+    assert detail["moderation_log"] == {"received": 3, "pending": 1, "not_published": 2,
                                         "hidden_by_reason": {"spam": 1}}
 
 
@@ -395,3 +394,12 @@ def test_officials_pages_show_what_is_not_published(client, consultation, three,
     assert "未公开：2" in manage
     record = client.get(f"/admin/opinions/{hidden.id}").get_data(as_text=True)
     assert "已屏蔽: 垃圾信息或广告" in record
+
+
+def test_the_receipt_says_why_a_published_opinion_is_not_shown(client, consultation):
+    opinion, _created = opinion_ops.submit_online(
+        consultation, body=SHOWN, node_id=None, consent_to_publish=False, display_name=None,
+        contact=None, submission_key="private")
+    db.session.commit()
+    page = client.get(f"/receipts/{opinion.receipt_number}").get_data(as_text=True)
+    assert '<dd class="moderation-state">不公开：您未同意公开</dd>' in page
