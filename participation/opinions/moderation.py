@@ -26,6 +26,7 @@ from participation.core.sanitize import plain_text
 from participation.extensions import db
 from participation.opinions.counters import count
 from participation.opinions.models import ModerationReason, ModerationState, Opinion
+from participation.opinions.moderation_models import NOT_PUBLISHED
 from participation.opinions.moderation_words import matched_words
 
 MODERATION_NOTE_MAX = 500
@@ -201,8 +202,7 @@ def moderation_log(consultation: Consultation) -> ModerationLog:
     rows = db.session.execute(
         sa.select(Opinion.moderation_state, Opinion.moderation_reason,
                   sa.func.count(Opinion.id))
-        .where(Opinion.consultation_id == consultation.id,
-               Opinion.moderation_state != ModerationState.PUBLISHED)
+        .where(Opinion.consultation_id == consultation.id, NOT_PUBLISHED)
         .group_by(Opinion.moderation_state, Opinion.moderation_reason)).tuples().all()
     log = ModerationLog(total=consultation.opinion_count)
     for state, reason, number in rows:

@@ -20,6 +20,11 @@ REPORT_REASONS = (ModerationReason.SPAM, ModerationReason.ABUSIVE,
                   ModerationReason.PERSONAL_DATA, ModerationReason.IRRELEVANT,
                   ModerationReason.OTHER)
 DEFAULT_REPORT_THRESHOLD = 3
+
+# The condition of the partial index ``ix_opinion_unpublished``, written literally: both
+# databases use a partial index only when the query repeats its condition with the
+# constant, not a bound parameter.
+NOT_PUBLISHED = sa.text("opinion.moderation_state <> 'published'")
 REPORT_NOTE_MAX = 500
 SENSITIVE_WORD_MAX = 100
 

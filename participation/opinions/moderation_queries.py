@@ -14,7 +14,7 @@ from participation.catalogue.models import Decision
 from participation.consultations.models import Consultation
 from participation.extensions import db
 from participation.opinions.models import ModerationState, Opinion
-from participation.opinions.moderation_models import OpinionReport
+from participation.opinions.moderation_models import NOT_PUBLISHED, OpinionReport
 
 
 def moderated_unit_ids(user, government_id: int) -> set[int] | None:
@@ -56,7 +56,7 @@ def queue_counts(user, government_id: int) -> list[QueueCount]:
     rows = db.session.execute(
         sa.select(Opinion.consultation_id, sa.func.count(Opinion.id))
         .where(Opinion.consultation_id.in_(moderated_consultations(user, government_id)),
-               Opinion.moderation_state == ModerationState.PENDING)
+               Opinion.moderation_state == ModerationState.PENDING, NOT_PUBLISHED)
         .group_by(Opinion.consultation_id)).tuples().all()
     counts = [QueueCount(db.session.get(Consultation, consultation_id), number)
               for consultation_id, number in rows]
@@ -69,7 +69,7 @@ def queue_query(user, government_id: int, state: ModerationState = ModerationSta
     moderates, or of one of them, newest first (keyset pages by id)."""
     query = sa.select(Opinion).options(selectinload(Opinion.node),
                                        selectinload(Opinion.consultation)).where(
-        Opinion.moderation_state == state)
+        Opinion.moderation_state == state, NOT_PUBLISHED)
     if consultation is not None:
         query = query.where(Opinion.consultation_id == consultation.id)
     else:
@@ -94,4 +94,4 @@ def pending_total(user, government_id: int) -> int:
     """How many opinions await review in the consultations the user moderates."""
     return db.session.scalar(sa.select(sa.func.count(Opinion.id)).where(
         Opinion.consultation_id.in_(moderated_consultations(user, government_id)),
-        Opinion.moderation_state == ModerationState.PENDING)) or 0
+        Opinion.moderation_state == ModerationState.PENDING, NOT_PUBLISHED)) or 0

@@ -29,6 +29,7 @@ from participation.opinions.models import ModerationReason, ModerationState, Opi
 from participation.opinions.moderation import ModerationError, set_moderation_state
 from participation.opinions.moderation_models import (
     DEFAULT_REPORT_THRESHOLD,
+    NOT_PUBLISHED,
     REPORT_NOTE_MAX,
     REPORT_REASONS,
     OpinionReport,
@@ -156,17 +157,17 @@ def _unit_closure(government_id: int) -> dict[int, set[int]]:
     return closure
 
 
-def _pending_by_unit(government_id: int) -> dict[int, tuple[int, datetime]]:
-    """{unit id: (pending opinions, latest pending_since)} of the government."""
+def _pending_by_unit(government_id: int) -> dict[int, tuple[int, datetime | None, int]]:
+    """{unit id: (pending opinions, latest pending_since, highest id)} of the government."""
     rows = db.session.execute(
         sa.select(Decision.unit_id, sa.func.count(Opinion.id),
-                  sa.func.max(Opinion.pending_since))
+                  sa.func.max(Opinion.pending_since), sa.func.max(Opinion.id))
         .join(Consultation, Consultation.id == Opinion.consultation_id)
         .join(Decision, Decision.id == Consultation.decision_id)
         .where(Opinion.government_id == government_id,
-               Opinion.moderation_state == ModerationState.PENDING)
+               Opinion.moderation_state == ModerationState.PENDING, NOT_PUBLISHED)
         .group_by(Decision.unit_id)).tuples().all()
-    return {unit_id: (number, latest) for unit_id, number, latest in rows}
+    return {unit_id: (number, latest, last_id) for unit_id, number, latest, last_id in rows}
 
 
 @register_job("moderation.digest", every=timedelta(minutes=15))
@@ -184,7 +185,7 @@ def send_moderation_digests(now: datetime) -> int:
 
 def _send_digests(now: datetime) -> int:
     governments = db.session.scalars(sa.select(Opinion.government_id).where(
-        Opinion.moderation_state == ModerationState.PENDING).distinct()).all()
+        Opinion.moderation_state == ModerationState.PENDING, NOT_PUBLISHED).distinct()).all()
     queued = 0
     for government_id in sorted(governments):
         pending = _pending_by_unit(government_id)
@@ -204,9 +205,11 @@ def _send_digests(now: datetime) -> int:
             mine = [pending[unit_id] for unit_id in unit_ids if unit_id in pending]
             if not mine:
                 continue
-            number = sum(amount for amount, _latest in mine)
-            latest = max(moment for _amount, moment in mine if moment is not None) \
-                if any(moment for _amount, moment in mine) else now
+            number = sum(item[0] for item in mine)
+            # What is new since the last digest: the latest time an opinion went to pending
+            # (the highest id for rows that never recorded it).
+            times = [item[1] for item in mine if item[1] is not None]
+            marker = max(times).isoformat() if times else f"id{max(i[2] for i in mine)}"
             user = db.session.get(User, user_id)
             if user is None or not _address(user):
                 continue
@@ -217,6 +220,6 @@ def _send_digests(now: datetime) -> int:
                          "%(num)d opinions await review in your units. Open the "
                          "moderation queue: %(url)s", number,
                          url=_queue_url(government_id)),
-                dedupe_key=f"moderation-digest:{user_id}:{latest.isoformat()}")
+                dedupe_key=f"moderation-digest:{user_id}:{marker}")
             queued += 1
     return queued

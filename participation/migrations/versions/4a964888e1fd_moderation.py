@@ -67,6 +67,10 @@ def upgrade():
         batch_op.create_index('ix_opinion_unpublished', ['consultation_id', 'moderation_state', 'moderation_reason', 'id'], unique=False, sqlite_where=sa.text("moderation_state <> 'published'"), postgresql_where=sa.text("moderation_state <> 'published'"))
         batch_op.create_check_constraint(batch_op.f('ck_opinion_report_count_not_negative'), 'report_count >= 0')
 
+    # Opinions already pending wait since their last change (the digest's marker).
+    op.execute("UPDATE opinion SET pending_since = updated_at"
+               " WHERE moderation_state = 'pending'")
+
     # ### end Alembic commands ###
 
 
