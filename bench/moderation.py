@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+RARE = "鬻彘羸黩魍魉饕餮龃龉耄耋"
 CHARS = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动"
 
 
@@ -63,20 +64,36 @@ def main() -> None:
             print(f"{label}: {elapsed / len(texts) * 1e6:.1f} µs per row "
                   f"({len(texts)} rows)")
 
+        from participation.opinions.moderation import initial_moderation
+
         per_row("written_fields, empty word list",
                 lambda t: opinion_ops.written_fields(consultation, t, "张三"))
+        per_row("initial_moderation alone, empty word list",
+                lambda t: initial_moderation(consultation, t, "张三"))
         words = {"".join(rng.choice(CHARS) for _ in range(rng.randint(3, 6)))
                  for _ in range(args.words)}
         started = time.perf_counter()
         moderation_words.add_words(world.government, sorted(words))
         db.session.commit()
+        print(f"adding {len(words)} words: {time.perf_counter() - started:.2f} s")
+        started = time.perf_counter()
         moderation_words.matched_words(world.government.id, "x")  # builds the automaton
-        print(f"adding {len(words)} words and building the automaton: "
-              f"{time.perf_counter() - started:.2f} s")
-        per_row(f"matching alone, {len(words)} words",
+        print(f"building the automaton: {time.perf_counter() - started:.3f} s")
+        per_row(f"matching alone, {len(words)} words (most texts contain some)",
                 lambda t: moderation_words.matched_words(world.government.id, t, "张三"))
+        per_row(f"initial_moderation alone, {len(words)} words",
+                lambda t: initial_moderation(consultation, t, "张三"))
         per_row(f"written_fields, {len(words)} words",
                 lambda t: opinion_ops.written_fields(consultation, t, "张三"))
+        # The usual case: a list whose words occur in few opinions (another government).
+        other = factories.make_government()
+        rare = {"".join(rng.choice(RARE) for _ in range(rng.randint(2, 4)))
+                for _ in range(args.words)}
+        moderation_words.add_words(other, sorted(rare))
+        db.session.commit()
+        moderation_words.matched_words(other.id, "x")  # builds the automaton
+        per_row(f"matching alone, {len(rare)} words absent from the texts",
+                lambda t: moderation_words.matched_words(other.id, t, "张三"))
         held = sum(bool(moderation_words.matched_words(world.government.id, t))
                    for t in texts)
         print(f"rows held by a word: {held} of {len(texts)}")
