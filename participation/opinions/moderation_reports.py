@@ -96,14 +96,15 @@ def report_opinion(opinion: Opinion, key: str, reason: ModerationReason | str | 
         OpinionReport.opinion_id == opinion.id))
     consultation = opinion.consultation
     for moderator in moderators_of(consultation):
-        queue_message(
-            _address(moderator),
-            gettext("An opinion was reported and is hidden pending review"),
-            gettext("An opinion on “%(title)s” was reported %(num)d times and is hidden "
-                    "until a moderator reviews it. Review it in the moderation queue: "
-                    "%(url)s", title=consultation.title, num=reports,
-                    url=_queue_url(consultation.government_id)),
-            dedupe_key=f"opinion-reported:{opinion.id}:{total}:{moderator.id}")
+        with force_locale(moderator.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+            queue_message(
+                _address(moderator),
+                gettext("An opinion was reported and is hidden pending review"),
+                gettext("An opinion on “%(title)s” was reported %(num)d times and is "
+                        "hidden until a moderator reviews it. Review it in the moderation "
+                        "queue: %(url)s", title=consultation.title, num=reports,
+                        url=_queue_url(consultation.government_id)),
+                dedupe_key=f"opinion-reported:{opinion.id}:{total}:{moderator.id}")
     return True
 
 
@@ -213,13 +214,14 @@ def _send_digests(now: datetime) -> int:
             user = db.session.get(User, user_id)
             if user is None or not _address(user):
                 continue
-            queue_message(
-                _address(user), gettext("Opinions await review"),
-                ngettext("%(num)d opinion awaits review in your units. Open the "
-                         "moderation queue: %(url)s",
-                         "%(num)d opinions await review in your units. Open the "
-                         "moderation queue: %(url)s", number,
-                         url=_queue_url(government_id)),
-                dedupe_key=f"moderation-digest:{user_id}:{marker}")
+            with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+                queue_message(
+                    _address(user), gettext("Opinions await review"),
+                    ngettext("%(num)d opinion awaits review in your units. Open the "
+                             "moderation queue: %(url)s",
+                             "%(num)d opinions await review in your units. Open the "
+                             "moderation queue: %(url)s", number,
+                             url=_queue_url(government_id)),
+                    dedupe_key=f"moderation-digest:{user_id}:{marker}")
             queued += 1
     return queued
