@@ -34,6 +34,7 @@ from participation.accounts.forms import (
 from participation.accounts.models import ROLE_LABELS, Government, Membership, Role, Unit, User
 from participation.accounts.permissions import can_administer, can_see_task
 from participation.catalogue.models import STAGE_LABELS
+from participation.consultations.models import MODERATION_MODE_LABELS
 from participation.core import audit_labels, signals
 from participation.core.args import text_arg
 from participation.core.audit import AuditEntry
@@ -45,7 +46,11 @@ from participation.core.transaction import perform
 from participation.core.web_helpers import paginate, safe_next
 from participation.dossier.models import DISCLOSURE_LABELS, DOCUMENT_KIND_LABELS
 from participation.extensions import db, limiter
-from participation.opinions.models import CHANNEL_LABELS
+from participation.opinions.models import (
+    CHANNEL_LABELS,
+    MODERATION_REASON_LABELS,
+    MODERATION_STATE_LABELS,
+)
 
 bp = Blueprint("accounts", __name__)
 
@@ -428,5 +433,9 @@ def _audit_value_labels(unit_names: dict[str, str]) -> dict[str, dict[str, str]]
 
     return {"stage": labels(STAGE_LABELS), "channel": labels(CHANNEL_LABELS),
             "disclosure": labels(DISCLOSURE_LABELS), "document.kind": labels(DOCUMENT_KIND_LABELS),
-            "role": labels(ROLE_LABELS), "unit_id": unit_names, "parent_id": unit_names}
+            "role": labels(ROLE_LABELS), "unit_id": unit_names, "parent_id": unit_names,
+            "moderation_state": labels(MODERATION_STATE_LABELS),
+            "moderation_reason": labels(MODERATION_REASON_LABELS),
+            "opinion.reason": labels(MODERATION_REASON_LABELS),
+            "moderation_mode": labels(MODERATION_MODE_LABELS)}
 from participation.accounts import calendar_views  # noqa: E402,F401  (routes on bp)

@@ -34,6 +34,7 @@ from participation.dossier.queries import documents_by_stage
 from participation.extensions import db
 from participation.opinions.grouping.operations import threshold as grouping_threshold
 from participation.opinions.models import Channel, ModerationState, Opinion, OpinionGroup
+from participation.opinions.moderation import moderation_log
 from participation.opinions.queries import public_opinion_total, public_opinions_query
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -211,6 +212,7 @@ def _consultation_json(consultation: Consultation) -> dict[str, Any]:
             "other": consultation.other_channels or None,
         },
         "opinions_public": consultation.opinions_public,
+        "moderation_mode": consultation.moderation_mode.value,
         "url": url_for("consultations.show_consultation", consultation_id=consultation.id,
                        _external=True),
     }
@@ -257,6 +259,7 @@ def show_consultation(consultation_id: int):
     tree = version_tree(consultation.draft_version)
     counts = shown_opinion_counts(consultation.draft_version)
     return jsonify({**_consultation_json(consultation),
+                    "moderation_log": moderation_log(consultation).as_json(),
                     "articles": [_node_json(entry, counts) for entry in tree]})
 
 
@@ -386,10 +389,13 @@ def _member_references(group: OpinionGroup, consultation: Consultation) -> tuple
 
 def _concentrated_json(group: OpinionGroup, consultation: Consultation) -> dict[str, Any]:
     members, truncated = _member_references(group, consultation)
+    # Dispositions are public once the feedback report is (until then: null).
+    disposed = consultation.feedback_published_at is not None
     return {"id": group.id, "opinion_count": group.opinion_count,
             "people_count": group.people_count, "summary": group.summary or None,
-            "disposition": group.disposition.value if group.disposition else None,
-            "reason": group.disposition_reason or None,
+            "disposition": group.disposition.value if disposed and group.disposition
+            else None,
+            "reason": (group.disposition_reason or None) if disposed else None,
             "members": members, "members_truncated": truncated}
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateTimeLocalField, StringField, TextAreaField
+from wtforms import BooleanField, DateTimeLocalField, RadioField, StringField, TextAreaField
 from wtforms.validators import Optional
 
+from participation.consultations.models import MODERATION_MODE_LABELS, ModerationMode
 from participation.core.forms_common import Form, email, length, required
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -53,6 +54,13 @@ class OpenConsultationForm(DraftSourceMixin, Form):
     )
     opinions_public = BooleanField(
         _l("Show opinions publicly (only those whose authors agree)"), default=True
+    )
+    moderation_mode = RadioField(
+        _l("Moderation"),
+        choices=[(mode.value, MODERATION_MODE_LABELS[mode]) for mode in ModerationMode],
+        default=ModerationMode.POST.value,
+        validators=[required(_l("Choose when opinions are published."))],
+        description=_l("The public page says which applies."),
     )
 
 

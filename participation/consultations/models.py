@@ -174,6 +174,37 @@ STATUS_LABELS = {
 MIN_PERIOD_DAYS = 30
 
 
+class ModerationMode(enum.StrEnum):
+    """When a consultation's opinions are shown (先发后审 / 先审后发): at once and reviewed
+    afterwards (post-moderation, the default), or only once a moderator published them
+    (pre-moderation)."""
+
+    POST = "post"
+    PRE = "pre"
+
+    @property
+    def label(self) -> str:
+        return label(MODERATION_MODE_LABELS[self])
+
+    @property
+    def public_notice(self) -> str:
+        """What the public consultation page says about it."""
+        return label(MODERATION_MODE_NOTICES[self])
+
+
+MODERATION_MODE_LABELS = {
+    ModerationMode.POST: _l("Post-moderation: opinions are published at once and "
+                            "reviewed afterwards"),
+    ModerationMode.PRE: _l("Pre-moderation: opinions are published once a moderator "
+                           "has reviewed them"),
+}
+MODERATION_MODE_NOTICES = {
+    ModerationMode.POST: _l("Opinions are published when submitted and reviewed "
+                            "afterwards."),
+    ModerationMode.PRE: _l("Opinions are published after review."),
+}
+
+
 class Consultation(TimestampMixin, db.Model):
     """A public comment period (公开征求意见) on a draft.
 
@@ -235,6 +266,11 @@ class Consultation(TimestampMixin, db.Model):
         nullable=False,
         default=True,
         comment="whether opinions (with the author's consent) are shown publicly",
+    )
+    moderation_mode: Mapped[ModerationMode] = mapped_column(
+        enum_column(ModerationMode), nullable=False, default=ModerationMode.POST,
+        server_default=ModerationMode.POST.value,
+        comment="post: opinions shown at once; pre: held until a moderator publishes them",
     )
     opinion_count: Mapped[int] = mapped_column(
         sa.Integer, nullable=False, default=0, comment="opinions received, all channels"

@@ -19,6 +19,7 @@ from participation.consultations.models import (
     Draft,
     DraftNode,
     DraftVersion,
+    ModerationMode,
     SourceKind,
 )
 from participation.consultations.outline import OutlineNode, parse_outline
@@ -196,9 +197,9 @@ def open_consultation(decision: Decision, values: dict[str, Any], actor=None) ->
     """Publish a draft for comment from ``opens_at`` to ``closes_at`` (naive UTC).
 
     ``values``: title, text, source_kind, opens_at, closes_at, short_period_reason,
-    postal_address, email, hotline, other_channels, opinions_public. A period shorter than
-    30 days needs a public reason. A decision still in drafting moves to public
-    consultation.
+    postal_address, email, hotline, other_channels, opinions_public, moderation_mode
+    (post-moderation when not given). A period shorter than 30 days needs a public
+    reason. A decision still in drafting moves to public consultation.
     """
     if decision.state == EntryState.WITHDRAWN:
         raise ConsultationError("withdrawn")
@@ -231,6 +232,7 @@ def open_consultation(decision: Decision, values: dict[str, Any], actor=None) ->
         hotline=plain_text(values.get("hotline"), multiline=False) or government.hotline,
         other_channels=plain_text(values.get("other_channels")),
         opinions_public=bool(values.get("opinions_public", True)),
+        moderation_mode=ModerationMode(values.get("moderation_mode") or ModerationMode.POST),
         opened_by_id=getattr(actor, "id", None),
     )
     db.session.add(consultation)
@@ -245,6 +247,7 @@ def open_consultation(decision: Decision, values: dict[str, Any], actor=None) ->
             "closes_at": consultation.closes_at,
             "draft_version_id": version.id,
             "short_period_reason": consultation.short_period_reason,
+            "moderation_mode": consultation.moderation_mode,
         },
         actor=actor,
     )
@@ -320,6 +323,17 @@ def extend(consultation: Consultation, closes_at: datetime, actor=None) -> None:
     audit.record(
         "consultation.extended", consultation, {"closes_at": [old, closes_at]}, actor=actor
     )
+
+
+def set_moderation_mode(consultation: Consultation, mode: ModerationMode, actor=None) -> None:
+    """Publish new opinions at once (post-moderation) or hold them for review
+    (pre-moderation) from now on; opinions already awaiting review stay there. Audited as
+    ``consultation.moderation_mode_changed``."""
+    changes = audit.diff(consultation, {"moderation_mode": ModerationMode(mode)})
+    db.session.flush()
+    if changes:
+        audit.record("consultation.moderation_mode_changed", consultation, changes,
+                     actor=actor)
 
 
 def version_tree(version: DraftVersion) -> list[dict]:

@@ -24,6 +24,7 @@ from participation.consultations.models import (
     ConsultationStatus,
     DraftNode,
     DraftVersion,
+    ModerationMode,
     SourceKind,
 )
 from participation.consultations.outline import parse_outline
@@ -44,7 +45,8 @@ from participation.core.web_helpers import attach_error, paginate
 from participation.dossier.models import Document, DocumentKind, DocumentState
 from participation.extensions import db
 from participation.opinions.models import Channel
-from participation.opinions.permissions import can_record_opinions
+from participation.opinions.moderation import moderation_log
+from participation.opinions.permissions import can_moderate_opinions, can_record_opinions
 from participation.opinions.queries import count_by_channel
 
 bp = Blueprint("consultations", __name__)
@@ -295,6 +297,7 @@ def _open_from_form(decision: Decision, form: OpenConsultationForm) -> Consultat
         "hotline": form.hotline.data,
         "other_channels": form.other_channels.data,
         "opinions_public": form.opinions_public.data,
+        "moderation_mode": form.moderation_mode.data,
     }, actor=current_user)
 
 
@@ -337,6 +340,9 @@ def _manage_page(consultation: Consultation, revision_form: RevisionForm | None 
         extend_form=extend_form,
         can_manage=can_manage_consultation(current_user, consultation),
         can_record=can_record_opinions(current_user, consultation),
+        can_moderate=can_moderate_opinions(current_user, consultation),
+        moderation=moderation_log(consultation),
+        moderation_modes=list(ModerationMode),
     )
 
 
@@ -389,3 +395,19 @@ def extend_consultation(consultation_id: int):
     else:
         flash(_("Enter a valid closing time."), "error")
     return redirect(url_for("consultations.manage_consultation", consultation_id=consultation.id))
+
+
+@bp.route("/admin/consultations/<int:consultation_id>/moderation-mode", methods=["POST"])
+@login_required
+def change_moderation_mode(consultation_id: int):
+    consultation = _managed(consultation_id)
+    require(can_manage_consultation(current_user, consultation))
+    try:
+        mode = ModerationMode(request.form.get("moderation_mode", ""))
+    except ValueError:
+        flash(_("Choose when opinions are published."), "error")
+    else:
+        perform(operations.set_moderation_mode, consultation, mode, actor=current_user,
+                success=_("The moderation of opinions has been changed."))
+    return redirect(url_for("consultations.manage_consultation",
+                            consultation_id=consultation.id, _anchor="moderation"))

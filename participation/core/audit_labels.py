@@ -71,6 +71,12 @@ ACTION_LABELS = {
     "opinion_group.threshold_changed": _l("Size of a concentrated opinion changed"),
     "opinion_group.regrouped": _l("Opinions regrouped"),
     "opinion_group.regrouping_requested": _l("Regrouping of opinions requested"),
+    "opinion.moderated": _l("Opinion moderated"),
+    "opinion.reported": _l("Opinion reported by a citizen"),
+    "sensitive_words.added": _l("Sensitive words added"),
+    "sensitive_words.removed": _l("Sensitive words removed"),
+    "moderation.threshold_changed": _l("Report threshold changed"),
+    "consultation.moderation_mode_changed": _l("Moderation of opinions changed"),
 }
 
 FIELD_LABELS = {
@@ -130,11 +136,20 @@ FIELD_LABELS = {
     "moved": _l("Opinions moved"),
     "groups_created": _l("Groups created"),
     "task_id": _l("Background task"),
+    "moderation_state": _l("Moderation state"),
+    "moderation_reason": _l("Reason for hiding"),
+    "moderation_note": _l("Note"),
+    "moderation_mode": _l("Moderation"),
+    "cause": _l("Cause"),
+    "report_count": _l("Reports"),
+    "report_threshold": _l("Reports that hide an opinion pending review"),
+    "words": _l("Words"),
 }
 
 # Values written by the operations that are words, not data.
 _WORDS = {"changed": _l("changed"), "pasted": _l("pasted text"), "docx": _l("Word file"),
-          "mobile": _l("mobile number"), "email": _l("e-mail")}
+          "mobile": _l("mobile number"), "email": _l("e-mail"),
+          "reports": _l("citizens' reports")}
 
 # The admin page of each kind of object: endpoint and the name of its id argument.
 OBJECT_PAGES = {

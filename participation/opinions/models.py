@@ -258,6 +258,12 @@ class Opinion(TimestampMixin, db.Model):
         sa.Index("ix_opinion_report_facets", "consultation_id", "disposition",
                  "moderation_state", "moderation_reason", "topic_id", "is_late", "node_id"),
         sa.Index("ix_opinion_group_id", "group_id"),
+        # The moderation queue and the moderation log: the few opinions not published.
+        sa.Index("ix_opinion_unpublished", "consultation_id", "moderation_state",
+                 "moderation_reason", "id",
+                 sqlite_where=sa.text("moderation_state <> 'published'"),
+                 postgresql_where=sa.text("moderation_state <> 'published'")),
+        sa.CheckConstraint("report_count >= 0", name="report_count_not_negative"),
         sa.CheckConstraint("length(body) >= 1", name="body_not_empty"),
         sa.CheckConstraint(one_source_check(), name="one_source"),
     )
@@ -318,6 +324,14 @@ class Opinion(TimestampMixin, db.Model):
         enum_column(ModerationReason), nullable=True, comment="why it is hidden")
     moderation_note: Mapped[str | None] = mapped_column(
         sa.String(500), nullable=True, comment="the moderator's note (required for other)")
+    moderation_flags: Mapped[dict | None] = mapped_column(
+        sa.JSON, nullable=True,
+        comment="why it was held for review when written: {'words': sensitive words}")
+    pending_since: Mapped[datetime | None] = mapped_column(
+        sa.DateTime, nullable=True, comment="when it last went to pending (UTC)")
+    report_count: Mapped[int] = mapped_column(
+        sa.Integer, nullable=False, default=0, server_default="0",
+        comment="citizens' reports since a moderator last published it")
     topic_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("opinion_topic.id", ondelete="SET NULL"), nullable=True,
         comment="what it is about, given by an official")
@@ -497,3 +511,8 @@ class OpinionGroup(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<OpinionGroup {self.id} {self.opinion_count}>"
+
+
+# The moderation tables (reports, sensitive words, per-government settings) live in their
+# own module; imported here so that every mapped class is known with this one.
+import participation.opinions.moderation_models  # noqa: E402, F401

@@ -31,7 +31,8 @@ from participation.core.uploads import clean_filename, store_upload
 from participation.extensions import db
 from participation.opinions.counters import count
 from participation.opinions.imports import ImportResult, parse_opinion_file
-from participation.opinions.models import Channel, ModerationState, Opinion, OpinionImport
+from participation.opinions.models import Channel, Opinion, OpinionImport
+from participation.opinions.moderation import initial_moderation
 from participation.opinions.receipts import new_receipt_number
 from participation.opinions.reimports import Duplicates, file_sha256, find_duplicates
 
@@ -114,9 +115,14 @@ def written_fields(consultation: Consultation, body: str,
     """The columns computed when an opinion is written, on every path (online, offline
     record, imports of any size): the public forms (:func:`public_fields`) and the initial
     moderation state. Bulk paths that insert rows without :class:`Opinion` objects call
-    it for each row too."""
+    it for each row too.
+
+    The moderation columns come from :func:`moderation.initial_moderation`:
+    pre-moderation or a sensitive word holds the opinion as ``pending`` (the words that
+    fired in ``moderation_flags``); otherwise it is published. The counters count it as
+    public only when published (``Opinion.is_public``)."""
     fields = public_fields(body, display_name)
-    fields["moderation_state"] = ModerationState.PUBLISHED
+    fields.update(initial_moderation(consultation, body, display_name))
     return fields
 
 

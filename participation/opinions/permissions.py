@@ -3,7 +3,8 @@ unit (moderators, editors, approvers) record offline opinions and see private fi
 
 from __future__ import annotations
 
-from participation.accounts.permissions import OPINION_ROLES, has_unit_role
+from participation.accounts.models import Role
+from participation.accounts.permissions import OPINION_ROLES, can_administer, has_unit_role
 from participation.consultations.models import Consultation
 from participation.opinions.models import Opinion
 
@@ -21,7 +22,6 @@ def can_view_private_opinions(user, consultation: Consultation) -> bool:
     return has_unit_role(user, consultation.decision.unit, OPINION_ROLES)
 
 
-
 def can_view_opinion_record(user, opinion: Opinion) -> bool:
     """The work area's page of one opinion (contact details, attachment, unmasked text):
     the officials of its source's unit."""
@@ -33,3 +33,32 @@ def can_group_opinions(user, consultation: Consultation) -> bool:
     """Groups and concentrated opinions (merge, split, name, dispose, regroup): the
     officials of the consultation's unit who handle its opinions."""
     return has_unit_role(user, consultation.decision.unit, OPINION_ROLES)
+# -- moderation ------------------------------------------------------------------------
+
+MODERATION_ROLES = frozenset({Role.MODERATOR})
+
+
+def can_moderate_opinions(user, consultation: Consultation) -> bool:
+    """Publish and hide a consultation's opinions: the moderators of its unit (or of an
+    enclosing one) and the government's administrators."""
+    return has_unit_role(user, consultation.decision.unit, MODERATION_ROLES)
+
+
+def can_open_moderation_queue(user, government) -> bool:
+    """The government's moderation queue: anyone moderating one of its units."""
+    if not (user and user.is_authenticated and user.is_official):
+        return False
+    return any(m.government_id == government.id and m.role in
+               (Role.MODERATOR, Role.ADMINISTRATOR) for m in user.memberships)
+
+
+def can_manage_sensitive_words(user, government) -> bool:
+    """The sensitive-word list and the report threshold: the government's administrators."""
+    return can_administer(user, government)
+
+
+def can_report_opinion(user, opinion: Opinion) -> bool:
+    """Anyone may report what the public sees (rate limited, once per person)."""
+    from participation.opinions.moderation_reports import is_reportable
+
+    return is_reportable(opinion)

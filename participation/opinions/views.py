@@ -55,7 +55,9 @@ from participation.opinions.forms import (
 )
 from participation.opinions.imports import template_csv
 from participation.opinions.models import Channel, Opinion
+from participation.opinions.moderation import moderation_log, moderation_status
 from participation.opinions.permissions import (
+    can_moderate_opinions,
     can_record_opinions,
     can_submit_opinion,
     can_view_opinion_record,
@@ -112,6 +114,7 @@ def list_opinions(consultation_id: int):
                                total=opinion_queries.public_opinion_total(consultation, node))
     node_count = shown_opinion_counts(node.version).get(node.id, 0) if node else 0
     return render_template("opinions/list.html", consultation=consultation, node=node,
+                           log=moderation_log(consultation) if node is None else None,
                            node_parts=node_parts(node) if node else [], node_count=node_count,
                            version_numbers=version_numbers(consultation.draft_id), page=page)
 
@@ -185,6 +188,7 @@ def show_receipt(number: str):
     g.private_page = True
     numbers = version_numbers(opinion.consultation.draft_id) if opinion.consultation else {}
     return render_template("opinions/receipt.html", opinion=opinion, version_numbers=numbers,
+                           moderation=moderation_status(opinion),
                            is_new=request.args.get("new") == "1")
 
 
@@ -232,7 +236,8 @@ def list_received_opinions(consultation_id: int):
     if total is None:
         page.total = opinion_queries.count_received(consultation, filters)
     return render_template("opinions/admin_list.html", consultation=consultation, page=page,
-                           form=form, filtered=filtered)
+                           form=form, filtered=filtered,
+                           moderation=moderation_log(consultation))
 
 
 @bp.route("/admin/consultations/<int:consultation_id>/opinions/new", methods=["GET", "POST"])
@@ -319,7 +324,9 @@ def download_import_template():
 @login_required
 def show_received_opinion(opinion_id: int):
     opinion = load_or_404(Opinion, opinion_id, can_view_opinion_record)
-    return render_template("opinions/admin_show.html", opinion=opinion)
+    return render_template("opinions/admin_show.html", opinion=opinion,
+                           can_moderate=can_moderate_opinions(current_user,
+                                                              opinion.consultation))
 
 
 @bp.route("/admin/opinions/<int:opinion_id>/attachment")
@@ -331,5 +338,7 @@ def download_opinion_attachment(opinion_id: int):
     return serve_stored_file(opinion.attachment_file, opinion.attachment_name or "attachment")
 
 
-# The groups pages (concentrated opinions) add their routes to this blueprint.
+# The moderation pages and the groups pages (concentrated opinions) are routes of this
+# blueprint too (imported for their routes).
+from participation.opinions import moderation_views  # noqa: E402, F401
 from participation.opinions.grouping import views as _grouping_views  # noqa: E402, F401

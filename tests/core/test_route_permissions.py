@@ -18,7 +18,8 @@ PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08
        b"\x00\x00\x00\x00IEND\xaeB`\x82")
 
 # Routes any visitor may use by design: signing in and up, the language switch, and
-# giving an opinion on a public consultation (no account needed, rate limited).
+# giving an opinion on a public consultation and reporting a public opinion (no account
+# needed, rate limited).
 PUBLIC_STATE_CHANGES = {
     "accounts.login",
     "accounts.logout",
@@ -26,6 +27,7 @@ PUBLIC_STATE_CHANGES = {
     "accounts.verify_registration",
     "accounts.resend_code",
     "opinions.submit_opinion",
+    "opinions.report_opinion",
 }
 # Routes where the unit is chosen in the form (checked against the official's units).
 CHOOSES_UNIT = {"catalogue.create_decision"}

@@ -129,6 +129,9 @@ def test_an_approver_publishes_and_the_public_sees_every_part(client, world, con
         "reason": "已将公示期限延长至三十日。"}]
     assert api["not_published"] == {"spam": 1}
     assert api["late"] is False
+    groups = client.get(f"/api/v1/consultations/{consultation.id}/concentrated-opinions")
+    (listed,) = groups.get_json()["items"]
+    assert (listed["disposition"], listed["reason"]) == ("adopted", "已将公示期限延长至三十日。")
 
 
 def test_the_annex_masks_names_leaves_out_unconsented_text_and_hidden_opinions(
@@ -262,3 +265,15 @@ def test_report_data_uses_aggregates_for_people_and_per_day(consulted):
     assert FeedbackReport.__tablename__ == "feedback_report"
     assert ReportState.PUBLISHED.value == "published"
     assert Opinion.__tablename__ == "opinion"
+
+
+def test_the_receipt_shows_the_disposition_once_the_report_is_published(client, consulted):
+    _dispose(consulted)
+    receipt = f"/receipts/{consulted['hotline'].receipt_number}"
+    before = client.get(receipt).get_data(as_text=True)
+    assert "补贴标准将随决定一并公开。" not in before
+    feedback_ops.publish(consulted["consultation"])
+    db.session.commit()
+    after = client.get(receipt).get_data(as_text=True)
+    assert "予以解释说明" in after
+    assert "补贴标准将随决定一并公开。" in after
