@@ -56,6 +56,10 @@ ACTION_LABELS = {
     "opinion.submitted": _l("Opinion submitted online"),
     "opinion.recorded": _l("Offline opinion recorded"),
     "opinion.imported": _l("Opinions imported"),
+    "opinion.import_uploaded": _l("File of opinions uploaded for import"),
+    "opinion.import_refused": _l("File of opinions refused: errors found"),
+    "opinion.import_confirmed": _l("Import of repeated opinions confirmed"),
+    "opinion.import_discarded": _l("Unconfirmed import discarded"),
     "opinion.counter_corrected": _l("Opinion counter corrected"),
 }
 

@@ -1,0 +1,183 @@
+"""The first pass of an import: every row checked, nothing written to the opinions.
+
+Errors are counted; the first :data:`ERRORS_KEPT` stay in memory (shown on the page and
+stored on the import), every one is written to a compressed JSON-lines file under the
+upload folder, from which the full list is downloaded as CSV (translated when read).
+Valid rows are only hashed (:class:`~.duplicates.RowHashes`) for the re-import check.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from flask import current_app
+
+from participation.core.sanitize import plain_text
+from participation.core.timeutil import local_to_utc
+from participation.opinions.imports.cells import _quote
+from participation.opinions.imports.duplicates import ReferenceIndex, RowHashes, row_hash
+from participation.opinions.imports.messages import RowError
+from participation.opinions.imports.reading import FileInfo, Source, UnreadableFile, inspect_file
+from participation.opinions.imports.rows import FileProblem, _file_error, parse_stream
+
+#: Errors kept in memory and shown on the page; the file has them all.
+ERRORS_KEPT = 1000
+#: Rows between two progress reports.
+PROGRESS_EVERY = 5000
+
+Progress = Callable[[int, int | None], None]
+
+
+def error_path(key: str) -> Path:
+    """Where the full error list ``key`` of an import is kept."""
+    if not key or not key.isalnum():
+        raise ValueError(f"bad error file key {key!r}")
+    return Path(current_app.config["UPLOAD_FOLDER"]) / "import-errors" / f"{key}.jsonl.gz"
+
+
+def error_as_json(error: RowError) -> dict:
+    return {"line": error.line, "column": error.column, "code": error.code,
+            "params": error.params}
+
+
+def error_from_json(data: dict) -> RowError:
+    return RowError(line=data["line"], column=data["column"], code=data["code"],
+                    params=data.get("params") or {})
+
+
+class ErrorLog:
+    """Every error of a file: counted, the first :data:`ERRORS_KEPT` kept, all written
+    (in line order) to the file :func:`error_path` of ``key``."""
+
+    def __init__(self) -> None:
+        self.key = secrets.token_hex(12)
+        self.count = 0
+        self.first: list[RowError] = []
+        self._handle = None
+
+    def add(self, error: RowError) -> None:
+        if self._handle is None:
+            path = error_path(self.key)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = gzip.open(path, "wt", encoding="utf-8", compresslevel=3)
+        self.count += 1
+        if len(self.first) < ERRORS_KEPT:
+            self.first.append(error)
+        self._handle.write(json.dumps(error_as_json(error), ensure_ascii=False) + "\n")
+
+    def reset(self) -> None:
+        """Forget what was logged (a problem with the whole file makes it moot)."""
+        self.close()
+        self.discard()
+        self.count = 0
+        self.first = []
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+    def discard(self) -> None:
+        self.close()
+        error_path(self.key).unlink(missing_ok=True)
+
+
+def read_error_file(key: str) -> Iterator[RowError]:
+    """The errors of the file ``key``, in line order."""
+    with gzip.open(error_path(key), "rt", encoding="utf-8") as handle:
+        for text in handle:
+            yield error_from_json(json.loads(text))
+
+
+def errors_csv(errors: Iterator[RowError]) -> Iterator[bytes]:
+    """The errors as CSV rows (line, column, message), UTF-8 with BOM for Excel,
+    translated in the current locale, produced lazily for a streamed download."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["line", "column", "message"])
+    yield buffer.getvalue().encode("utf-8-sig")
+    for number, error in enumerate(errors, start=1):
+        column = error.params.get("column") or error.column or ""
+        writer.writerow([error.line, column, error.message])
+        if number % 1000 == 0:
+            yield _drain(buffer)
+    yield _drain(buffer)
+
+
+def _drain(buffer: io.StringIO) -> bytes:
+    data = buffer.getvalue().encode("utf-8")
+    buffer.seek(0)
+    buffer.truncate()
+    return data
+
+
+@dataclass
+class FileCheck:
+    """What the first pass found: how to read the file, rows read, errors, hashes."""
+
+    info: FileInfo | None
+    errors: ErrorLog
+    rows_checked: int = 0
+    hashes: RowHashes = field(default_factory=RowHashes)
+
+    @property
+    def ok(self) -> bool:
+        return self.errors.count == 0
+
+
+def check_file(filename: str, source: Source, *, resolve_article: Callable[[str], int | None],
+               references: ReferenceIndex, now: datetime,
+               progress: Progress | None = None, max_rows: int | None = None) -> FileCheck:
+    """Read every row of ``source`` once and check it (no row kept in memory).
+
+    ``references`` are the consultation's recorded (channel, reference) pairs; ``now``
+    the current time (later dates are errors); ``progress(done, total)`` is called every
+    :data:`PROGRESS_EVERY` rows with the estimated total.
+    """
+    log = ErrorLog()
+    try:
+        info = inspect_file(filename, source)
+    except UnreadableFile:
+        log.add(_file_error("unreadable_file", filename=_quote(filename)))
+        log.close()
+        return FileCheck(None, log)
+    check = FileCheck(info, log)
+    kwargs = {"max_rows": max_rows} if max_rows else {}
+    parsed = parse_stream(filename, source, info, resolve_article=resolve_article,
+                          existing_references=references, now=now, **kwargs)
+    for error in parsed.file_errors:
+        log.add(error)
+    if parsed.rows is None:
+        log.close()
+        return check
+    total = info.estimated_rows
+    if progress:
+        progress(0, total)
+    hashes = check.hashes
+    try:
+        for line, row, row_errors in parsed.rows:
+            check.rows_checked += 1
+            for error in row_errors:
+                log.add(error)
+            if row is not None and not log.count:  # hashes matter for a valid file only
+                received = local_to_utc(row.received_at)
+                hashes.add(line, received,
+                           row_hash(row.channel, received, plain_text(row.body), row.name))
+            if progress and check.rows_checked % PROGRESS_EVERY == 0:
+                progress(check.rows_checked, max(total or 0, check.rows_checked))
+    except FileProblem as problem:
+        log.reset()
+        for error in (*parsed.file_errors, problem.error):
+            log.add(error)
+    log.close()
+    if progress:
+        progress(check.rows_checked, check.rows_checked)
+    return check
