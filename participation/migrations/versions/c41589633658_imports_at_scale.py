@@ -28,7 +28,7 @@ def upgrade():
         batch_op.add_column(sa.Column('task_id', sa.Integer(), nullable=True, comment='the background task running it (web uploads)'))
         batch_op.add_column(sa.Column('upload_key', sa.String(length=64), nullable=True, comment='the uploaded file kept while it is checked and stored; null once removed'))
         batch_op.add_column(sa.Column('encoding', sa.String(length=32), nullable=True, comment='how the text was read: UTF-8, GBK …'))
-        batch_op.add_column(sa.Column('confirmed', sa.Boolean(), server_default=sa.text('0'), nullable=False, comment='the official confirmed importing the repeated opinions'))
+        batch_op.add_column(sa.Column('confirmed', sa.Boolean(), server_default=sa.false(), nullable=False, comment='the official confirmed importing the repeated opinions'))
         batch_op.add_column(sa.Column('rows_checked', sa.Integer(), server_default='0', nullable=False, comment='data rows read in the first pass'))
         batch_op.add_column(sa.Column('error_count', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('first_errors', sa.JSON(), nullable=True, comment='the first 1,000 errors as codes and parameters (translated when shown)'))

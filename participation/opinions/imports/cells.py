@@ -44,11 +44,15 @@ def _cell_text(value: Any) -> str:
 
 
 def _multiline(value: Any) -> str:
+    if isinstance(value, str) and value.isprintable():  # no line break nor control
+        return value.strip()
     text = _cell_text(value).replace("\r\n", "\n").replace("\r", "\n")
     return _CONTROL_CHARACTERS.sub("", text).strip()
 
 
 def _single_line(value: Any) -> str:
+    if isinstance(value, str) and value.isprintable():  # no line break nor control
+        return " ".join(value.split())
     text = _cell_text(value).replace("\r", "\n")
     return " ".join(_CONTROL_CHARACTERS.sub("", text).split())
 

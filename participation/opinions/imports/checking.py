@@ -12,16 +12,18 @@ import csv
 import gzip
 import io
 import json
+import marshal
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
 
 from participation.core.sanitize import plain_text
 from participation.core.timeutil import local_to_utc
+from participation.core.uploads import temporary_path
 from participation.opinions.imports.cells import _quote
 from participation.opinions.imports.duplicates import ReferenceIndex, RowHashes, row_hash
 from participation.opinions.imports.messages import RowError
@@ -127,20 +129,79 @@ class FileCheck:
     errors: ErrorLog
     rows_checked: int = 0
     hashes: RowHashes = field(default_factory=RowHashes)
+    spill: Spill | None = None  # the valid rows, for the second pass
+
+    def discard(self) -> None:
+        """Remove the spilled rows (the file will not be stored)."""
+        if self.spill is not None:
+            self.spill.remove()
+            self.spill = None
 
     @property
     def ok(self) -> bool:
         return self.errors.count == 0
 
 
+_EPOCH = datetime(1970, 1, 1)
+_CHINA_STANDARD_TIME = timedelta(hours=8)
+
+
+def _utc(local: datetime) -> datetime:
+    # Asia/Shanghai has kept UTC+8 without summer time since 1992: skip the zone lookup.
+    return local - _CHINA_STANDARD_TIME if local.year >= 1992 else local_to_utc(local)
+
+
+#: One valid row as spilled: line, reference, channel, received (UTC, seconds since
+#: 1970), article id, body (plain text), name, contact, consent.
+SpilledRow = tuple[int, str | None, str, int, int | None, str, str | None, str | None, bool]
+
+
+class Spill:
+    """The valid rows of the first pass, written as they are checked to a temporary file
+    (marshal records) so that the second pass does not parse the file again."""
+
+    def __init__(self) -> None:
+        self.path = temporary_path(secrets.token_hex(16))
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = open(self.path, "xb", buffering=1 << 20)  # noqa: SIM115
+
+    def add(self, row: SpilledRow) -> None:
+        marshal.dump(row, self._handle)
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+    def remove(self) -> None:
+        self.close()
+        self.path.unlink(missing_ok=True)
+
+    def rows(self) -> Iterator[tuple[int, str | None, str, datetime, int | None, str,
+                                     str | None, str | None, bool]]:
+        """The spilled rows, received time as a naive UTC datetime again."""
+        self.close()
+        with open(self.path, "rb", buffering=1 << 20) as handle:
+            while True:
+                try:
+                    line, ref, channel, seconds, article, body, name, contact, consent = \
+                        marshal.load(handle)  # noqa: S302 - our own file, this run
+                except EOFError:
+                    return
+                yield (line, ref, channel, _EPOCH + timedelta(seconds=seconds), article, body,
+                       name, contact, consent)
+
+
 def check_file(filename: str, source: Source, *, resolve_article: Callable[[str], int | None],
                references: ReferenceIndex, now: datetime,
-               progress: Progress | None = None, max_rows: int | None = None) -> FileCheck:
+               progress: Progress | None = None, max_rows: int | None = None,
+               spill: bool = False) -> FileCheck:
     """Read every row of ``source`` once and check it (no row kept in memory).
 
     ``references`` are the consultation's recorded (channel, reference) pairs; ``now``
     the current time (later dates are errors); ``progress(done, total)`` is called every
-    :data:`PROGRESS_EVERY` rows with the estimated total.
+    :data:`PROGRESS_EVERY` rows with the estimated total. With ``spill``, the valid rows
+    of a valid file are kept in ``check.spill`` for :mod:`.storing`.
     """
     log = ErrorLog()
     try:
@@ -162,22 +223,32 @@ def check_file(filename: str, source: Source, *, resolve_article: Callable[[str]
     if progress:
         progress(0, total)
     hashes = check.hashes
+    check.spill = Spill() if spill and not log.count else None
     try:
         for line, row, row_errors in parsed.rows:
             check.rows_checked += 1
             for error in row_errors:
                 log.add(error)
+            if row_errors and check.spill is not None:
+                check.discard()
             if row is not None and not log.count:  # hashes matter for a valid file only
-                received = local_to_utc(row.received_at)
-                hashes.add(line, received,
-                           row_hash(row.channel, received, plain_text(row.body), row.name))
+                received = _utc(row.received_at)
+                body = plain_text(row.body)
+                hashes.add(line, received, row_hash(row.channel, received, body, row.name))
+                if check.spill is not None:
+                    check.spill.add((line, row.reference, row.channel,
+                                     int((received - _EPOCH).total_seconds()), row.article_id,
+                                     body, row.name, row.contact, row.consent_to_publish))
             if progress and check.rows_checked % PROGRESS_EVERY == 0:
                 progress(check.rows_checked, max(total or 0, check.rows_checked))
     except FileProblem as problem:
+        check.discard()
         log.reset()
         for error in (*parsed.file_errors, problem.error):
             log.add(error)
     log.close()
+    if check.spill is not None:
+        check.spill.close()
     if progress:
         progress(check.rows_checked, check.rows_checked)
     return check

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import unicodedata
@@ -122,6 +123,7 @@ ARTICLE_MAX_LENGTH = 50
 DEFAULT_MAX_ROWS = 1_000_000
 
 
+@functools.lru_cache(maxsize=4096)  # channels and answers repeat on every row
 def _lookup_key(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
     return re.sub(r"[\s_\-*]+", "", text)

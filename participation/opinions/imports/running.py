@@ -38,7 +38,7 @@ from participation.opinions.imports.checking import (
 )
 from participation.opinions.imports.duplicates import Duplicates, ReferenceIndex, find_duplicates
 from participation.opinions.imports.messages import RowError
-from participation.opinions.imports.storing import FileChanged, Stored, store_rows
+from participation.opinions.imports.storing import Stored, store_rows
 from participation.opinions.models import ImportState, OpinionImport
 from participation.opinions.operations import article_resolver
 
@@ -113,11 +113,12 @@ def _now_local() -> datetime:
 
 
 def _check(record: OpinionImport, consultation: Consultation, source: Path,
-           resolve: Callable[[str], int | None], progress: ImportProgress) -> FileCheck:
+           resolve: Callable[[str], int | None], progress: ImportProgress,
+           spill: bool = True) -> FileCheck:
     progress.phase(record, ImportState.CHECKING, None)
     check = check_file(record.filename, source, resolve_article=resolve,
                        references=ReferenceIndex(consultation.id), now=_now_local(),
-                       progress=progress.rows)
+                       progress=progress.rows, spill=spill)
     record.rows_checked = check.rows_checked
     record.encoding = check.info.encoding if check.info else None
     return check
@@ -149,31 +150,32 @@ def run_import(record: OpinionImport, source: Path, *, actor=None,
     consultation = db.session.get(Consultation, record.consultation_id)
     resolve = article_resolver(consultation.draft_version)
     check = _check(record, consultation, source, resolve, progress)
-    if not check.ok:
-        _refuse(record, check.errors, actor)
-        return RunOutcome(record)
-    duplicates = find_duplicates(record, check.hashes)
-    record.duplicates = duplicates.as_json() if duplicates else None
-    if duplicates and not record.confirmed:
-        record.state = ImportState.UNCONFIRMED
-        return RunOutcome(record)
-    total, info = check.rows_checked, check.info
-    del check  # the hashes are no longer needed
-    progress.phase(record, ImportState.STORING, total)
     try:
-        with db.session.begin_nested():
-            stored = store_rows(record, consultation, record.filename, source,
-                                info, resolve_article=resolve,
-                                now=_now_local(), actor_id=getattr(actor, "id", None),
-                                progress=progress.rows)
-    except (IntegrityError, FileChanged):
-        # A reference recorded meanwhile by another official (the unique index saw it),
-        # or a file changed on disk: check again, which names the rows.
-        check = _check(record, consultation, source, resolve, progress)
-        if check.ok:
-            raise
-        _refuse(record, check.errors, actor)
-        return RunOutcome(record)
+        if not check.ok:
+            _refuse(record, check.errors, actor)
+            return RunOutcome(record)
+        duplicates = find_duplicates(record, check.hashes)
+        record.duplicates = duplicates.as_json() if duplicates else None
+        if duplicates and not record.confirmed:
+            record.state = ImportState.UNCONFIRMED
+            return RunOutcome(record)
+        check.hashes = None  # no longer needed
+        progress.phase(record, ImportState.STORING, check.rows_checked)
+        try:
+            with db.session.begin_nested():
+                stored = store_rows(record, consultation, check.spill,
+                                    actor_id=getattr(actor, "id", None),
+                                    progress=progress.rows)
+        except IntegrityError:
+            # A reference recorded meanwhile by another official (the unique index saw
+            # it): check again, which names the rows.
+            again = _check(record, consultation, source, resolve, progress, spill=False)
+            if again.ok:
+                raise
+            _refuse(record, again.errors, actor)
+            return RunOutcome(record)
+    finally:
+        check.discard()
     for node_id, (amount, public) in stored.per_node.items():
         count(consultation, node_id, amount, public=public)
     record.state = ImportState.IMPORTED

@@ -1,4 +1,5 @@
-"""The second pass of an import: the rows of a file found valid, inserted in batches.
+"""The second pass of an import: the rows found valid (spilled by the first pass),
+inserted in batches.
 
 Each row goes through :func:`~participation.opinions.operations.written_fields` (personal
 data masked, initial moderation state) exactly like an opinion given online, then into
@@ -10,32 +11,27 @@ article at the end.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from participation.consultations.models import Consultation
 from participation.core.database import utcnow
-from participation.core.sanitize import plain_text
-from participation.core.timeutil import local_to_utc
 from participation.extensions import db
-from participation.opinions.imports.reading import FileInfo, Source
-from participation.opinions.imports.rows import FileProblem, parse_stream
+from participation.opinions.imports.checking import Spill
 from participation.opinions.models import Channel, ModerationState, Opinion, OpinionImport
 from participation.opinions.operations import written_fields
 from participation.opinions.receipts import new_receipt_number
 
 #: Rows per INSERT round trip.
 BATCH = 2000
-#: Rows between two progress reports.
+#: Rows between two progress reports (a multiple of BATCH).
 PROGRESS_EVERY = 10_000
-
-
-class FileChanged(Exception):
-    """The file read differently in the second pass (it was changed on disk)."""
+#: SQLite page cache during the inserts, in KiB.
+SQLITE_CACHE_KIB = 65536
 
 
 @dataclass
@@ -49,17 +45,11 @@ class Stored:
     per_node: dict[int | None, list[int]] = field(default_factory=dict)
 
 
-def store_rows(record: OpinionImport, consultation: Consultation, filename: str,
-               source: Source, info: FileInfo, *,
-               resolve_article: Callable[[str], int | None], now: datetime,
+def store_rows(record: OpinionImport, consultation: Consultation, spill: Spill, *,
                actor_id: int | None,
                progress: Callable[[int, int | None], None] | None = None) -> Stored:
-    """Insert every row of the checked file ``source`` as an opinion of ``record``;
-    flushes, never commits. Raises :class:`FileChanged` if a row is no longer valid."""
-    parsed = parse_stream(filename, source, info, resolve_article=resolve_article,
-                          now=now, check_references=False)
-    if parsed.rows is None or parsed.file_errors:
-        raise FileChanged
+    """Insert every row spilled by the first pass as an opinion of ``record``; flushes,
+    never commits."""
     table = Opinion.__table__
     insert = sa.insert(table)
     stored = Stored()
@@ -78,44 +68,57 @@ def store_rows(record: OpinionImport, consultation: Consultation, filename: str,
     }
     closes_at = consultation.closes_at
     channels = {channel.value: channel for channel in Channel}
-    try:
-        for _line, row, errors in parsed.rows:
-            if row is None or errors:
-                raise FileChanged
-            received_at = local_to_utc(row.received_at)
-            body = plain_text(row.body)
+    published = ModerationState.PUBLISHED
+    per_node = stored.per_node
+    with _bulk_writes():
+        for _line, reference, channel, received_at, article_id, body, name, contact, consent \
+                in spill.rows():
             values = {
                 **constant,
                 "receipt_number": new_receipt_number(),
-                "node_id": row.article_id,
-                "channel": channels[row.channel],
-                "reference": row.reference,
+                "node_id": article_id,
+                "channel": channels[channel],
+                "reference": reference,
                 "received_at": received_at,
                 "body": body,
-                "display_name": row.name,
-                "contact": row.contact,
-                "consent_to_publish": row.consent_to_publish,
+                "display_name": name,
+                "contact": contact,
+                "consent_to_publish": consent,
                 "is_late": received_at >= closes_at,
             }
-            values.update(written_fields(consultation, body, row.name))
+            values.update(written_fields(consultation, body, name))
             batch.append(values)
-            counts = stored.per_node.setdefault(row.article_id, [0, 0])
+            counts = per_node.get(article_id)
+            if counts is None:
+                counts = per_node[article_id] = [0, 0]
             counts[0] += 1
-            counts[1] += int(row.consent_to_publish
-                             and values["moderation_state"] == ModerationState.PUBLISHED)
+            counts[1] += consent and values["moderation_state"] == published
             stored.count += 1
             if len(batch) >= BATCH:
                 db.session.execute(insert, batch)
                 batch = []
-            if progress and stored.count % PROGRESS_EVERY == 0:
-                progress(stored.count, None)
-    except FileProblem:
-        raise FileChanged from None
-    if batch:
-        db.session.execute(insert, batch)
+                if progress and stored.count % PROGRESS_EVERY == 0:
+                    progress(stored.count, None)
+        if batch:
+            db.session.execute(insert, batch)
     stored.first_id, stored.last_id = db.session.execute(
         sa.select(sa.func.min(table.c.id), sa.func.max(table.c.id))
         .where(table.c.import_id == record.id)).one()
     if progress:
         progress(stored.count, None)
     return stored
+
+
+@contextmanager
+def _bulk_writes() -> Iterator[None]:
+    """On SQLite, a larger page cache while the rows go in (the opinion table's indexes
+    are updated at every row); the previous size afterwards."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    previous = db.session.execute(sa.text("PRAGMA cache_size")).scalar()
+    db.session.execute(sa.text(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}"))
+    try:
+        yield
+    finally:
+        db.session.execute(sa.text(f"PRAGMA cache_size = {int(previous)}"))
