@@ -92,7 +92,8 @@ def generate_csv(path: Path, rows: int, encoding: str, articles: list[str],
 
 
 def generate_xlsx(path: Path, csv_path: Path, rows: int, encoding: str) -> None:
-    """The first ``rows`` rows of the CSV as a workbook (openpyxl write-only mode)."""
+    """The first ``rows`` rows of the CSV as a workbook (openpyxl write-only mode), their
+    references marked "X" so that they do not repeat the CSV's once that is imported."""
     import openpyxl
 
     workbook = openpyxl.Workbook(write_only=True)
@@ -101,6 +102,8 @@ def generate_xlsx(path: Path, csv_path: Path, rows: int, encoding: str) -> None:
         for number, values in enumerate(csv.reader(handle)):
             if number > rows:
                 break
+            if number and values[0]:
+                values[0] = "X" + values[0]
             sheet.append(values)
     workbook.save(path)
 
@@ -130,18 +133,18 @@ def _environment(url: str) -> dict[str, str]:
     return env
 
 
-def _target(url: str) -> tuple[int, list[str], int]:
-    """The demo's open consultation: id, labels of its articles, opinions now."""
+def _target(url: str) -> tuple[int, list[str]]:
+    """The demo's open consultation: id and the labels of its articles."""
     engine = sa.create_engine(sqlalchemy_url(url))
     with engine.connect() as connection:
-        consultation_id, version_id, count = connection.execute(sa.text(
-            "SELECT id, draft_version_id, opinion_count FROM consultation"
+        consultation_id, version_id = connection.execute(sa.text(
+            "SELECT id, draft_version_id FROM consultation"
             " ORDER BY closes_at DESC LIMIT 1")).one()
         labels = [label for (label,) in connection.execute(sa.text(
             "SELECT label FROM draft_node WHERE version_id = :v AND kind = 'article'"),
             {"v": version_id})]
     engine.dispose()
-    return consultation_id, labels, count
+    return consultation_id, labels
 
 
 def _imported(url: str, consultation_id: int) -> int:
@@ -217,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         xlsx_path = directory / "opinions.xlsx"
         for database, url in urls:
             fresh_database(url)
-            consultation_id, articles, _count = _target(url)
+            consultation_id, articles = _target(url)
             if not csv_path.exists():
                 print(f"generating {args.rows:,} rows …", file=sys.stderr, flush=True)
                 generate_csv(csv_path, args.rows, args.encoding, articles)

@@ -8,6 +8,7 @@ Valid rows are only hashed (:class:`~.duplicates.RowHashes`) for the re-import c
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
@@ -105,7 +106,7 @@ def errors_csv(errors: Iterator[RowError]) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(["line", "column", "message"])
-    yield buffer.getvalue().encode("utf-8-sig")
+    yield codecs.BOM_UTF8 + _drain(buffer)
     for number, error in enumerate(errors, start=1):
         column = error.params.get("column") or error.column or ""
         writer.writerow([error.line, column, error.message])

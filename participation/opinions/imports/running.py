@@ -24,7 +24,14 @@ from participation.core import audit, signals
 from participation.core.database import utcnow
 from participation.core.errors import DomainError
 from participation.core.jobs import register_job
-from participation.core.tasks import LEASE, Task, enqueue, register_task, report_progress
+from participation.core.tasks import (
+    LEASE,
+    Task,
+    TaskState,
+    enqueue,
+    register_task,
+    report_progress,
+)
 from participation.core.timeutil import utc_to_local
 from participation.core.uploads import remove_temporary, save_temporary, temporary_path
 from participation.extensions import db
@@ -266,15 +273,21 @@ def run_import_task(task: Task) -> None:
     db.session.commit()
     if not keep:
         remove_temporary(key)
+    rows = outcome.record.rows_checked
+    report_progress(task, rows, rows)  # the second pass could not report on SQLite
 
 
 @register_job("opinions.discard_unconfirmed_imports", every=timedelta(hours=1))
 def discard_unconfirmed_imports(now: datetime) -> int:
-    """Remove the kept files of imports left unconfirmed for a day (level-triggered:
-    whatever is older than the limit now)."""
+    """Remove the kept files of imports left unconfirmed for a day, or whose task failed
+    a day ago (level-triggered: whatever is older than the limit now)."""
+    failed = sa.select(Task.id).where(Task.state == TaskState.FAILED)
     records = db.session.scalars(sa.select(OpinionImport).where(
-        OpinionImport.state == ImportState.UNCONFIRMED,
-        OpinionImport.updated_at < now - UNCONFIRMED_KEPT)).all()
+        OpinionImport.updated_at < now - UNCONFIRMED_KEPT,
+        sa.or_(OpinionImport.state == ImportState.UNCONFIRMED,
+               sa.and_(OpinionImport.state.in_(
+                   (ImportState.QUEUED, ImportState.CHECKING, ImportState.STORING)),
+                   OpinionImport.task_id.in_(failed))))).all()
     for record in records:
         key, record.upload_key = record.upload_key, None
         record.state = ImportState.DISCARDED
@@ -283,4 +296,3 @@ def discard_unconfirmed_imports(now: datetime) -> int:
         db.session.commit()
         remove_temporary(key)
     return len(records)
-
