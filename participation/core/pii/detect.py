@@ -67,21 +67,25 @@ def _changed_characters() -> dict[str, str]:
     return changed
 
 
-_CHANGED = _changed_characters()
-# The characters to replace: those above, and every one beyond the BMP (looked up when met).
-_CHANGING = re.compile("[" + "".join(re.escape(char) for char in _CHANGED)
-                       + "\U00010000-\U0010ffff]")
+@functools.cache
+def _changing() -> tuple[re.Pattern, dict[str, str]]:
+    """The characters to replace (those of :func:`_changed_characters`, and every one
+    beyond the BMP, looked up when met) and what they become; built at first use."""
+    changed = _changed_characters()
+    pattern = re.compile("[" + "".join(re.escape(char) for char in changed)
+                         + "\U00010000-\U0010ffff]")
+    return pattern, changed
 
 
 def _replacement(match: re.Match) -> str:
     char = match.group()
-    return _CHANGED.get(char) or _normal_char(char)
+    return _changing()[1].get(char) or _normal_char(char)
 
 
 def normalise(text: str) -> tuple[str, Sequence[int]]:
     """NFKC-normalise ``text`` per character; return it and, for every character of the
     result, the index of the original character it came from."""
-    normal = _CHANGING.sub(_replacement, text)
+    normal = _changing()[0].sub(_replacement, text)
     if len(normal) == len(text):
         # No character became several (or none): the usual case; positions are the same
         # (a character can normalise to one other character, never to an empty string).

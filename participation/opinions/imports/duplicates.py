@@ -17,11 +17,13 @@ from array import array
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import numpy as np
 import sqlalchemy as sa
 from flask_babel import format_datetime, gettext, ngettext
 
 from participation.extensions import db
+
+# numpy is imported where it is used: every process of the app imports this module (the
+# import task is registered at start-up), few of them import a file.
 from participation.opinions.models import ImportState, Opinion, OpinionImport
 
 #: Rows fetched per round trip when streaming recorded opinions.
@@ -49,6 +51,8 @@ class ReferenceIndex:
     row would be refused as already imported (and the official would see its line)."""
 
     def __init__(self, consultation_id: int) -> None:
+        import numpy as np
+
         self.consultation_id = consultation_id
         hashes = array("q")
         rows = db.session.execute(
@@ -69,7 +73,7 @@ class ReferenceIndex:
             return False
         channel, reference = key
         value = reference_hash(channel, reference)
-        position = int(np.searchsorted(self._hashes, value))
+        position = int(self._hashes.searchsorted(value))
         return position < len(self._hashes) and int(self._hashes[position]) == value
 
 
@@ -91,7 +95,9 @@ class RowHashes:
             self.last = received_at
 
 
-def _recorded_hashes(consultation_id: int, first: datetime, last: datetime) -> np.ndarray:
+def _recorded_hashes(consultation_id: int, first: datetime, last: datetime):
+    import numpy as np
+
     hashes = array("q")
     rows = db.session.execute(
         sa.select(Opinion.channel, Opinion.received_at, Opinion.body, Opinion.display_name)
@@ -178,6 +184,8 @@ def find_duplicates(record: OpinionImport, rows: RowHashes) -> Duplicates:
         .order_by(OpinionImport.id))))
     if not rows.hashes:
         return duplicates
+    import numpy as np
+
     hashes = np.frombuffer(rows.hashes, dtype=np.int64)
     lines = np.frombuffer(rows.lines, dtype=np.int64)
     recorded = _recorded_hashes(record.consultation_id, rows.first, rows.last)
