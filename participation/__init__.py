@@ -59,13 +59,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from participation.core import database, i18n, ratelimit
+    from participation.core import database, i18n, ratelimit, web
     from participation.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     database.configure_engine_events()
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"),
                      render_as_batch=True, compare_type=True)
+    web.init_upload_limits(app)  # before CSRF protection reads the form
     csrf.init_app(app)
     login_manager.init_app(app)
     babel.init_app(

@@ -103,6 +103,9 @@ def default_config(instance_path: Path) -> dict:
         "PUBLIC_BASE_URL": _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         "MAX_UPLOAD_BYTES": _env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024),
         "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024) + 1024 * 1024,
+        # Files of offline opinions (a million rows of CSV is about 400 MB): the import
+        # page alone accepts this much; the upload goes to disk, never into memory.
+        "MAX_IMPORT_BYTES": _env_int("MAX_IMPORT_BYTES", 1024 * 1024 * 1024),
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "LANGUAGES": ["zh_CN", "en"],

@@ -154,3 +154,29 @@ def last_code() -> tuple[str, str]:
 
     recipient, _subject, body = CONSOLE_SENT[-1]
     return recipient, re.search(r"\d{6}", body).group()
+
+
+def upload_import(client, consultation, data: bytes, name: str = "opinions.csv"):
+    """Upload a file on the import page (the response: a redirect to its progress page)."""
+    import io
+
+    return client.post(f"/admin/consultations/{consultation.id}/opinions/import",
+                       data={"file": (io.BytesIO(data), name)},
+                       content_type="multipart/form-data")
+
+
+def import_through_page(client, consultation, data: bytes, name: str = "opinions.csv"):
+    """Upload a file, let the worker run its import task, and return the import's page
+    (its ``record`` attribute: the :class:`OpinionImport`)."""
+    from participation.core.tasks import run_one
+    from participation.opinions.models import OpinionImport
+
+    response = upload_import(client, consultation, data, name)
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    location = response.headers["Location"]
+    assert "/opinions/imports/" in location
+    assert run_one() is True
+    db.session.expire_all()
+    page = client.get(location)
+    page.record = db.session.get(OpinionImport, int(location.rstrip("/").rsplit("/", 1)[1]))
+    return page

@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import secrets
 import tempfile
 import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import BinaryIO, ClassVar
 
 import sqlalchemy as sa
 from flask import current_app, send_file
@@ -182,3 +183,36 @@ def serve_stored_file(stored: StoredFile, filename: str):
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+# -- temporary files: an upload kept only while background work reads it -----------------
+
+
+def temporary_path(key: str) -> Path:
+    """Where the temporary file ``key`` (from :func:`save_temporary`) is kept."""
+    if not key or not all(ch.isalnum() or ch == "-" for ch in key):
+        raise ValueError(f"bad temporary file key {key!r}")
+    return Path(current_app.config["UPLOAD_FOLDER"]) / "tmp" / key
+
+
+def save_temporary(stream: BinaryIO, chunk_size: int = 1 << 20) -> tuple[str, str, int]:
+    """Copy ``stream`` in chunks (never whole in memory) to a new temporary file under
+    the upload folder, shared by the web servers and the workers; return its key, the
+    SHA-256 of its content and its size. Remove it with :func:`remove_temporary`."""
+    key = secrets.token_hex(16)
+    path = temporary_path(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "xb") as handle:
+        while chunk := stream.read(chunk_size):
+            digest.update(chunk)
+            size += len(chunk)
+            handle.write(chunk)
+    return key, digest.hexdigest(), size
+
+
+def remove_temporary(key: str | None) -> None:
+    """Remove the temporary file ``key`` if it is still there."""
+    if key:
+        temporary_path(key).unlink(missing_ok=True)

@@ -28,6 +28,24 @@ PERMISSIONS_POLICY = (
 )
 
 
+def accepts_large_uploads(view):
+    """Mark a view whose form may carry a file up to ``MAX_IMPORT_BYTES`` (the import of
+    offline opinions) instead of ``MAX_CONTENT_LENGTH``; put it right below the route."""
+    view.accepts_large_uploads = True
+    return view
+
+
+def init_upload_limits(app: Flask) -> None:
+    """Raise the request size limit for views marked :func:`accepts_large_uploads`;
+    registered before CSRF protection, which reads the form first."""
+
+    @app.before_request
+    def _large_upload_limit():
+        view = app.view_functions.get(request.endpoint)
+        if getattr(view, "accepts_large_uploads", False):
+            request.max_content_length = app.config["MAX_IMPORT_BYTES"]
+
+
 def init_app(app: Flask) -> None:
     proxies = int(app.config.get("TRUST_PROXY_HEADERS") or 0)
     if proxies:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import sys
 from pathlib import Path
 
 import click
@@ -9,15 +11,46 @@ from flask.cli import AppGroup
 from flask_babel import force_locale
 
 from participation.consultations.models import Consultation
-from participation.core.errors import DomainError
 from participation.extensions import db
 from participation.opinions.counters import recount_counters
 from participation.opinions.grouping.cli import group_opinions
-from participation.opinions.operations import import_file
-from participation.opinions.reimports import file_sha256
+from participation.opinions.imports.checking import error_from_json, errors_csv, read_error_file
+from participation.opinions.imports.running import ImportProgress, new_import, run_import
+from participation.opinions.models import ImportState
 
 opinions_cli = AppGroup("opinions", help="Work with opinions.")
 opinions_cli.add_command(group_opinions)
+
+
+class _BarProgress(ImportProgress):
+    """Progress bars on the terminal (standard error), one per pass."""
+
+    LABELS = {ImportState.CHECKING: "Checking rows", ImportState.STORING: "Storing rows"}
+
+    def __init__(self) -> None:
+        self.bar = None
+        self.done = 0
+
+    def phase(self, record, state, total) -> None:
+        super().phase(record, state, total)
+        self.close()
+        self.done = 0
+        self.bar = click.progressbar(length=total or 0, label=self.LABELS.get(state, ""),
+                                     file=sys.stderr, show_pos=True, width=30)
+        self.bar.__enter__()
+
+    def rows(self, done: int, total: int | None) -> None:
+        if self.bar is None:
+            return
+        if total and total != self.bar.length:
+            self.bar.length = total
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
 
 
 @opinions_cli.command("import")
@@ -25,10 +58,13 @@ opinions_cli.add_command(group_opinions)
 @click.option("--locale", default="zh_CN", show_default=True, help="Language of error messages.")
 @click.option("--allow-duplicates", is_flag=True,
               help="Import even if the file was imported before or repeats recorded opinions.")
+@click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write every error to this CSV file (line, column, message).")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_opinions(consultation_id: int, locale: str, allow_duplicates: bool,
-                    path: Path) -> None:
-    """Import offline opinions from a CSV or XLSX file: every row, or none on any error.
+                    errors_path: Path | None, path: Path) -> None:
+    """Import offline opinions from a CSV or XLSX file (up to 1,000,000 rows): every row,
+    or none on any error. The same two passes as the import page, with progress bars.
 
     A file imported before, or rows identical to recorded opinions, are refused with an
     explanation unless --allow-duplicates is given.
@@ -36,29 +72,55 @@ def import_opinions(consultation_id: int, locale: str, allow_duplicates: bool,
     consultation = db.session.get(Consultation, consultation_id)
     if consultation is None:
         raise click.ClickException(f"No consultation {consultation_id}.")
-    data = path.read_bytes()
+    with path.open("rb") as handle:
+        sha256, _size = _sha256(handle)
+    record = new_import(consultation, path.name, sha256)
+    record.confirmed = allow_duplicates
+    db.session.commit()  # the attempt is kept, as the page keeps it
+    progress = _BarProgress()
     with force_locale(locale):
         try:
-            outcome = import_file(consultation, path.name, data,
-                                  confirmed_sha256=file_sha256(data) if allow_duplicates
-                                  else None)
-        except DomainError as error:
-            db.session.rollback()
-            raise click.ClickException(f"{error.message} Nothing was imported.") from None
-        if not outcome.result.ok:
-            db.session.rollback()
-            for error in outcome.result.errors:
-                click.echo(error.message, err=True)
-            raise click.ClickException(
-                f"{len(outcome.result.errors)} error(s); nothing was imported.")
-        if not outcome.imported:
-            db.session.rollback()
+            outcome = run_import(record, path, progress=progress)
+        finally:
+            progress.close()
+        record = outcome.record
+        if record.encoding:
+            click.echo(f"Read as {record.encoding}.", err=True)
+        if record.state == ImportState.REFUSED:
+            db.session.commit()
+            _report_errors(record, errors_path)
+            raise click.ClickException(f"{record.error_count} error(s); nothing was imported.")
+        if record.state == ImportState.UNCONFIRMED:
+            record.state = ImportState.DISCARDED
+            db.session.commit()
             for message in outcome.duplicates.messages:
                 click.echo(message, err=True)
             raise click.ClickException("Nothing was imported. To import the file anyway, run"
                                        " the command again with --allow-duplicates.")
     db.session.commit()
-    click.echo(f"Imported {len(outcome.created)} opinions into consultation {consultation_id}.")
+    click.echo(f"Imported {record.row_count} opinions into consultation {consultation_id}.")
+
+
+def _sha256(handle) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := handle.read(1 << 20):
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _report_errors(record, errors_path: Path | None) -> None:
+    """The first errors on the terminal; every one in ``errors_path`` when given."""
+    for data in record.first_errors or []:
+        click.echo(error_from_json(data).message, err=True)
+    if record.error_count > len(record.first_errors or []):
+        click.echo(f"… {record.error_count - len(record.first_errors)} more.", err=True)
+    if errors_path is not None and record.error_file:
+        with errors_path.open("wb") as out:
+            for chunk in errors_csv(read_error_file(record.error_file)):
+                out.write(chunk)
+        click.echo(f"Every error: {errors_path}", err=True)
 
 
 @opinions_cli.command("recount")

@@ -12,7 +12,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Optional
+from wtforms.validators import DataRequired, Optional
 
 from participation.consultations.forms import DATETIME_FORMATS
 from participation.core.forms_common import Form, file_required, length, required
@@ -80,13 +80,17 @@ class ImportForm(Form):
                      validators=[file_required(_l("Choose the file to import."))],
                      description=_l("Columns: reference, channel, received_at, article, body, "
                                     "name, contact, consent_to_publish (是/否; empty: not "
-                                    "public). UTF-8 or GBK."))
-    # Shown once the file turned out to repeat opinions: importing anyway needs the box
-    # ticked and the same file again (its SHA-256 travels in the hidden field, so no copy
-    # of the upload is kept between the two requests).
-    allow_duplicates = BooleanField(_l("I have checked the file: import it anyway, these "
-                                       "rows included"))
-    confirm_sha256 = HiddenField(validators=[Optional(), length(max=64)])
+                                    "public). Up to 1,000,000 rows; CSV in UTF-8, GBK or "
+                                    "GB18030."))
+
+
+class ConfirmImportForm(Form):
+    """Shown once a valid file turned out to repeat opinions: the kept file is imported
+    anyway only with the box ticked."""
+
+    allow_duplicates = BooleanField(
+        _l("I have checked the file: import it anyway, these rows included"),
+        validators=[DataRequired(_l("Tick the box to confirm."))])
 
 
 class ReceivedOpinionFilterForm(Form):

@@ -264,6 +264,7 @@ class Opinion(TimestampMixin, db.Model):
                  sqlite_where=sa.text("moderation_state <> 'published'"),
                  postgresql_where=sa.text("moderation_state <> 'published'")),
         sa.CheckConstraint("report_count >= 0", name="report_count_not_negative"),
+        sa.Index("ix_opinion_import_id", "import_id"),
         sa.CheckConstraint("length(body) >= 1", name="body_not_empty"),
         sa.CheckConstraint(one_source_check(), name="one_source"),
     )
@@ -350,6 +351,9 @@ class Opinion(TimestampMixin, db.Model):
     attachment_file_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("stored_file.id", ondelete="SET NULL"), nullable=True
     )
+    import_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("opinion_import.id", ondelete="SET NULL"), nullable=True,
+        comment="the imported file it came from; null for every other channel")
     attachment_name: Mapped[str | None] = mapped_column(sa.String(200), nullable=True)
     public_body: Mapped[str | None] = mapped_column(
         sa.Text, nullable=True,
@@ -412,15 +416,51 @@ class Opinion(TimestampMixin, db.Model):
                        cls.moderation_state == ModerationState.PUBLISHED)
 
 
-class OpinionImport(TimestampMixin, db.Model):
-    """One file of offline opinions imported into a consultation (``created_at``: when).
+class ImportState(enum.StrEnum):
+    """Where an uploaded file of opinions stands (:class:`OpinionImport`)."""
 
-    Kept so that importing the same file again (same SHA-256) is noticed and confirmed.
+    QUEUED = "queued"  # waiting for the background worker
+    CHECKING = "checking"  # first pass: every row validated
+    STORING = "storing"  # second pass: the rows inserted, in one transaction
+    REFUSED = "refused"  # errors found: nothing imported
+    UNCONFIRMED = "unconfirmed"  # valid, but repeats opinions: waits for confirmation
+    IMPORTED = "imported"
+    DISCARDED = "discarded"  # never confirmed: the stored file was removed
+
+    @property
+    def label(self) -> str:
+        return label(IMPORT_STATE_LABELS[self])
+
+    @property
+    def finished(self) -> bool:
+        """Nothing more will happen to the file (a confirmation may still follow an
+        unconfirmed one)."""
+        return self in (ImportState.REFUSED, ImportState.IMPORTED, ImportState.DISCARDED)
+
+
+IMPORT_STATE_LABELS = {
+    ImportState.QUEUED: _l("Waiting to start"),
+    ImportState.CHECKING: _l("Checking the rows"),
+    ImportState.STORING: _l("Storing the opinions"),
+    ImportState.REFUSED: _l("Refused: the file has errors"),
+    ImportState.UNCONFIRMED: _l("Waiting for your confirmation"),
+    ImportState.IMPORTED: _l("Imported"),
+    ImportState.DISCARDED: _l("Discarded"),
+}
+
+
+class OpinionImport(TimestampMixin, db.Model):
+    """One file of offline opinions uploaded for import into a consultation
+    (``created_at``: when), from its upload to its import or refusal.
+
+    Kept so that importing the same file again (same SHA-256) is noticed and confirmed;
+    only rows in state ``imported`` created opinions (``opinion.import_id``).
     """
 
     __tablename__ = "opinion_import"
     __table_args__ = (sa.Index("ix_opinion_import_file", "consultation_id", "sha256"),
-                      sa.Index("ix_opinion_import_imported_by_id", "imported_by_id"))
+                      sa.Index("ix_opinion_import_imported_by_id", "imported_by_id"),
+                      sa.Index("ix_opinion_import_task_id", "task_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(
@@ -437,11 +477,38 @@ class OpinionImport(TimestampMixin, db.Model):
         sa.ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True,
         comment="official who imported it; null from the command line",
     )
+    state: Mapped[ImportState] = mapped_column(
+        enum_column(ImportState), nullable=False, default=ImportState.QUEUED,
+        server_default=ImportState.IMPORTED.value)
+    task_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("task.id", ondelete="SET NULL"), nullable=True,
+        comment="the background task running it (web uploads)")
+    upload_key: Mapped[str | None] = mapped_column(
+        sa.String(64), nullable=True,
+        comment="the uploaded file kept while it is checked and stored; null once removed")
+    encoding: Mapped[str | None] = mapped_column(
+        sa.String(32), nullable=True, comment="how the text was read: UTF-8, GBK …")
+    confirmed: Mapped[bool] = mapped_column(
+        sa.Boolean, nullable=False, default=False, server_default=sa.false(),
+        comment="the official confirmed importing the repeated opinions")
+    rows_checked: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0,
+                                              server_default="0",
+                                              comment="data rows read in the first pass")
+    error_count: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0,
+                                             server_default="0")
+    first_errors: Mapped[list | None] = mapped_column(
+        sa.JSON, nullable=True,
+        comment="the first 1,000 errors as codes and parameters (translated when shown)")
+    error_file: Mapped[str | None] = mapped_column(
+        sa.String(64), nullable=True, comment="every error, for the download")
+    duplicates: Mapped[dict | None] = mapped_column(
+        sa.JSON, nullable=True, comment="what a valid file would import again")
 
+    consultation = relationship("Consultation")
     imported_by = relationship("User")
 
     def __repr__(self) -> str:
-        return f"<OpinionImport {self.id} {self.filename} {self.row_count}>"
+        return f"<OpinionImport {self.id} {self.filename} {self.state} {self.row_count}>"
 
 
 class Topic(TimestampMixin, db.Model):

@@ -1,4 +1,5 @@
-"""Opinion operations: online submission, offline records, bulk import, receipt look-up.
+"""Opinion operations: online submission, offline records, receipt look-up (bulk imports:
+:mod:`participation.opinions.imports`).
 
 Every path keeps the source's and the article's opinion counters through
 :func:`participation.opinions.counters.count` and writes the audit entry. Operations
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -26,15 +26,12 @@ from participation.core.database import utcnow
 from participation.core.errors import DomainError
 from participation.core.pii import analyse, mask_personal_data
 from participation.core.sanitize import plain_text
-from participation.core.timeutil import local_to_utc, utc_to_local
 from participation.core.uploads import clean_filename, store_upload
 from participation.extensions import db
 from participation.opinions.counters import count
-from participation.opinions.imports import ImportResult, parse_opinion_file
-from participation.opinions.models import Channel, Opinion, OpinionImport
+from participation.opinions.models import Channel, Opinion
 from participation.opinions.moderation import initial_moderation
 from participation.opinions.receipts import new_receipt_number
-from participation.opinions.reimports import Duplicates, file_sha256, find_duplicates
 
 BODY_MIN = 5
 BODY_MAX = 5000
@@ -53,19 +50,7 @@ class OpinionError(DomainError):
         "offline_channel_required": _l("Choose the channel the opinion came through."),
         "duplicate_reference": _l("An opinion with this reference number is already recorded."),
         "future_date": _l("The date received cannot be in the future."),
-        "import_rejected": _l("The file has errors; nothing was imported."),
-        "import_unconfirmed": _l("Nothing was imported yet: the file repeats opinions "
-                                 "already recorded. Check the list below, then confirm."),
     }
-
-
-class ImportRefused(OpinionError):
-    """An import that imported nothing; ``outcome`` says why (row errors or duplicates
-    waiting for the official's confirmation)."""
-
-    def __init__(self, outcome) -> None:
-        super().__init__("import_unconfirmed" if outcome.result.ok else "import_rejected")
-        self.outcome = outcome
 
 
 def clean_body(body: str | None) -> str:
@@ -275,93 +260,3 @@ def article_resolver(version: DraftVersion) -> Callable[[str], int | None]:
         return candidates[0] if len(candidates) == 1 else None
 
     return resolve
-
-
-@dataclass
-class ImportOutcome:
-    """What :func:`import_file` did with a file.
-
-    ``result`` holds the parse errors; ``duplicates`` what the file would import again
-    (asked about unless confirmed); ``created`` the opinions, empty when nothing was imported.
-    """
-
-    result: ImportResult
-    sha256: str
-    duplicates: Duplicates = field(default_factory=Duplicates)
-    created: list[Opinion] = field(default_factory=list)
-    imported: bool = False
-
-    @property
-    def needs_confirmation(self) -> bool:
-        """The file is valid but would import something again: ask before importing."""
-        return self.result.ok and not self.imported and bool(self.duplicates)
-
-
-def import_file(consultation: Consultation, filename: str, data: bytes, actor=None,
-                confirmed_sha256: str | None = None) -> ImportOutcome:
-    """Import offline opinions from CSV or XLSX: all rows, or none when any row has an error.
-
-    A file imported before into the consultation (same SHA-256), rows identical to opinions
-    already recorded and rows repeated within the file import nothing either, unless the
-    official confirmed this very file (``confirmed_sha256`` equals its SHA-256): the
-    outcome's ``duplicates`` say what was found. A successful import is kept as an
-    :class:`OpinionImport` and audited as ``opinion.imported``.
-    """
-    sha256 = file_sha256(data)
-    version = consultation.draft_version
-    existing = set(db.session.execute(
-        sa.select(Opinion.channel, Opinion.reference).where(
-            Opinion.consultation_id == consultation.id, Opinion.reference.is_not(None))
-    ).tuples())
-    existing_refs = {(Channel(channel).value, ref) for channel, ref in existing}
-    result = parse_opinion_file(filename, data, resolve_article=article_resolver(version),
-                                existing_references=frozenset(existing_refs),
-                                now=utc_to_local(utcnow()))
-    outcome = ImportOutcome(result=result, sha256=sha256)
-    if not result.ok:
-        return outcome
-    outcome.duplicates = find_duplicates(consultation.id, sha256, result)
-    if outcome.duplicates and confirmed_sha256 != sha256:
-        return outcome
-    created = outcome.created
-    per_node: dict[int | None, tuple[int, int]] = {}  # node → (opinions, public ones)
-    for row in result.rows:
-        received_at = local_to_utc(row.received_at)
-        opinion = _new_opinion(
-            consultation, db.session.get(DraftNode, row.article_id) if row.article_id else None,
-            channel=Channel(row.channel), reference=row.reference, received_at=received_at,
-            body=plain_text(row.body), display_name=row.name, contact=row.contact,
-            consent_to_publish=row.consent_to_publish,
-            recorded_by_id=getattr(actor, "id", None),
-            is_late=received_at >= consultation.closes_at,
-        )
-        db.session.add(opinion)
-        created.append(opinion)
-        amount, public = per_node.get(opinion.node_id, (0, 0))
-        per_node[opinion.node_id] = (amount + 1, public + int(opinion.is_public))
-    record = OpinionImport(consultation_id=consultation.id, sha256=sha256,
-                           filename=filename[:255] or "-", row_count=len(created),
-                           imported_by_id=getattr(actor, "id", None))
-    db.session.add(record)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        # Another official recorded one of these references meanwhile (the unique index
-        # saw it): nothing of the file is kept; importing it again lists the row.
-        raise OpinionError("duplicate_reference") from None
-    for node_id, (amount, public) in per_node.items():
-        count(consultation, node_id, amount, public=public)
-    audit.record("opinion.imported", consultation,
-                 {"filename": filename, "count": len(created), "sha256": sha256,
-                  "import_id": record.id, "opinion_ids": [o.id for o in created],
-                  "confirmed_duplicates": {
-                      "earlier_imports": [e.id for e in outcome.duplicates.earlier_imports],
-                      "identical_lines": outcome.duplicates.identical_lines,
-                      "repeated_lines": outcome.duplicates.repeated_lines,
-                  } if outcome.duplicates else None}, actor=actor)
-    outcome.imported = True
-    for opinion in created:
-        signals.opinion_received.send(opinion, source=consultation)
-    return outcome
-
-

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from participation.core import signals
 from participation.extensions import db
+from participation.opinions.imports import running  # noqa: F401 - the import task and job
 from participation.opinions.models import Opinion
 
 

@@ -15,10 +15,10 @@ from flask import (
     redirect,
     render_template,
     request,
+    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from participation.consultations.models import Consultation, DraftNode, DraftVersion
@@ -33,10 +33,11 @@ from participation.core.args import id_arg
 from participation.core.database import utcnow
 from participation.core.page_cache import public_page
 from participation.core.permissions import load_or_404, require, require_official
+from participation.core.tasks import Task, TaskState
 from participation.core.timeutil import local_to_utc, utc_to_local
 from participation.core.transaction import perform
 from participation.core.uploads import serve_stored_file
-from participation.core.web import zh_attributes
+from participation.core.web import accepts_large_uploads, zh_attributes
 from participation.core.web_helpers import (
     cursor_arg,
     keyset_paginate,
@@ -47,14 +48,23 @@ from participation.extensions import db, limiter
 from participation.opinions import operations
 from participation.opinions import queries as opinion_queries
 from participation.opinions.forms import (
+    ConfirmImportForm,
     ImportForm,
     OfflineOpinionForm,
     OpinionForm,
     ReceiptLookupForm,
     ReceivedOpinionFilterForm,
 )
+from participation.opinions.imports import running as import_running
 from participation.opinions.imports import template_csv
-from participation.opinions.models import Channel, Opinion
+from participation.opinions.imports.checking import (
+    error_from_json,
+    error_path,
+    errors_csv,
+    read_error_file,
+)
+from participation.opinions.imports.duplicates import Duplicates
+from participation.opinions.models import Channel, ImportState, Opinion, OpinionImport
 from participation.opinions.moderation import moderation_log, moderation_status
 from participation.opinions.permissions import (
     can_moderate_opinions,
@@ -65,6 +75,9 @@ from participation.opinions.permissions import (
 )
 
 bp = Blueprint("opinions", __name__)
+
+#: The states of an import still being worked on (the page refreshes itself).
+WORKING_STATES = (ImportState.QUEUED, ImportState.CHECKING, ImportState.STORING)
 
 
 def _consultation(consultation_id: int) -> Consultation:
@@ -272,44 +285,77 @@ def record_opinion(consultation_id: int):
     return render_template("opinions/record.html", consultation=consultation, form=form)
 
 
-def _import_or_refuse(consultation: Consultation, filename: str, data: bytes,
-                      confirmed_sha256: str | None):
-    """Import the file, or refuse (nothing kept) with the outcome to show."""
-    outcome = operations.import_file(consultation, filename, data, actor=current_user,
-                                     confirmed_sha256=confirmed_sha256)
-    if not outcome.imported:
-        raise operations.ImportRefused(outcome)
-    return outcome
-
-
 @bp.route("/admin/consultations/<int:consultation_id>/opinions/import",
           methods=["GET", "POST"])
+@accepts_large_uploads
 @login_required
 def import_opinions(consultation_id: int):
     consultation = _recordable(consultation_id)
     form = ImportForm()
-    outcome = None
     if form.validate_on_submit():
-        upload = form.file.data
-        confirmed = form.confirm_sha256.data if form.allow_duplicates.data else None
-        done = perform(_import_or_refuse, consultation, upload.filename or "", upload.read(),
-                       confirmed, form=form)
+        done = perform(import_running.start_import, consultation, form.file.data,
+                       current_user, form=form, field="file")
         if done:
-            flash(ngettext("%(num)d opinion has been imported.",
-                           "%(num)d opinions have been imported.", len(done.value.created)),
-                  "success")
-            return redirect(url_for("opinions.list_received_opinions",
-                                    consultation_id=consultation.id))
-        outcome = getattr(done.error, "outcome", None)
-        # Asking again: the box starts unticked and carries the hash of this file only.
-        form.allow_duplicates.data = False
-        form.confirm_sha256.data = outcome.sha256 if outcome and outcome.needs_confirmation \
-            else ""
-    refused = form.is_submitted() and (outcome is None or not outcome.needs_confirmation)
-    status = 400 if refused else 200
+            return redirect(url_for("opinions.show_import", consultation_id=consultation.id,
+                                    import_id=done.value.id))
+    recent = db.session.scalars(
+        sa.select(OpinionImport).where(OpinionImport.consultation_id == consultation.id)
+        .order_by(OpinionImport.id.desc()).limit(10)).all()
+    status = 400 if form.is_submitted() else 200
     return render_template("opinions/import.html", consultation=consultation, form=form,
-                           result=outcome.result if outcome else None,
-                           outcome=outcome), status
+                           imports=recent), status
+
+
+def _import_record(consultation_id: int, import_id: int) -> tuple[Consultation, OpinionImport]:
+    consultation = _recordable(consultation_id)
+    record = db.session.get(OpinionImport, import_id)
+    if record is None or record.consultation_id != consultation.id:
+        abort(404)
+    return consultation, record
+
+
+@bp.route("/admin/consultations/<int:consultation_id>/opinions/imports/<int:import_id>")
+@login_required
+def show_import(consultation_id: int, import_id: int):
+    consultation, record = _import_record(consultation_id, import_id)
+    g.private_page = True
+    task = db.session.get(Task, record.task_id) if record.task_id else None
+    failed = task is not None and task.state == TaskState.FAILED
+    working = record.state in WORKING_STATES and not failed
+    duplicates = Duplicates.from_json(record.duplicates) \
+        if record.state == ImportState.UNCONFIRMED else None
+    return render_template(
+        "opinions/import_status.html", consultation=consultation, record=record, task=task,
+        failed=failed, working=working, duplicates=duplicates,
+        errors=[error_from_json(data) for data in record.first_errors or []],
+        confirm_form=ConfirmImportForm())
+
+
+@bp.route("/admin/consultations/<int:consultation_id>/opinions/imports/<int:import_id>"
+          "/confirm", methods=["POST"])
+@login_required
+def confirm_import(consultation_id: int, import_id: int):
+    _consultation_, record = _import_record(consultation_id, import_id)
+    form = ConfirmImportForm()
+    if form.validate_on_submit():
+        perform(import_running.confirm_import, record, current_user)
+    else:
+        flash(_("Tick the box to confirm that the file should be imported anyway."), "error")
+    return redirect(url_for("opinions.show_import", consultation_id=consultation_id,
+                            import_id=import_id))
+
+
+@bp.route("/admin/consultations/<int:consultation_id>/opinions/imports/<int:import_id>"
+          "/errors.csv")
+@login_required
+def download_import_errors(consultation_id: int, import_id: int):
+    _consultation_, record = _import_record(consultation_id, import_id)
+    if not record.error_file or not error_path(record.error_file).exists():
+        abort(404)
+    g.private_page = True
+    chunks = errors_csv(read_error_file(record.error_file))
+    return Response(stream_with_context(chunks), mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=import-{record.id}-errors.csv"})
 
 
 @bp.route("/admin/opinion-import-template.csv")

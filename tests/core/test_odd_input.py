@@ -71,7 +71,7 @@ def values(world):
             "catalogue_id": catalogue.id, "decision_id": decision.id, "document_id": 1,
             "attachment_id": 1, "consultation_id": consultation.id, "opinion_id": opinion.id,
             "anchor": "article-1", "number": opinion.receipt_number, "code": "en",
-            "task_id": 1, "year": 2026, "fmt": "csv"}
+            "task_id": 1, "year": 2026, "fmt": "csv", "import_id": 1}
 
 
 def _get_rules(app):

@@ -54,6 +54,11 @@ def _objects(world):
     task = Task(kind="test.none", payload={}, created_by_id=world.editor.id,
                 government_id=world.government.id)
     db.session.add(task)
+    from participation.opinions.models import ImportState, OpinionImport
+
+    waiting = OpinionImport(consultation_id=consultation.id, sha256="0" * 64, filename="a.csv",
+                            row_count=0, state=ImportState.UNCONFIRMED, upload_key="0" * 32)
+    db.session.add(waiting)
     db.session.commit()
     membership = world.editor.memberships[0]
     return {
@@ -64,7 +69,7 @@ def _objects(world):
         "consultation_id": consultation.id, "opinion_id": opinion.id,
         "anchor": "article-1", "number": opinion.receipt_number, "task_id": task.id,
         "year": 2026, "fmt": "csv",
-        "group_id": copy.group_id,
+        "group_id": copy.group_id, "import_id": waiting.id,
     }
 
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask_babel import Babel
 
+from participation.core import tasks
 from participation.core.audit import AuditEntry
 from participation.core.timeutil import utc_to_local
 from participation.extensions import db
@@ -27,7 +28,7 @@ from participation.opinions.imports import (
     parse_opinion_file,
     template_csv,
 )
-from participation.opinions.models import Opinion, OpinionImport
+from participation.opinions.models import ImportState, Opinion, OpinionImport
 from tests import factories
 from tests.conftest import login
 
@@ -690,11 +691,12 @@ def test_too_many_rows():
     assert result.errors[0].params["max"] == 3
 
 
-def test_default_row_limit_is_5000():
-    rows = [HEADER] + [row()] * 5000
+def test_default_row_limit_is_a_million():
+    import inspect
 
-    assert parse("opinions.csv", csv_bytes(rows)).ok
-    assert codes(parse("opinions.csv", csv_bytes([*rows, row()]))) == [(0, None, "too_many_rows")]
+    assert imports.DEFAULT_MAX_ROWS == 1_000_000
+    default = inspect.signature(parse_opinion_file).parameters["max_rows"].default
+    assert default == imports.DEFAULT_MAX_ROWS
 
 
 @pytest.mark.parametrize(
@@ -786,7 +788,7 @@ def test_messages_are_translated_when_read(monkeypatch):
         seen.append(msgid)
         return "translated"
 
-    monkeypatch.setattr(imports, "gettext", fake_gettext)
+    monkeypatch.setattr(imports.messages, "gettext", fake_gettext)
 
     assert error.message == "translated"
     assert seen == [
@@ -861,12 +863,6 @@ def consultation(world):
     return factories.make_consultation(decision)
 
 
-def upload(client, consultation, data: bytes, name: str = "opinions.csv", **form):
-    return client.post(f"/admin/consultations/{consultation.id}/opinions/import",
-                       data={"file": (io.BytesIO(data), name), **form},
-                       content_type="multipart/form-data")
-
-
 def stored_opinions(consultation) -> list[Opinion]:
     return db.session.scalars(sa.select(Opinion).where(Opinion.consultation_id
                                                        == consultation.id)
@@ -882,9 +878,11 @@ def test_imported_consent_is_stored_and_only_consenting_opinions_are_public(
         ["座谈会", "2026-03-04", "没有填写是否公开的意见。", "", ""],
     ])
     login(client, world.moderator)
-    assert upload(client, consultation, data).status_code == 302
+    page = factories.import_through_page(client, consultation, data)
+    assert "已导入 3 条意见。" in page.get_data(as_text=True)
     opinions = stored_opinions(consultation)
     assert [o.consent_to_publish for o in opinions] == [True, False, False]
+    assert {o.import_id for o in opinions} == {page.record.id}
     db.session.refresh(consultation)
     assert consultation.opinion_count == 3
     assert consultation.public_opinion_count == 1
@@ -904,36 +902,48 @@ NO_REFERENCES = csv_bytes([
 ])
 
 
-def imports_of(consultation) -> list[OpinionImport]:
-    return db.session.scalars(sa.select(OpinionImport).where(
-        OpinionImport.consultation_id == consultation.id).order_by(OpinionImport.id)).all()
+def imports_of(consultation, state: ImportState | None = ImportState.IMPORTED
+               ) -> list[OpinionImport]:
+    query = sa.select(OpinionImport).where(OpinionImport.consultation_id == consultation.id)
+    if state is not None:
+        query = query.where(OpinionImport.state == state)
+    return db.session.scalars(query.order_by(OpinionImport.id)).all()
+
+
+def confirm(client, consultation, record, **form):
+    return client.post(f"/admin/consultations/{consultation.id}/opinions/imports/{record.id}"
+                       "/confirm", data=form)
 
 
 def test_a_reimported_file_is_detected_and_imported_only_when_confirmed(
         client, world, consultation):
     login(client, world.moderator)
-    assert upload(client, consultation, NO_REFERENCES, "热线.csv").status_code == 302
+    factories.import_through_page(client, consultation, NO_REFERENCES, "热线.csv")
     (first,) = imports_of(consultation)
     assert first.sha256 == hashlib.sha256(NO_REFERENCES).hexdigest()
     assert (first.filename, first.row_count) == ("热线.csv", 2)
     assert first.imported_by_id == world.moderator.id
 
-    response = upload(client, consultation, NO_REFERENCES, "热线-副本.csv")
+    response = factories.import_through_page(client, consultation, NO_REFERENCES,
+                                             "热线-副本.csv")
     page = response.get_data(as_text=True)
-    assert response.status_code == 200
+    second = response.record
+    assert second.state == ImportState.UNCONFIRMED
     day = utc_to_local(first.created_at).strftime("%Y-%m-%d")
     assert f"此文件已于{day}" in page
     assert "导入过（“热线.csv”，2条意见）" in page
     assert "2行与已录入的意见完全相同：第2, 3行" in page
     assert 'type="checkbox"' in page
     assert 'name="allow_duplicates"' in page
-    assert f'value="{first.sha256}"' in page  # the confirmation names this very file
+    assert f"/opinions/imports/{second.id}/confirm" in page
     assert len(stored_opinions(consultation)) == 2
     assert len(imports_of(consultation)) == 1
 
-    response = upload(client, consultation, NO_REFERENCES, "热线-副本.csv",
-                      allow_duplicates="y", confirm_sha256=first.sha256)
-    assert response.status_code == 302
+    assert confirm(client, consultation, second, allow_duplicates="y").status_code == 302
+    assert tasks.run_one() is True
+    db.session.expire_all()
+    assert second.state == ImportState.IMPORTED
+    assert second.upload_key is None  # the kept file is removed once imported
     assert len(stored_opinions(consultation)) == 4
     assert [i.filename for i in imports_of(consultation)] == ["热线.csv", "热线-副本.csv"]
     db.session.refresh(consultation)
@@ -942,25 +952,30 @@ def test_a_reimported_file_is_detected_and_imported_only_when_confirmed(
                                                           == "opinion.imported")
                               .order_by(AuditEntry.id.desc()))
     assert entry.changes["confirmed_duplicates"]["identical_lines"] == [2, 3]
+    assert entry.changes["confirmed_duplicates"]["earlier_imports"] == [first.id]
+    assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id)).where(
+        AuditEntry.action == "opinion.import_confirmed", AuditEntry.object_id == second.id)) == 1
 
 
-def test_the_confirmation_holds_for_the_confirmed_file_only(client, world, consultation):
+def test_confirming_needs_the_box_and_a_waiting_import(client, world, consultation):
     login(client, world.moderator)
-    upload(client, consultation, NO_REFERENCES)
-    other_sha = hashlib.sha256(b"another file").hexdigest()
-    response = upload(client, consultation, NO_REFERENCES, allow_duplicates="y",
-                      confirm_sha256=other_sha)
-    assert response.status_code == 200
-    assert "已录入的意见完全相同" in response.get_data(as_text=True)
-    # Ticking the box without the hash of the file shown does not import either.
-    response = upload(client, consultation, NO_REFERENCES, allow_duplicates="y")
-    assert response.status_code == 200
+    factories.import_through_page(client, consultation, NO_REFERENCES)
+    waiting = factories.import_through_page(client, consultation, NO_REFERENCES).record
+    response = confirm(client, consultation, waiting)  # the box not ticked
+    assert response.status_code == 302
+    assert tasks.run_one() is False
+    db.session.expire_all()
+    assert waiting.state == ImportState.UNCONFIRMED
+    assert "勾选" in client.get(response.headers["Location"]).get_data(as_text=True)
+    (done,) = imports_of(consultation)
+    confirm(client, consultation, done, allow_duplicates="y")  # imported already
+    assert tasks.run_one() is False
     assert len(stored_opinions(consultation)) == 2
 
 
 def test_identical_rows_in_another_file_are_asked_about(client, world, consultation):
     login(client, world.moderator)
-    upload(client, consultation, NO_REFERENCES)
+    factories.import_through_page(client, consultation, NO_REFERENCES)
     data = csv_bytes([
         ["渠道", "收到时间", "意见内容", "姓名"],
         ["信函", "2026-03-06", "来信建议公布投诉电话。", ""],
@@ -970,7 +985,7 @@ def test_identical_rows_in_another_file_are_asked_about(client, world, consultat
         ["热线", "2026-03-02 10:01", "建议在镇区增设垃圾分类投放点。", "王先生"],
         ["信函", "2026-03-02 10:00", "建议在镇区增设垃圾分类投放点。", "王先生"],
     ])
-    page = upload(client, consultation, data).get_data(as_text=True)
+    page = factories.import_through_page(client, consultation, data).get_data(as_text=True)
     assert "1行与已录入的意见完全相同：第3行" in page
     assert "此文件已于" not in page
     assert len(stored_opinions(consultation)) == 2
@@ -984,21 +999,21 @@ def test_rows_repeated_within_the_file_are_asked_about(client, world, consultati
         ["letter", "2026-03-06", "来信建议公布投诉电话。"],
     ])
     login(client, world.moderator)
-    page = upload(client, consultation, repeated).get_data(as_text=True)
-    assert "1行与文件中前面的行完全相同：第4行" in page
+    response = factories.import_through_page(client, consultation, repeated)
+    assert "1行与文件中前面的行完全相同：第4行" in response.get_data(as_text=True)
     assert stored_opinions(consultation) == []
-    sha = hashlib.sha256(repeated).hexdigest()
-    assert upload(client, consultation, repeated, allow_duplicates="y",
-                  confirm_sha256=sha).status_code == 302
+    confirm(client, consultation, response.record, allow_duplicates="y")
+    assert tasks.run_one() is True
     assert len(stored_opinions(consultation)) == 3
 
 
 def test_a_file_without_duplicates_imports_at_once(client, world, consultation):
     login(client, world.moderator)
-    upload(client, consultation, NO_REFERENCES)
+    factories.import_through_page(client, consultation, NO_REFERENCES)
     data = csv_bytes([["channel", "received_at", "body"],
                       ["letter", "2026-03-06", "来信建议公布投诉电话。"]])
-    assert upload(client, consultation, data).status_code == 302
+    assert factories.import_through_page(client, consultation, data).record.state \
+        == ImportState.IMPORTED
     assert len(stored_opinions(consultation)) == 3
 
 
@@ -1017,15 +1032,18 @@ def test_the_command_line_refuses_a_reimport_unless_allowed(runner, consultation
     assert result.exit_code == 0, result.output
     assert len(stored_opinions(consultation)) == 4
     assert [i.row_count for i in imports_of(consultation)] == [2, 2]
+    assert [i.state for i in imports_of(consultation, None)] == [
+        ImportState.IMPORTED, ImportState.DISCARDED, ImportState.IMPORTED]
 
 
 def test_a_reference_recorded_meanwhile_refuses_the_whole_import(client, world, consultation,
                                                                 monkeypatch):
     """Two officials at once: the database's unique reference decides, nothing of the file
-    is kept and the page says why (not a server error)."""
+    is kept and the page names the row (not a server error)."""
     from participation.opinions import operations as opinion_ops
+    from participation.opinions.imports import running
 
-    real = opinion_ops.find_duplicates
+    real = running.find_duplicates
 
     def another_official_records_the_same_ticket(*args, **kwargs):
         with db.session.no_autoflush:
@@ -1036,12 +1054,17 @@ def test_a_reference_recorded_meanwhile_refuses_the_whole_import(client, world, 
             })
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(opinion_ops, "find_duplicates", another_official_records_the_same_ticket)
+    monkeypatch.setattr(running, "find_duplicates", another_official_records_the_same_ticket)
     data = csv_bytes([["工单编号", "渠道", "收到时间", "意见内容"],
                       ["12345-0001", "热线", "2026-03-02 10:00", "文件里的同一张工单的意见内容。"],
                       ["12345-0002", "热线", "2026-03-02 11:00", "文件里另一张工单的意见内容。"]])
     login(client, world.moderator)
-    response = upload(client, consultation, data)
-    assert response.status_code == 400
-    assert "该编号的意见已登记。" in response.get_data(as_text=True)
+    response = factories.import_through_page(client, consultation, data)
+    assert response.status_code == 200
+    assert response.record.state == ImportState.REFUSED
+    assert [(e["line"], e["code"]) for e in response.record.first_errors] == [
+        (2, "duplicate_reference")]
+    assert "第2行“工单编号”列：该渠道编号为“12345-0001”的意见已导入过。" in \
+        response.get_data(as_text=True)
     assert not [o for o in stored_opinions(consultation) if o.reference == "12345-0002"]
+    factories.assert_counters_agree()

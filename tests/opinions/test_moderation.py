@@ -119,6 +119,21 @@ def test_hiding_needs_a_reason_and_other_needs_a_note(consultation):
     assert db.session.scalar(sa.select(sa.func.count(Opinion.id))) == 1  # never deleted
 
 
+def _import(consultation, data: bytes):
+    """Import a file's rows as the command line does (the same code as the web task)."""
+    import hashlib
+    import tempfile
+    from pathlib import Path
+
+    from participation.opinions.imports.running import new_import, run_import
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "hotline.csv"
+        path.write_bytes(data)
+        record = new_import(consultation, path.name, hashlib.sha256(data).hexdigest())
+        return run_import(record, path)
+
+
 def test_pre_moderation_holds_every_channel_and_counts_nothing_public(world):
     catalogue = factories.make_catalogue(world.government)
     decision = factories.make_decision(catalogue, world.unit)
@@ -128,9 +143,12 @@ def test_pre_moderation_holds_every_channel_and_counts_nothing_public(world):
     offline = record(consultation)
     csv = ("reference,channel,received_at,article,body,name,contact,consent_to_publish\n"
            "T-1,hotline,2026-01-05 09:00,,热线来电建议延长开放时间。,,,是\n").encode()
-    outcome = opinion_ops.import_file(consultation, "hotline.csv", csv)
-    assert outcome.imported, outcome.result.errors
-    for opinion in [online, offline, *outcome.created]:
+    outcome = _import(consultation, csv)
+    assert outcome.stored is not None, outcome.errors
+    imported = db.session.scalars(sa.select(Opinion).where(
+        Opinion.import_id == outcome.record.id)).all()
+    assert len(imported) == 1
+    for opinion in [online, offline, *imported]:
         assert opinion.moderation_state == ModerationState.PENDING
         assert opinion.pending_since is not None
         assert opinion.moderation_flags is None

@@ -12,7 +12,7 @@ from participation.consultations.models import DraftNode
 from participation.core.audit import AuditEntry
 from participation.core.database import utcnow
 from participation.extensions import db
-from participation.opinions.models import Channel, Opinion
+from participation.opinions.models import Channel, ImportState, Opinion
 from tests import factories
 from tests.conftest import login
 
@@ -186,31 +186,30 @@ CSV_BAD = ("reference,channel,received_at,article,body\n"
 
 
 def _import(client, consultation, content: str, name="opinions.csv"):
-    import io
-
-    return client.post(f"/admin/consultations/{consultation.id}/opinions/import",
-                       data={"file": (io.BytesIO(content.encode("gbk")), name)},
-                       content_type="multipart/form-data")
+    return factories.import_through_page(client, consultation, content.encode("gbk"), name)
 
 
 def test_import_all_rows_or_none(client, consultation, world):
     login(client, world.editor)
     response = _import(client, consultation, CSV_BAD)
-    assert response.status_code == 400
+    assert response.record.state == ImportState.REFUSED
     page = response.get_data(as_text=True)
     assert page.count("<li>") >= 3  # channel, article and body errors on line 3
+    assert "第3行" in page
+    assert response.record.encoding == "GBK"
     assert db.session.scalar(sa.select(sa.func.count(Opinion.id))) == 0
     response = _import(client, consultation, CSV_OK)
-    assert response.status_code == 302
+    assert response.record.state == ImportState.IMPORTED
     opinions = db.session.scalars(sa.select(Opinion).order_by(Opinion.id)).all()
     assert [o.channel for o in opinions] == [Channel.HOTLINE, Channel.LETTER]
     assert opinions[0].node.label == "第二条"
     assert opinions[0].contact == "13900000000"
+    db.session.refresh(consultation)
     assert consultation.opinion_count == 2
     assert _article(consultation, 2).opinion_count == 1
     factories.assert_counters_agree()
     # Importing the same file again is refused: the references exist.
-    assert _import(client, consultation, CSV_OK).status_code == 400
+    assert _import(client, consultation, CSV_OK).record.state == ImportState.REFUSED
 
 
 def test_import_command_line(runner, consultation, tmp_path):

@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"), "-")
@@ -52,9 +53,43 @@ def _normal_char(char: str) -> str:
     return unicodedata.normalize("NFKC", char).translate(_DASHES)
 
 
-def normalise(text: str) -> tuple[str, list[int]]:
+def _changed_characters() -> dict[str, str]:
+    """Every character of the Basic Multilingual Plane that normalisation changes, with
+    what it becomes (computed once, in a few tens of milliseconds)."""
+    changed = {}
+    for code in range(0x80, 0x10000):
+        if 0xD800 <= code < 0xE000:
+            continue
+        char = chr(code)
+        normal = _normal_char(char)
+        if normal != char:
+            changed[char] = normal
+    return changed
+
+
+@functools.cache
+def _changing() -> tuple[re.Pattern, dict[str, str]]:
+    """The characters to replace (those of :func:`_changed_characters`, and every one
+    beyond the BMP, looked up when met) and what they become; built at first use."""
+    changed = _changed_characters()
+    pattern = re.compile("[" + "".join(re.escape(char) for char in changed)
+                         + "\U00010000-\U0010ffff]")
+    return pattern, changed
+
+
+def _replacement(match: re.Match) -> str:
+    char = match.group()
+    return _changing()[1].get(char) or _normal_char(char)
+
+
+def normalise(text: str) -> tuple[str, Sequence[int]]:
     """NFKC-normalise ``text`` per character; return it and, for every character of the
     result, the index of the original character it came from."""
+    normal = _changing()[0].sub(_replacement, text)
+    if len(normal) == len(text):
+        # No character became several (or none): the usual case; positions are the same
+        # (a character can normalise to one other character, never to an empty string).
+        return normal, range(len(text))
     out: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):
@@ -179,6 +214,14 @@ _DETECTORS = (
 )
 
 
+# Every detector needs a digit or an "@": text without either holds nothing to find.
+_CANDIDATE = re.compile(r"[0-9@]")
+_DIGIT = re.compile(r"[0-9]")
+# The detectors of numbers match from at most one character before their first digit
+# ("+86…", "(0731)…"); they need not try the text before that.
+_ADDRESSES = (_EMAIL, _MASKED_EMAIL)
+
+
 def _shorter(pattern: re.Pattern, normal: str, start: int,
              taken: list[tuple[int, int]]) -> re.Match | None:
     """The candidate at ``start`` ending before the next span already taken (a landline
@@ -199,10 +242,15 @@ def detect(text: str | None, normalised: tuple[str, list[int]] | None = None
     if not text:
         return []
     normal, origin = normalised or normalise(text)
+    if _CANDIDATE.search(normal) is None:
+        return []
+    digit = _DIGIT.search(normal)
+    numbers_from = max(digit.start() - 1, 0) if digit else len(normal)
     taken: list[tuple[int, int]] = []
     found: list[tuple[Finding, str]] = []
     for kind, pattern, replacement in _DETECTORS:
-        for match in pattern.finditer(normal):
+        begin = 0 if pattern in _ADDRESSES else numbers_from
+        for match in pattern.finditer(normal, begin):
             start, end = match.span()
             if any(start < t_end and t_start < end for t_start, t_end in taken):
                 match = _shorter(pattern, normal, start, taken)

@@ -31,6 +31,12 @@ _ADDRESS = re.compile(
     rf"|{_CJK}{{1,6}}村{_NUMBER}组)")
 
 
+# Words without which neither pattern can match: a quick test before the regular
+# expressions (whose leading CJK runs are slow to try at every position).
+_NAME_WORDS = ("我叫", "名叫", "本人", "姓名", "联系人", "署名")
+_ADDRESS_WORDS = ("号", "组")
+
+
 def possible_personal_data(text: str | None,
                            normalised: tuple[str, list[int]] | None = None) -> list[Finding]:
     """Names and street addresses that may be personal data (spans of the original text);
@@ -39,12 +45,14 @@ def possible_personal_data(text: str | None,
         return []
     normal, origin = normalised or normalise(text)
     found: list[Finding] = []
-    for match in _NAME.finditer(normal):
+    names = _NAME.finditer(normal) if any(w in normal for w in _NAME_WORDS) else ()
+    for match in names:
         if match.group(0).startswith("本人") and match["name"][0] in _NOT_A_NAME:
             continue
         start, end = match.span("name")
         found.append(Finding("name", origin[start], origin[end - 1] + 1))
-    for match in _ADDRESS.finditer(normal):
+    addresses = _ADDRESS.finditer(normal) if any(w in normal for w in _ADDRESS_WORDS) else ()
+    for match in addresses:
         start, end = match.span("address")
         found.append(Finding("address", origin[start], origin[end - 1] + 1))
     return sorted(found, key=lambda finding: finding.start)

@@ -1,0 +1,298 @@
+"""One import from upload to result: both passes for an :class:`OpinionImport`.
+
+The web page keeps the upload in a temporary file (:func:`start_import`) and queues the
+``opinions.import`` task; ``flask opinions import`` calls :func:`run_import` on the
+file given, with a progress bar. Either way :func:`run_import` checks every row
+(first pass), then refuses the file (errors), waits for the official's confirmation
+(duplicates) or stores every row (second pass) in the caller's one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import ClassVar
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from participation.consultations.models import Consultation
+from participation.core import audit, signals
+from participation.core.database import utcnow
+from participation.core.errors import DomainError
+from participation.core.jobs import register_job
+from participation.core.tasks import (
+    LEASE,
+    Task,
+    TaskState,
+    enqueue,
+    register_task,
+    report_progress,
+)
+from participation.core.timeutil import utc_to_local
+from participation.core.uploads import remove_temporary, save_temporary, temporary_path
+from participation.extensions import db
+from participation.opinions.counters import count
+from participation.opinions.imports.checking import (
+    ErrorLog,
+    FileCheck,
+    check_file,
+    error_as_json,
+    error_from_json,
+)
+from participation.opinions.imports.duplicates import Duplicates, ReferenceIndex, find_duplicates
+from participation.opinions.imports.messages import RowError
+from participation.opinions.imports.storing import Stored, store_rows
+from participation.opinions.models import ImportState, OpinionImport
+from participation.opinions.operations import article_resolver
+
+TASK_KIND = "opinions.import"
+#: An import waiting for confirmation keeps its file this long.
+UNCONFIRMED_KEPT = timedelta(days=1)
+
+
+class ImportActionError(DomainError):
+    messages: ClassVar[dict[str, object]] = {
+        "not_waiting": _l("This import is not waiting for a confirmation any more."),
+    }
+
+
+class ImportProgress:
+    """How a run reports: ``phase(state, total)`` when a pass starts, ``rows(done,
+    total)`` during it. The default reports nothing."""
+
+    def phase(self, record: OpinionImport, state: ImportState, total: int | None) -> None:
+        record.state = state
+
+    def rows(self, done: int, total: int | None) -> None:
+        pass
+
+
+class TaskProgress(ImportProgress):
+    """Progress on the task page: committed in the first pass (nothing else is written
+    then); during the second pass, whose rows must stay in one transaction, written on a
+    connection of its own on PostgreSQL (SQLite has one writer: the count waits)."""
+
+    def __init__(self, task: Task) -> None:
+        self.task = task
+        self.storing = False
+        self.total: int | None = None
+
+    def phase(self, record: OpinionImport, state: ImportState, total: int | None) -> None:
+        record.state = state
+        self.total = total
+        self.storing = state == ImportState.STORING
+        report_progress(self.task, 0, total)  # commits the new state
+
+    def rows(self, done: int, total: int | None) -> None:
+        total = total or self.total
+        if not self.storing:
+            report_progress(self.task, done, total)
+        elif db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as connection:
+                connection.execute(
+                    sa.update(Task.__table__).where(Task.__table__.c.id == self.task.id)
+                    .values(progress_done=done, progress_total=total,
+                            locked_until=utcnow() + LEASE))
+
+
+@dataclass
+class RunOutcome:
+    """What :func:`run_import` did; ``stored`` is set when rows were inserted."""
+
+    record: OpinionImport
+    stored: Stored | None = None
+
+    @property
+    def errors(self) -> list[RowError]:
+        return [error_from_json(data) for data in self.record.first_errors or []]
+
+    @property
+    def duplicates(self) -> Duplicates:
+        return Duplicates.from_json(self.record.duplicates)
+
+
+def _now_local() -> datetime:
+    return utc_to_local(utcnow())
+
+
+def _check(record: OpinionImport, consultation: Consultation, source: Path,
+           resolve: Callable[[str], int | None], progress: ImportProgress,
+           spill: bool = True) -> FileCheck:
+    progress.phase(record, ImportState.CHECKING, None)
+    check = check_file(record.filename, source, resolve_article=resolve,
+                       references=ReferenceIndex(consultation.id), now=_now_local(),
+                       progress=progress.rows, spill=spill)
+    record.rows_checked = check.rows_checked
+    record.encoding = check.info.encoding if check.info else None
+    return check
+
+
+def _refuse(record: OpinionImport, log: ErrorLog, actor) -> None:
+    record.state = ImportState.REFUSED
+    record.error_count = log.count
+    record.first_errors = [error_as_json(error) for error in log.first]
+    record.error_file = log.key if log.count else None
+    audit.record("opinion.import_refused", record,
+                 {"filename": record.filename, "errors": log.count},
+                 government_id=record.consultation.government_id, actor=actor)
+
+
+def run_import(record: OpinionImport, source: Path, *, actor=None,
+               progress: ImportProgress | None = None) -> RunOutcome:
+    """Check ``source`` for ``record`` and import every row, or none.
+
+    A file with any error is refused (state ``refused``: the first 1,000 errors on the
+    record, all of them in its error file). A valid file that was imported before, or
+    whose rows repeat recorded opinions or each other, waits for confirmation (state
+    ``unconfirmed``) unless ``record.confirmed``. Otherwise every row is inserted, the
+    counters updated once per article, the import audited as ``opinion.imported`` and
+    ``opinions_imported`` sent once (state ``imported``). Flushes; the caller commits
+    (``progress`` may commit the states between passes).
+    """
+    progress = progress or ImportProgress()
+    consultation = db.session.get(Consultation, record.consultation_id)
+    resolve = article_resolver(consultation.draft_version)
+    check = _check(record, consultation, source, resolve, progress)
+    try:
+        if not check.ok:
+            _refuse(record, check.errors, actor)
+            return RunOutcome(record)
+        duplicates = find_duplicates(record, check.hashes)
+        record.duplicates = duplicates.as_json() if duplicates else None
+        if duplicates and not record.confirmed:
+            record.state = ImportState.UNCONFIRMED
+            return RunOutcome(record)
+        check.hashes = None  # no longer needed
+        progress.phase(record, ImportState.STORING, check.rows_checked)
+        try:
+            with db.session.begin_nested():
+                stored = store_rows(record, consultation, check.spill,
+                                    actor_id=getattr(actor, "id", None),
+                                    progress=progress.rows)
+        except IntegrityError:
+            # A reference recorded meanwhile by another official (the unique index saw
+            # it): check again, which names the rows.
+            again = _check(record, consultation, source, resolve, progress, spill=False)
+            if again.ok:
+                raise
+            _refuse(record, again.errors, actor)
+            return RunOutcome(record)
+    finally:
+        check.discard()
+    for node_id, (amount, public) in stored.per_node.items():
+        count(consultation, node_id, amount, public=public)
+    record.state = ImportState.IMPORTED
+    record.row_count = stored.count
+    db.session.flush()
+    audit.record("opinion.imported", consultation, {
+        "filename": record.filename, "count": stored.count, "sha256": record.sha256,
+        "import_id": record.id, "encoding": record.encoding,
+        "opinion_ids": [stored.first_id, stored.last_id],
+        "confirmed_duplicates": record.duplicates}, actor=actor)
+    if stored.count:
+        signals.opinions_imported.send(consultation,
+                                       opinion_ids=(stored.first_id, stored.last_id))
+    return RunOutcome(record, stored)
+
+
+# -- the web page's path: upload, background task, confirmation ---------------------------
+
+
+def new_import(consultation: Consultation, filename: str, sha256: str, actor=None,
+               upload_key: str | None = None) -> OpinionImport:
+    """A new import record for a file of ``consultation`` (flushed)."""
+    record = OpinionImport(consultation_id=consultation.id, sha256=sha256,
+                           filename=(filename or "-")[:255], row_count=0,
+                           imported_by_id=getattr(actor, "id", None),
+                           state=ImportState.QUEUED, upload_key=upload_key)
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def _queue(record: OpinionImport, actor) -> Task:
+    task = enqueue(TASK_KIND, {"import_id": record.id}, created_by_id=getattr(actor, "id", None),
+                   government_id=record.consultation.government_id, max_attempts=1)
+    record.task_id = task.id
+    return task
+
+
+def start_import(consultation: Consultation, upload, actor) -> OpinionImport:
+    """Keep the uploaded file (a werkzeug ``FileStorage``, copied in chunks) and queue its
+    import as a background task; audited as ``opinion.import_uploaded``."""
+    key, sha256, size = save_temporary(upload.stream)
+    record = new_import(consultation, upload.filename or "", sha256, actor, upload_key=key)
+    _queue(record, actor)
+    audit.record("opinion.import_uploaded", record,
+                 {"filename": record.filename, "size": size, "sha256": sha256},
+                 government_id=consultation.government_id, actor=actor)
+    return record
+
+
+def confirm_import(record: OpinionImport, actor) -> OpinionImport:
+    """Import a file waiting for confirmation anyway, its repeated rows included (checked
+    again from the kept file); audited as ``opinion.import_confirmed``."""
+    if record.state != ImportState.UNCONFIRMED or record.upload_key is None:
+        raise ImportActionError("not_waiting")
+    record.confirmed = True
+    record.state = ImportState.QUEUED
+    _queue(record, actor)
+    audit.record("opinion.import_confirmed", record,
+                 {"filename": record.filename, "duplicates": record.duplicates},
+                 government_id=record.consultation.government_id, actor=actor)
+    return record
+
+
+@register_task(TASK_KIND)
+def run_import_task(task: Task) -> None:
+    """The background task of a web upload: run the import, commit it, then remove the
+    kept file unless it waits for confirmation. A task run again after its import
+    finished does nothing."""
+    record = db.session.get(OpinionImport, task.payload["import_id"])
+    if record is None or record.task_id != task.id or record.state.finished \
+            or record.state == ImportState.UNCONFIRMED:
+        return
+    from participation.accounts.models import User
+
+    actor = db.session.get(User, task.created_by_id) if task.created_by_id else None
+    key = record.upload_key
+    if key is None or not temporary_path(key).exists():
+        record.state = ImportState.DISCARDED
+        record.upload_key = None
+        db.session.commit()
+        return
+    outcome = run_import(record, temporary_path(key), actor=actor,
+                         progress=TaskProgress(task))
+    keep = outcome.record.state == ImportState.UNCONFIRMED
+    if not keep:
+        outcome.record.upload_key = None
+    db.session.commit()
+    if not keep:
+        remove_temporary(key)
+    rows = outcome.record.rows_checked
+    report_progress(task, rows, rows)  # the second pass could not report on SQLite
+
+
+@register_job("opinions.discard_unconfirmed_imports", every=timedelta(hours=1))
+def discard_unconfirmed_imports(now: datetime) -> int:
+    """Remove the kept files of imports left unconfirmed for a day, or whose task failed
+    a day ago (level-triggered: whatever is older than the limit now)."""
+    failed = sa.select(Task.id).where(Task.state == TaskState.FAILED)
+    records = db.session.scalars(sa.select(OpinionImport).where(
+        OpinionImport.updated_at < now - UNCONFIRMED_KEPT,
+        sa.or_(OpinionImport.state == ImportState.UNCONFIRMED,
+               sa.and_(OpinionImport.state.in_(
+                   (ImportState.QUEUED, ImportState.CHECKING, ImportState.STORING)),
+                   OpinionImport.task_id.in_(failed))))).all()
+    for record in records:
+        key, record.upload_key = record.upload_key, None
+        record.state = ImportState.DISCARDED
+        audit.record("opinion.import_discarded", record, {"filename": record.filename},
+                     government_id=record.consultation.government_id)
+        db.session.commit()
+        remove_temporary(key)
+    return len(records)
