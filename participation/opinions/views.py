@@ -329,3 +329,7 @@ def download_opinion_attachment(opinion_id: int):
     if opinion.attachment_file is None:
         abort(404)
     return serve_stored_file(opinion.attachment_file, opinion.attachment_name or "attachment")
+
+
+# The classification workspace's routes live in their own module, on this blueprint.
+from participation.opinions import workspace_views as _workspace_views  # noqa: E402,F401
