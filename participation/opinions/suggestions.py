@@ -29,7 +29,7 @@ from participation.opinions.workspace_models import SuggestionModel
 TASK_KIND = "opinions.train_suggestions"
 MIN_LABELS = 10  # fewer labels (or one class only) train nothing
 MAX_TRAINING = 50_000  # the most recent labels used
-MIN_HELD_BACK = 5
+MIN_HELD_BACK = 2  # held-back labels needed to report an accuracy
 BATCH = 2000
 
 

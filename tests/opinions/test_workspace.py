@@ -79,7 +79,8 @@ def test_the_cited_article_is_found_when_the_opinion_is_written(consultation, bo
 
 
 def test_without_a_citation_the_chosen_article_counts(consultation):
-    opinion = _record(consultation, "这个办法写得不错，没有意见。", node=_node(consultation, "第二条"))
+    opinion = _record(consultation, "这个办法写得不错，没有意见。",
+                      node=_node(consultation, "第二条"))
     db.session.commit()
     stored = db.session.get(Opinion, opinion.id)
     assert stored.cited_node_id is None
@@ -94,11 +95,13 @@ def test_the_article_filter_uses_the_cited_article_else_the_chosen_one(
     page = client.get(f"/admin/consultations/{consultation.id}/workspace?node={fifth.id}")
     text = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "施行日期推迟三个月" in text and "总体支持" not in text
+    assert "施行日期推迟三个月" in text
+    assert "总体支持" not in text
     assert "1条意见" in text
     page = client.get(f"/admin/consultations/{consultation.id}/workspace?node={second.id}")
     text = page.get_data(as_text=True)
-    assert "总体支持" in text and "施行日期推迟三个月" not in text
+    assert "总体支持" in text
+    assert "施行日期推迟三个月" not in text
 
 
 def test_filters_combine(client, world, consultation, opinions):
@@ -108,9 +111,12 @@ def test_filters_combine(client, world, consultation, opinions):
     db.session.commit()
     base = f"/admin/consultations/{consultation.id}/workspace"
     text = client.get(f"{base}?stance=support&channel=letter").get_data(as_text=True)
-    assert "支持尽快施行" in text and "总体支持" not in text and "繁琐" not in text
+    assert "支持尽快施行" in text
+    assert "总体支持" not in text
+    assert "繁琐" not in text
     text = client.get(f"{base}?stance=none&q=监督").get_data(as_text=True)
-    assert "增加监督条款" in text and "支持尽快施行" not in text
+    assert "增加监督条款" in text
+    assert "支持尽快施行" not in text
     # Odd values are ignored, never an error.
     assert client.get(f"{base}?stance=bogus&topic=x&group=-1&late=2&node=abc").status_code \
         == 200
@@ -221,11 +227,13 @@ def _dispose_a_group_member(world, consultation, opinions):
     db.session.commit()
     member, other = db.session.get(Opinion, opinions[0].id), db.session.get(Opinion,
                                                                             opinions[1].id)
-    assert member.disposition_overridden and not other.disposition_overridden
+    assert member.disposition_overridden
+    assert not other.disposition_overridden
     assert member.change_node_id == fifth.id
     assert member.change_text == "本办法自2027年1月1日起施行。"
     [entry] = _audits("opinion.disposition_set")
-    assert entry.changes["count"] == 2 and entry.changes["change"]["node_id"] == fifth.id
+    assert entry.changes["count"] == 2
+    assert entry.changes["change"]["node_id"] == fifth.id
 
 
 def test_the_change_must_be_an_article_of_the_draft(world, consultation):
@@ -253,7 +261,8 @@ def test_one_opinion_is_classified_on_its_page(client, world, consultation, opin
         "change_node": str(fifth.id), "change_text": "本办法自2027年1月1日起施行。"})
     assert response.status_code == 302
     stored = db.session.get(Opinion, opinions[0].id)
-    assert stored.topic_id == topics[2].id and stored.stance == Stance.SUGGESTION
+    assert stored.topic_id == topics[2].id
+    assert stored.stance == Stance.SUGGESTION
     assert stored.disposition == Disposition.PARTIALLY_ADOPTED
     assert stored.disposition_reason == "已在修改稿中予以吸收。"  # filled from the template
     assert stored.change_node_id == fifth.id
