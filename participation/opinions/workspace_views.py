@@ -133,6 +133,9 @@ def _render(consultation: Consultation, filter_form, bulk_form, status: int = 20
         training=suggestions.training_pending(consultation.government_id),
         tallies=ops.suggestion_tallies(consultation), confirm=confirm,
         selection_ids=set(selection_ids),
+        classify_url=url_for("opinions.classify_opinion", opinion_id=0),
+        channel_labels={c: c.label for c in Channel}, stance_labels={s: s.label for s in Stance},
+        disposition_labels={d: d.label for d in Disposition},
         may_dispose=can_dispose_opinions(current_user, consultation)), status
 
 
