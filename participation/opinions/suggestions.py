@@ -19,6 +19,7 @@ from typing import Any
 
 import joblib
 import sqlalchemy as sa
+from sqlalchemy.orm import defer
 
 from participation.consultations.models import Consultation
 from participation.core.tasks import Task, TaskState, enqueue, register_task, report_progress
@@ -113,8 +114,10 @@ _LOADED: dict[int, tuple[int, dict]] = {}  # model id → pipelines (a model nev
 
 
 def latest_model(government_id: int) -> SuggestionModel | None:
-    """The government's newest suggestion model, or None."""
-    return db.session.scalar(sa.select(SuggestionModel).where(
+    """The government's newest suggestion model, or None (its bytes are loaded only when
+    used to predict)."""
+    return db.session.scalar(sa.select(SuggestionModel).options(
+        defer(SuggestionModel.model_bytes)).where(
         SuggestionModel.government_id == government_id)
         .order_by(SuggestionModel.version.desc()).limit(1))
 
