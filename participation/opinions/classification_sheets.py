@@ -17,6 +17,7 @@ import tempfile
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,7 +26,7 @@ from flask_babel import gettext
 from participation.consultations.models import Consultation, DraftNode, DraftVersion
 from participation.core import audit
 from participation.core.sanitize import plain_text
-from participation.core.timeutil import utc_to_local
+from participation.core.timeutil import LOCAL_ZONE
 from participation.extensions import db
 from participation.opinions.classification import concentration_threshold, topics_of
 from participation.opinions.models import (
@@ -66,17 +67,26 @@ def export_filename(consultation: Consultation, file_format: str) -> str:
 
 def _labels() -> tuple[dict, dict, dict]:
     """The labels of channels, stances and dispositions in Chinese (the file's language,
-    whatever the interface's)."""
+    whatever the interface's), by stored value."""
     from flask_babel import force_locale
 
     with force_locale("zh_CN"):
-        return tuple({member: str(text) for member, text in labels.items()}
+        return tuple({member.value: str(text) for member, text in labels.items()}
                      for labels in (CHANNEL_LABELS, STANCE_LABELS, DISPOSITION_LABELS))
 
 
+def _local_minutes(value: Any) -> str:
+    """"2026-03-31 09:00", local time, of a stored UTC time (a datetime, or on SQLite the
+    stored text, read without the type's slower parsing)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC).astimezone(LOCAL_ZONE).isoformat(" ", "minutes")[:16]
+
+
 def export_rows(consultation: Consultation) -> Iterator[list[Any]]:
-    """The header, then one row per opinion (oldest first), read in batches by id so that
-    memory stays bounded whatever the number of opinions."""
+    """The header, then one row per opinion (oldest first), read in batches by id with
+    SQLAlchemy Core (no ORM objects) so that memory stays bounded and a million rows take
+    seconds, not minutes."""
     channels, stances, dispositions = _labels()
     topics = {t.id: t.name for t in topics_of(consultation)}
     nodes = dict(db.session.execute(
@@ -84,30 +94,31 @@ def export_rows(consultation: Consultation) -> Iterator[list[Any]]:
             DraftVersion, DraftVersion.id == DraftNode.version_id)
         .where(DraftVersion.draft_id == consultation.draft_id)).tuples().all())
     yield [header for _key, header in COLUMNS]
-    query = (sa.select(Opinion.id, Opinion.receipt_number, Opinion.reference, Opinion.channel,
-                       Opinion.received_at, Opinion.cited_node_id, Opinion.node_id,
-                       Opinion.body, Opinion.topic_id, Opinion.stance, Opinion.group_id,
-                       OpinionGroup.summary, Opinion.disposition, Opinion.disposition_reason)
-             .outerjoin(OpinionGroup, OpinionGroup.id == Opinion.group_id)
-             .where(Opinion.consultation_id == consultation.id))
+    o = Opinion.__table__.c
+    g = OpinionGroup.__table__.c
+    raw = sa.String  # enum and time columns as stored: mapped here, not per value by type
+    query = (sa.select(o.id, o.receipt_number, o.reference, sa.type_coerce(o.channel, raw),
+                       sa.type_coerce(o.received_at, raw), o.cited_node_id, o.node_id, o.body,
+                       o.topic_id, sa.type_coerce(o.stance, raw), o.group_id, g.summary,
+                       sa.type_coerce(o.disposition, raw), o.disposition_reason)
+             .select_from(Opinion.__table__.outerjoin(OpinionGroup.__table__,
+                                                      g.id == o.group_id))
+             .where(o.consultation_id == consultation.id))
+    connection = db.session.connection()
     last = 0
     while True:
-        rows = db.session.execute(query.where(Opinion.id > last).order_by(Opinion.id)
-                                  .limit(BATCH)).all()
+        rows = connection.execute(query.where(o.id > last).order_by(o.id).limit(BATCH)).all()
         if not rows:
             return
-        for row in rows:
-            node = row.cited_node_id or row.node_id
-            group = ""
-            if row.group_id:
-                group = f"{row.group_id} {row.summary}".strip()
-            yield [row.id, row.reference or row.receipt_number, channels[row.channel],
-                   f"{utc_to_local(row.received_at):%Y-%m-%d %H:%M}",
-                   nodes.get(node, "") if node else "", row.body,
-                   topics.get(row.topic_id, ""), stances[row.stance] if row.stance else "",
-                   group, dispositions[row.disposition] if row.disposition else "",
-                   row.disposition_reason or ""]
-        last = rows[-1].id
+        for (opinion_id, receipt, reference, channel, received_at, cited, chosen, body,
+             topic_id, stance, group_id, summary, disposition, reason) in rows:
+            node = cited or chosen
+            yield [opinion_id, reference or receipt, channels.get(channel, channel),
+                   _local_minutes(received_at), nodes.get(node, "") if node else "", body,
+                   topics.get(topic_id, ""), stances.get(stance, "") if stance else "",
+                   f"{group_id} {summary}".strip() if group_id else "",
+                   dispositions.get(disposition, "") if disposition else "", reason or ""]
+        last = rows[-1][0]
 
 
 def csv_chunks(consultation: Consultation) -> Iterator[bytes]:

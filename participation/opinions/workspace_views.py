@@ -118,8 +118,8 @@ def _bulk_form(consultation: Consultation, topics, formdata=None) -> BulkActionF
 
 
 def _render(consultation: Consultation, filter_form, bulk_form, status: int = 200,
-            confirm: int | None = None, selection_ids=()):
-    topics = ops.topics_of(consultation)
+            confirm: int | None = None, selection_ids=(), topics=None):
+    topics = ops.topics_of(consultation) if topics is None else topics
     filters = _filters(filter_form)
     total = count_matching(consultation, filters) if not filters.is_empty \
         else consultation.opinion_count
@@ -145,7 +145,7 @@ def show_workspace(consultation_id: int):
     consultation = _classifiable(consultation_id)
     topics = ops.topics_of(consultation)
     return _render(consultation, _filter_form(consultation, request.args, topics),
-                   _bulk_form(consultation, topics))
+                   _bulk_form(consultation, topics), topics=topics)
 
 
 def _reason(form, government_id: int) -> str:
