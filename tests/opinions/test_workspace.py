@@ -323,3 +323,15 @@ def test_selection_filters_and_tallies(world, consultation, opinions):
     assert Selection(consultation, WorkspaceFilters(topic=NONE)).count() == 3
     assert Selection(consultation, WorkspaceFilters(
         moderation_state=ModerationState.PUBLISHED, late=False)).count() == 5
+
+
+def test_the_article_filters_expression_index_exists(app):
+    """``ix_opinion_ws_article`` (coalesce(cited_node_id, node_id)) cannot be reflected on
+    SQLite, so a later batch migration of ``opinion`` would silently drop it there: this
+    notices."""
+    if db.engine.dialect.name == "sqlite":
+        query = "SELECT name FROM sqlite_master WHERE type = 'index' AND name = :name"
+    else:
+        query = "SELECT indexname FROM pg_indexes WHERE indexname = :name"
+    assert db.session.execute(sa.text(query), {"name": "ix_opinion_ws_article"}).scalar() \
+        == "ix_opinion_ws_article"
