@@ -17,7 +17,6 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-import joblib
 import sqlalchemy as sa
 from sqlalchemy.orm import defer
 
@@ -95,6 +94,8 @@ def train(government_id: int) -> SuggestionModel | None:
     stance = fit(*_labelled(government_id, Opinion.stance))
     if topic is None and stance is None:
         return None
+    import joblib
+
     buffer = io.BytesIO()
     joblib.dump({"topic": topic.pipeline if topic else None,
                  "stance": stance.pipeline if stance else None}, buffer)
@@ -124,6 +125,8 @@ def latest_model(government_id: int) -> SuggestionModel | None:
 
 def _pipelines(model: SuggestionModel) -> dict:
     if model.id not in _LOADED:
+        import joblib
+
         # Written by train() only, never from an upload: loading it runs no foreign code.
         _LOADED.clear()
         _LOADED[model.id] = (model.version, joblib.load(io.BytesIO(model.model_bytes)))
