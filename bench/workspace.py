@@ -88,8 +88,8 @@ def measure_filters(app, consultation_id: int, email: str, repeat: int) -> list[
             assert response.status_code == 200, (combo, response.status_code)
             if n == 0:
                 text = response.get_data(as_text=True)
-                found = re.search(r'id="matching">([\d,]+)', text)
-                matched = found.group(1) if found else "?"
+                found = re.search(r'id="matching">(\D*)([\d,]+)', text)
+                matched = ("> " if found.group(1) else "") + found.group(2) if found else "?"
                 cursor = re.search(r'cursor=(\d+)', text)
                 if cursor:
                     started = time.perf_counter()

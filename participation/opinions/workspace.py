@@ -129,6 +129,12 @@ def workspace_query(consultation: Consultation, filters: WorkspaceFilters) -> sa
             .order_by(Opinion.id.desc()))
 
 
-def count_matching(consultation: Consultation, filters: WorkspaceFilters) -> int:
-    """How many of the consultation's opinions match ``filters``."""
-    return Selection(consultation, filters).count()
+def count_matching(consultation: Consultation, filters: WorkspaceFilters,
+                   cap: int | None = None) -> int:
+    """How many of the consultation's opinions match ``filters``; with ``cap``, counting
+    stops after ``cap + 1`` (a page need not count 90,000 rows to say "more than 10,000";
+    a bulk action's confirmation counts them all)."""
+    query = Selection(consultation, filters).id_query()
+    if cap is not None:
+        query = query.limit(cap + 1)
+    return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0

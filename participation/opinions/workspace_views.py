@@ -57,6 +57,7 @@ from participation.opinions.workspace_forms import (
 from participation.opinions.workspace_models import ReasonTemplate
 
 PER_PAGE = 50
+COUNT_CAP = 10_000  # the page counts matching opinions up to this, then says "more than"
 
 
 def _classifiable(consultation_id: int) -> Consultation:
@@ -121,7 +122,7 @@ def _render(consultation: Consultation, filter_form, bulk_form, status: int = 20
             confirm: int | None = None, selection_ids=(), topics=None):
     topics = ops.topics_of(consultation) if topics is None else topics
     filters = _filters(filter_form)
-    total = count_matching(consultation, filters) if not filters.is_empty \
+    total = count_matching(consultation, filters, cap=COUNT_CAP) if not filters.is_empty \
         else consultation.opinion_count
     page = keyset_paginate(workspace_query(consultation, filters), Opinion.id,
                            cursor=cursor_arg(), per_page=PER_PAGE, total=total)
@@ -130,6 +131,7 @@ def _render(consultation: Consultation, filter_form, bulk_form, status: int = 20
         "opinions/workspace.html", consultation=consultation, page=page, form=filter_form,
         bulk=bulk_form, filter_args=_filter_args(filter_form), topics=topics,
         filtered=not filters.is_empty, model=model,
+        more_than=COUNT_CAP if not filters.is_empty and total > COUNT_CAP else None,
         training=suggestions.training_pending(consultation.government_id),
         tallies=ops.suggestion_tallies(consultation), confirm=confirm,
         selection_ids=set(selection_ids),

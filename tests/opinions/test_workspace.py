@@ -23,7 +23,12 @@ from participation.opinions.models import (
     Stance,
     Topic,
 )
-from participation.opinions.workspace import NONE, Selection, WorkspaceFilters
+from participation.opinions.workspace import (
+    NONE,
+    Selection,
+    WorkspaceFilters,
+    count_matching,
+)
 from participation.opinions.workspace_models import ReasonTemplate, SuggestionTally
 from tests import factories
 from tests.conftest import login
@@ -335,3 +340,18 @@ def test_the_article_filters_expression_index_exists(app):
         query = "SELECT indexname FROM pg_indexes WHERE indexname = :name"
     assert db.session.execute(sa.text(query), {"name": "ix_opinion_ws_article"}).scalar() \
         == "ix_opinion_ws_article"
+
+
+def test_the_page_count_stops_at_its_cap(client, world, consultation, opinions):
+    letters = WorkspaceFilters(late=False)
+    assert count_matching(consultation, letters) == 5
+    assert count_matching(consultation, letters, cap=2) == 3
+    login(client, world.editor)
+    from participation.opinions import workspace_views
+
+    original, workspace_views.COUNT_CAP = workspace_views.COUNT_CAP, 2
+    try:
+        page = client.get(f"/admin/consultations/{consultation.id}/workspace?late=no")
+    finally:
+        workspace_views.COUNT_CAP = original
+    assert "超过2条意见" in page.get_data(as_text=True)
