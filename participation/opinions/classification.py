@@ -196,11 +196,11 @@ def _tally(consultation: Consultation, kind: str, accepted: int, changed: int) -
 def _suggestion_outcomes(selection: Selection, column, value) -> tuple[int, int]:
     """(accepted, changed): the selected opinions with a suggestion equal to / other than
     the label now given."""
-    rows = dict(db.session.execute(
-        sa.select(column == value, sa.func.count())
-        .where(Opinion.id.in_(selection.id_query()), column.is_not(None))
-        .group_by(column == value)).tuples().all())
-    return int(rows.get(True, 0) or rows.get(1, 0)), int(rows.get(False, 0) or rows.get(0, 0))
+    same = sa.func.coalesce(sa.func.sum(sa.case((column == value, 1), else_=0)), 0)
+    accepted, total = db.session.execute(
+        sa.select(same, sa.func.count())
+        .where(Opinion.id.in_(selection.id_query()), column.is_not(None))).one()
+    return int(accepted), int(total) - int(accepted)
 
 
 def _bulk_update(selection: Selection, values: dict) -> int:
