@@ -81,6 +81,19 @@ ACTION_LABELS = {
     "sensitive_words.removed": _l("Sensitive words removed"),
     "moderation.threshold_changed": _l("Report threshold changed"),
     "consultation.moderation_mode_changed": _l("Moderation of opinions changed"),
+    "topic.defaults_added": _l("Default topics added"),
+    "topic.added": _l("Topic added"),
+    "topic.renamed": _l("Topic renamed"),
+    "topic.moved": _l("Topic moved"),
+    "topic.removed": _l("Topic removed"),
+    "opinion.topic_set": _l("Topic given to opinions"),
+    "opinion.stance_set": _l("Stance given to opinions"),
+    "opinion.suggestions_accepted": _l("Suggestions accepted"),
+    "opinion.disposition_set": _l("Disposition given"),
+    "opinion.classification_applied": _l("Classification applied from a file"),
+    "opinion_group.change_set": _l("Change of the draft attached to a group"),
+    "reason_template.added": _l("Reason template added"),
+    "reason_template.removed": _l("Reason template removed"),
 }
 
 FIELD_LABELS = {

@@ -190,6 +190,7 @@ def report_data(consultation: Consultation) -> dict[str, Any]:
                          "percent": _percent(by_disposition.get(d, 0), considered_total)}
                         for d in Disposition],
         },
+        "changes": _changes(consultation),
         "threshold": threshold,
         "concentrated": _groups(consultation, threshold),
         "not_published": {
@@ -198,6 +199,32 @@ def report_data(consultation: Consultation) -> dict[str, Any]:
                           for r in ModerationReason if hidden.get(r)],
         },
     }
+
+
+CHANGES_MAX = 1000
+
+
+def _changes(consultation: Consultation) -> list[dict[str, Any]]:
+    """The changes of the draft attached to dispositions (a group's, then single
+    opinions'), by article: the article, its new text and what led to it."""
+    changes = []
+    for kind, model in (("group", OpinionGroup), ("opinion", Opinion)):
+        query = (sa.select(model.id, model.change_text, model.disposition, DraftNode.label,
+                           DraftNode.heading, DraftNode.anchor, DraftNode.position)
+                 .join(DraftNode, DraftNode.id == model.change_node_id)
+                 .where(model.consultation_id == consultation.id,
+                        model.change_node_id.is_not(None)))
+        if model is Opinion:
+            query = query.where(Opinion.moderation_state != ModerationState.HIDDEN)
+        for row in db.session.execute(query.order_by(DraftNode.position, model.id)
+                                      .limit(CHANGES_MAX)):
+            changes.append({"kind": kind, "id": row.id, "text": row.change_text or "",
+                            "disposition": row.disposition.value if row.disposition
+                            else None,
+                            "article": (row.label or row.heading or "").strip()[:60],
+                            "anchor": row.anchor, "position": row.position})
+    changes.sort(key=lambda change: (change["position"], change["kind"], change["id"]))
+    return changes
 
 
 def _distinct_events(consultation_id: int, channel: Channel) -> int:

@@ -133,3 +133,7 @@ def recount() -> None:
     db.session.commit()
     click.echo(f"{len(corrected)} counter(s) corrected." if corrected
                else "Every counter agrees with the opinions.")
+
+
+# The workspace's commands register on the same group.
+from participation.opinions import workspace_cli as _workspace_cli  # noqa: E402,F401

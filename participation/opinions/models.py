@@ -265,6 +265,19 @@ class Opinion(TimestampMixin, db.Model):
                  postgresql_where=sa.text("moderation_state <> 'published'")),
         sa.CheckConstraint("report_count >= 0", name="report_count_not_negative"),
         sa.Index("ix_opinion_import_id", "import_id"),
+        # The classification workspace's filters, newest first (keyset pages by id).
+        sa.Index("ix_opinion_ws_article", "consultation_id",
+                 sa.func.coalesce(sa.text("cited_node_id"), sa.text("node_id")), "id"),
+        sa.Index("ix_opinion_ws_topic", "consultation_id", "topic_id", "id"),
+        sa.Index("ix_opinion_ws_stance", "consultation_id", "stance", "id"),
+        sa.Index("ix_opinion_ws_disposition", "consultation_id", "disposition", "id"),
+        sa.Index("ix_opinion_ws_group", "consultation_id", "group_id", "id"),
+        sa.Index("ix_opinion_ws_moderation", "consultation_id", "moderation_state", "id"),
+        sa.Index("ix_opinion_ws_late", "consultation_id", "is_late", "id"),
+        sa.Index("ix_opinion_ws_channel", "consultation_id", "channel", "id"),
+        sa.Index("ix_opinion_cited_node_id", "cited_node_id"),
+        sa.Index("ix_opinion_suggested_topic_id", "suggested_topic_id"),
+        sa.Index("ix_opinion_change_node_id", "change_node_id"),
         sa.CheckConstraint("length(body) >= 1", name="body_not_empty"),
         sa.CheckConstraint(one_source_check(), name="one_source"),
     )
@@ -348,6 +361,25 @@ class Opinion(TimestampMixin, db.Model):
     disposition_overridden: Mapped[bool] = mapped_column(
         sa.Boolean, nullable=False, default=False, server_default=sa.false(),
         comment="set on the opinion itself, not inherited from its group")
+    cited_node_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("draft_node.id", ondelete="RESTRICT"), nullable=True,
+        comment="the article the text cites (第五条), found when written; else node_id")
+    suggested_topic_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("opinion_topic.id", ondelete="SET NULL"), nullable=True,
+        comment="the learned suggestion of a topic (never applied silently)")
+    suggested_topic_confidence: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
+    suggested_stance: Mapped[Stance | None] = mapped_column(
+        enum_column(Stance, name="suggestedstance"), nullable=True,
+        comment="the learned suggestion of a stance")
+    suggested_stance_confidence: Mapped[float | None] = mapped_column(sa.Float,
+                                                                      nullable=True)
+    suggestion_version: Mapped[int | None] = mapped_column(
+        sa.Integer, nullable=True, comment="version of the model that made the suggestions")
+    change_node_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("draft_node.id", ondelete="RESTRICT"), nullable=True,
+        comment="the article of the draft changed as a result of the opinion")
+    change_text: Mapped[str | None] = mapped_column(
+        sa.Text, nullable=True, comment="the article's new text as a result of the opinion")
     attachment_file_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("stored_file.id", ondelete="SET NULL"), nullable=True
     )
@@ -365,8 +397,11 @@ class Opinion(TimestampMixin, db.Model):
         comment="personal data found in the body: kinds masked, possible names/addresses")
 
     consultation = relationship("Consultation")
-    node = relationship("DraftNode")
-    topic = relationship("Topic")
+    node = relationship("DraftNode", foreign_keys=[node_id])
+    cited_node = relationship("DraftNode", foreign_keys=[cited_node_id])
+    change_node = relationship("DraftNode", foreign_keys=[change_node_id])
+    topic = relationship("Topic", foreign_keys=[topic_id])
+    suggested_topic = relationship("Topic", foreign_keys=[suggested_topic_id])
     group = relationship("OpinionGroup", foreign_keys=[group_id])
     attachment_file = relationship("StoredFile")
 
@@ -399,6 +434,11 @@ class Opinion(TimestampMixin, db.Model):
     def pii_description(self) -> str:
         """The personal data found in the body, for officials (see :func:`describe_pii`)."""
         return describe_pii(self.pii_findings)
+
+    @property
+    def article_node(self):
+        """The article the opinion is about: the one its text cites, else the one chosen."""
+        return self.cited_node or self.node
 
     @property
     def source(self):
@@ -573,8 +613,15 @@ class OpinionGroup(TimestampMixin, db.Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(sa.DateTime, nullable=True,
                                                           comment="when (UTC)")
 
+    change_node_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("draft_node.id", ondelete="RESTRICT"), nullable=True, index=True,
+        comment="the article of the draft changed as a result of the group")
+    change_text: Mapped[str | None] = mapped_column(
+        sa.Text, nullable=True, comment="the article's new text as a result of the group")
+
     consultation = relationship("Consultation")
     confirmed_by = relationship("User", foreign_keys=[confirmed_by_id])
+    change_node = relationship("DraftNode", foreign_keys=[change_node_id])
 
     def __repr__(self) -> str:
         return f"<OpinionGroup {self.id} {self.opinion_count}>"

@@ -28,6 +28,7 @@ from participation.core.pii import analyse, mask_personal_data
 from participation.core.sanitize import plain_text
 from participation.core.uploads import clean_filename, store_upload
 from participation.extensions import db
+from participation.opinions.articles import cited_fields
 from participation.opinions.counters import count
 from participation.opinions.models import Channel, Opinion
 from participation.opinions.moderation import initial_moderation
@@ -113,12 +114,15 @@ def written_fields(consultation: Consultation, body: str,
 
 def _new_opinion(consultation: Consultation, node: DraftNode | None, **fields: Any) -> Opinion:
     fields.update(written_fields(consultation, fields["body"], fields.get("display_name")))
+    version_id = node.version_id if node else consultation.draft_version_id
+    # The article the text cites (bulk inserts without Opinion objects call it too).
+    fields.update(cited_fields(version_id, fields["body"]))
     return Opinion(
         receipt_number=new_receipt_number(),
         government_id=consultation.government_id,
         decision_id=consultation.decision_id,
         consultation_id=consultation.id,
-        draft_version_id=node.version_id if node else consultation.draft_version_id,
+        draft_version_id=version_id,
         node_id=node.id if node else None,
         **fields,
     )

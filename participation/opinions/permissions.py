@@ -4,7 +4,12 @@ unit (moderators, editors, approvers) record offline opinions and see private fi
 from __future__ import annotations
 
 from participation.accounts.models import Role
-from participation.accounts.permissions import OPINION_ROLES, can_administer, has_unit_role
+from participation.accounts.permissions import (
+    EDITING_ROLES,
+    OPINION_ROLES,
+    can_administer,
+    has_unit_role,
+)
 from participation.consultations.models import Consultation
 from participation.opinions.models import Opinion
 
@@ -33,6 +38,8 @@ def can_group_opinions(user, consultation: Consultation) -> bool:
     """Groups and concentrated opinions (merge, split, name, dispose, regroup): the
     officials of the consultation's unit who handle its opinions."""
     return has_unit_role(user, consultation.decision.unit, OPINION_ROLES)
+
+
 # -- moderation ------------------------------------------------------------------------
 
 MODERATION_ROLES = frozenset({Role.MODERATOR})
@@ -62,3 +69,29 @@ def can_report_opinion(user, opinion: Opinion) -> bool:
     from participation.opinions.moderation_reports import is_reportable
 
     return is_reportable(opinion)
+
+
+# -- classification and dispositions ---------------------------------------------------
+
+
+def can_classify_opinions(user, consultation: Consultation) -> bool:
+    """The classification workspace (topics, stance, suggestions, exports and the
+    spreadsheet round trip): the officials handling the consultation's opinions."""
+    return has_unit_role(user, consultation.decision.unit, OPINION_ROLES)
+
+
+def can_dispose_opinions(user, consultation: Consultation) -> bool:
+    """Dispositions (adopted, not adopted … with the reason): the unit's editors and
+    approvers, who answer for the draft."""
+    return has_unit_role(user, consultation.decision.unit, EDITING_ROLES)
+
+
+def can_classify_opinion(user, opinion: Opinion) -> bool:
+    """One opinion's classification page: as :func:`can_classify_opinions`."""
+    return opinion.consultation is not None and can_classify_opinions(
+        user, opinion.consultation)
+
+
+def can_manage_reason_templates(user, government) -> bool:
+    """The government's disposition reason templates: its administrators."""
+    return can_administer(user, government)

@@ -6,6 +6,8 @@ import sqlalchemy as sa
 
 from participation.core import signals
 from participation.extensions import db
+from participation.opinions import suggestions as _suggestions  # noqa: F401 - its task
+from participation.opinions import workspace_models as _workspace_models  # noqa: F401
 from participation.opinions.imports import running  # noqa: F401 - the import task and job
 from participation.opinions.models import Opinion
 

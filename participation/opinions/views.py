@@ -384,7 +384,8 @@ def download_opinion_attachment(opinion_id: int):
     return serve_stored_file(opinion.attachment_file, opinion.attachment_name or "attachment")
 
 
-# The moderation pages and the groups pages (concentrated opinions) are routes of this
-# blueprint too (imported for their routes).
+# The moderation pages, the classification workspace and the groups pages (concentrated
+# opinions) are routes of this blueprint too, in their own modules.
 from participation.opinions import moderation_views  # noqa: E402, F401
+from participation.opinions import workspace_views as _workspace_views  # noqa: E402,F401
 from participation.opinions.grouping import views as _grouping_views  # noqa: E402, F401

@@ -277,3 +277,22 @@ def test_the_receipt_shows_the_disposition_once_the_report_is_published(client, 
     after = client.get(receipt).get_data(as_text=True)
     assert "予以解释说明" in after
     assert "补贴标准将随决定一并公开。" in after
+
+
+def test_a_change_of_the_draft_attached_to_a_disposition_is_in_the_report(client, consulted):
+    from participation.consultations.models import DraftNode
+
+    _dispose(consulted)
+    consultation = consulted["consultation"]
+    article = db.session.scalars(sa.select(DraftNode).where(
+        DraftNode.version_id == consultation.draft_version_id,
+        DraftNode.kind == "article").order_by(DraftNode.position)).first()
+    consulted["group"].change_node_id = article.id
+    consulted["group"].change_text = "公示期限为三十日。"
+    db.session.commit()
+    feedback_ops.publish(consultation)
+    db.session.commit()
+    page = client.get(f"/consultations/{consultation.id}/feedback-report").get_data(
+        as_text=True)
+    assert "公示期限为三十日。" in page
+    assert f"/consultations/{consultation.id}/compare" in page

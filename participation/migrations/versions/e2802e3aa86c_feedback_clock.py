@@ -25,7 +25,7 @@ def upgrade():
     with op.batch_alter_table('decision', schema=None) as batch_op:
         batch_op.add_column(sa.Column('document_issued_on', sa.Date(), nullable=True, comment='when the decision document was issued (决策文件出台)'))
         batch_op.add_column(sa.Column('feedback_due_on', sa.Date(), nullable=True, comment="the feedback report's due date: the Nth working day after issue"))
-        batch_op.add_column(sa.Column('feedback_due_estimated', sa.Boolean(), server_default=sa.text('0'), nullable=False, comment='the due date counted weekends only in a year without a holiday schedule'))
+        batch_op.add_column(sa.Column('feedback_due_estimated', sa.Boolean(), server_default=sa.false(), nullable=False, comment='the due date counted weekends only in a year without a holiday schedule'))
         batch_op.add_column(sa.Column('feedback_published_on', sa.Date(), nullable=True, comment='when the feedback report was published'))
         batch_op.create_index('ix_decision_feedback_due', ['feedback_due_on', 'feedback_published_on'], unique=False)
 

@@ -2,11 +2,12 @@
 inserted in batches.
 
 Each row goes through :func:`~participation.opinions.operations.written_fields` (personal
-data masked, initial moderation state) exactly like an opinion given online, then into
-one Core ``INSERT`` executed for :data:`BATCH` rows at a time (``executemany``), without
-an ORM object per row. Nothing commits here: the caller's one transaction keeps all the
-rows or none. The counters of the source and of each article are updated once per
-article at the end.
+data masked, initial moderation state) and the cited article's detection
+(:func:`~participation.opinions.articles.cited_fields`) exactly like an opinion given
+online, then into one Core ``INSERT`` executed for :data:`BATCH` rows at a time
+(``executemany``), without an ORM object per row. Nothing commits here: the caller's
+one transaction keeps all the rows or none. The counters of the source and of each
+article are updated once per article at the end.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 from participation.consultations.models import Consultation
 from participation.core.database import utcnow
 from participation.extensions import db
+from participation.opinions.articles import cited_fields
 from participation.opinions.imports.checking import Spill
 from participation.opinions.models import Channel, ModerationState, Opinion, OpinionImport
 from participation.opinions.operations import written_fields
@@ -67,6 +69,7 @@ def store_rows(record: OpinionImport, consultation: Consultation, spill: Spill, 
         "disposition_overridden": False,
     }
     closes_at = consultation.closes_at
+    version_id = consultation.draft_version_id
     channels = {channel.value: channel for channel in Channel}
     published = ModerationState.PUBLISHED
     per_node = stored.per_node
@@ -87,6 +90,7 @@ def store_rows(record: OpinionImport, consultation: Consultation, spill: Spill, 
                 "is_late": received_at >= closes_at,
             }
             values.update(written_fields(consultation, body, name))
+            values.update(cited_fields(version_id, body))
             batch.append(values)
             counts = per_node.get(article_id)
             if counts is None:
