@@ -103,3 +103,57 @@ def test_official_classifies_with_a_suggestion_and_bulk_disposes(
     assert _matching(page) == expected
     page.goto(f"{workspace}?channel=symposium&disposition=none")
     assert _matching(page) == 0
+
+
+ADMIN = "admin@qinghe.example.gov.cn"
+EXPLAINED = "该意见涉及的问题已在起草说明中予以解释。"
+GROUP_REASON = "已在第三条中明确开放时间。"
+
+
+def test_official_finishes_dispositions_and_publishes_the_report_found_by_receipt(
+        new_context, log_in, live_server):
+    """Issue 7: an official gives every opinion and concentrated opinion of a closed
+    consultation its disposition, reviews the generated report, approves it; a citizen
+    finds the disposition through the receipt number. (After the workspace test above:
+    both work on the demo town of one live server.)"""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(live_server.database_url)
+    with engine.connect() as connection:
+        consultation_id, receipt = connection.execute(sa.text(
+            "SELECT c.id, o.receipt_number FROM consultation c"
+            " JOIN opinion o ON o.consultation_id = c.id"
+            " WHERE c.closes_at < CURRENT_TIMESTAMP AND o.moderation_state = 'published'"
+            " ORDER BY c.id, o.id LIMIT 1")).one()
+    engine.dispose()
+    page = new_context().new_page()
+    log_in(page, ADMIN)
+    workspace = f"/admin/consultations/{consultation_id}/workspace"
+    page.goto(f"{workspace}?disposition=none")
+    if _matching(page):
+        _bulk_all(page, "disposition", disposition_value="explained", reason=EXPLAINED)
+    page.goto(f"{workspace}?disposition=none")
+    assert _matching(page) == 0
+    # Every concentrated opinion gets its disposition and reason on its group's page.
+    page.goto(f"/admin/consultations/{consultation_id}/groups?concentrated=1")
+    links = page.locator("main table.opinion-groups tbody tr.concentrated a")
+    for href in [links.nth(i).get_attribute("href") for i in range(links.count())]:
+        page.goto(href)
+        form = page.locator('main form[action$="/disposition"]')
+        form.locator("#disposition").select_option("adopted")
+        form.locator("#reason").fill(GROUP_REASON)
+        with page.expect_navigation():
+            form.locator("button[type=submit]").click()
+    # The generated report: nothing blocks it; the approval publishes it.
+    page.goto(f"/admin/consultations/{consultation_id}/feedback-report")
+    assert page.locator("main .notice.warning").count() == 0
+    assert page.locator("main svg[role=img]").count() >= 3
+    with page.expect_navigation():
+        page.locator("main button", has_text="审核并公开").click()
+    assert page.url.endswith(f"/consultations/{consultation_id}/feedback-report")
+    assert page.locator("main h1").inner_text() == "意见采纳情况反馈"
+    # A citizen (another browser) looks the opinion up by its receipt number.
+    citizen = new_context().new_page()
+    citizen.goto(f"/receipts/{receipt}")
+    assert citizen.locator("main .disposition").inner_text() == "予以解释说明"
+    assert EXPLAINED in citizen.locator("main .disposition-reason").inner_text()
