@@ -15,6 +15,7 @@ Labels are resolved with the import's parsing (``normalise_article_label`` and
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -35,27 +36,40 @@ _CITATION = re.compile(
 Resolver = Callable[[str], "int | None"]
 
 
+# Resolvers of recent versions, per process: a version's nodes never change once written.
+# The key holds the database and the version's creation time too, so a rolled-back test
+# database that reuses an id, or another database, never gets a stale entry.
+_RESOLVERS: OrderedDict[tuple, tuple[Resolver, dict[tuple[str, str], int]]] = OrderedDict()
+_RESOLVERS_MAX = 64
+
+
 def _resolvers(version_id: int) -> tuple[Resolver, dict[tuple[str, str], int]]:
     """The article resolver and the (chapter label, section label) → node map of a version,
-    cached on the session (a version's nodes do not change once written)."""
-    cache = db.session.info.setdefault("cited_article_resolvers", {})
-    if version_id not in cache:
-        from participation.opinions.operations import article_resolver
+    built once per process (every opinion written online, offline or by import asks)."""
+    created = db.session.scalar(sa.select(DraftVersion.created_at).where(
+        DraftVersion.id == version_id))
+    key = (str(db.session.get_bind().engine.url), version_id, created)
+    if key in _RESOLVERS:
+        _RESOLVERS.move_to_end(key)
+        return _RESOLVERS[key]
+    from participation.opinions.operations import article_resolver
 
-        version = db.session.get(DraftVersion, version_id)
-        containers: dict[tuple[str, str], int] = {}
-        rows = db.session.execute(
-            sa.select(DraftNode.id, DraftNode.kind, DraftNode.label, DraftNode.parent_id)
-            .where(DraftNode.version_id == version_id,
-                   DraftNode.kind.in_(("chapter", "section")))).all()
-        labels = {row.id: normalise_article_label(row.label) for row in rows}
-        for row in rows:
-            if row.kind == "chapter":
-                containers[(labels[row.id], "")] = row.id
-            elif row.parent_id in labels:
-                containers[(labels[row.parent_id], labels[row.id])] = row.id
-        cache[version_id] = (article_resolver(version), containers)
-    return cache[version_id]
+    version = db.session.get(DraftVersion, version_id)
+    containers: dict[tuple[str, str], int] = {}
+    rows = db.session.execute(
+        sa.select(DraftNode.id, DraftNode.kind, DraftNode.label, DraftNode.parent_id)
+        .where(DraftNode.version_id == version_id,
+               DraftNode.kind.in_(("chapter", "section")))).all()
+    labels = {row.id: normalise_article_label(row.label) for row in rows}
+    for row in rows:
+        if row.kind == "chapter":
+            containers[(labels[row.id], "")] = row.id
+        elif row.parent_id in labels:
+            containers[(labels[row.parent_id], labels[row.id])] = row.id
+    _RESOLVERS[key] = (article_resolver(version), containers)
+    while len(_RESOLVERS) > _RESOLVERS_MAX:
+        _RESOLVERS.popitem(last=False)
+    return _RESOLVERS[key]
 
 
 def find_cited_node(version_id: int | None, body: str) -> int | None:
