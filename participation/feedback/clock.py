@@ -16,13 +16,12 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import gettext
 
-from participation.accounts.calendar import alert_missing_year
+from participation.accounts.calendar import alert_missing_year, local_day
 from participation.accounts.models import Membership, Role, Unit, User
 from participation.catalogue.models import Decision, EntryState
 from participation.catalogue.operations import refresh_estimated_due_dates
 from participation.core.jobs import register_job
 from participation.core.outbox import queue_message
-from participation.core.timeutil import utc_to_local
 from participation.core.workdays import WorkingCalendar
 from participation.extensions import db
 from participation.feedback.operations import publish_due_reports
@@ -103,7 +102,7 @@ def alert_missing_schedules() -> None:
 def feedback_clock_job(now: datetime) -> None:
     """Count estimated due dates again, alert about missing schedules, publish the
     complete reports that are due, and send the due alerts (``now``: UTC)."""
-    today = utc_to_local(now).date()
+    today = local_day(now)
     refresh_estimated_due_dates()
     alert_missing_schedules()
     publish_due_reports(today)

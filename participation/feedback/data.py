@@ -18,7 +18,7 @@ from participation.consultations.models import Consultation, DraftNode, DraftVer
 from participation.core.timeutil import utc_to_local
 from participation.extensions import db
 from participation.opinions.grouping.models import OpinionFingerprint
-from participation.opinions.grouping.operations import threshold
+from participation.opinions.grouping.operations import threshold as concentration_threshold
 from participation.opinions.models import (
     Channel,
     Disposition,
@@ -30,11 +30,6 @@ from participation.opinions.models import (
 )
 
 REPORT_DATA_VERSION = 1
-
-
-def concentrated_threshold(consultation: Consultation) -> int:
-    """The consultation's threshold for a concentrated opinion (较为集中意见)."""
-    return threshold(consultation)
 
 
 def _people(consultation_id: int, total: int) -> int:
@@ -148,7 +143,7 @@ def report_data(consultation: Consultation) -> dict[str, Any]:
     hidden = facets["hidden"]
     topics = dict(db.session.execute(sa.select(Topic.id, Topic.name).where(
         Topic.consultation_id == cid)).tuples().all())
-    threshold = concentrated_threshold(consultation)
+    threshold = concentration_threshold(consultation)
     version = db.session.get(DraftVersion, consultation.draft_version_id)
     decision = db.session.get(Decision, consultation.decision_id)
     return {

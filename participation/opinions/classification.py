@@ -19,6 +19,7 @@ from participation.core import audit
 from participation.core.errors import DomainError
 from participation.core.sanitize import plain_text
 from participation.extensions import db
+from participation.opinions.grouping.operations import threshold as concentration_threshold
 from participation.opinions.models import (
     Disposition,
     Opinion,
@@ -54,14 +55,6 @@ class ClassificationError(DomainError):
         "template_required": _l("Enter the reason's text."),
         "classification_rejected": _l("The file has errors; nothing was changed."),
     }
-
-
-def concentration_threshold(consultation: Consultation) -> int:
-    """How many opinions make a group a concentrated opinion in this consultation (the
-    grouping setting of the consultation, 5 by default)."""
-    from participation.opinions.grouping.operations import threshold
-
-    return threshold(consultation)
 
 
 # -- topics ------------------------------------------------------------------------------

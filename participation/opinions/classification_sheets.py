@@ -28,7 +28,8 @@ from participation.core import audit
 from participation.core.sanitize import plain_text
 from participation.core.timeutil import LOCAL_ZONE
 from participation.extensions import db
-from participation.opinions.classification import concentration_threshold, topics_of
+from participation.opinions.classification import topics_of
+from participation.opinions.grouping.operations import threshold as concentration_threshold
 from participation.opinions.models import (
     CHANNEL_LABELS,
     DISPOSITION_LABELS,
