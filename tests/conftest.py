@@ -85,6 +85,9 @@ def make_config(database_url: str, tmp_path, **overrides) -> dict:
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashes for test accounts
         "PAGE_CACHE_SECONDS": 0,  # tests/core/test_page_cache.py turns it on
+        # Opinions grouped as they are recorded; tests/opinions/test_grouping_queue.py
+        # turns it off to test the worker's queue.
+        "GROUPING_INLINE": True,
     }
     config.update(overrides)
     return config

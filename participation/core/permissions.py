@@ -28,8 +28,9 @@ def require_official() -> None:
 
 
 def load_or_404(model, object_id: int, can=None, *, hide: bool = False,
-                private: bool = True):
+                private: bool = True, options=()):
     """The ``model`` row with ``object_id``, after ``can(current_user, row)`` allowed it.
+    ``options`` are loader options (load the rows ``can`` reads with the row itself).
 
     Unknown ids answer 404. A refused predicate answers 404 when ``hide`` (public pages:
     what a visitor may not see does not exist for them), otherwise 401/403 as
@@ -39,7 +40,7 @@ def load_or_404(model, object_id: int, can=None, *, hide: bool = False,
 
     from participation.extensions import db
 
-    row = db.session.get(model, object_id)
+    row = db.session.get(model, object_id, options=options)
     if row is None:
         abort(404)
     if can is not None and not can(current_user, row):

@@ -20,7 +20,9 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 
+from participation.catalogue.models import Decision
 from participation.consultations.models import Consultation, DraftNode, DraftVersion
 from participation.consultations.permissions import can_view_consultation
 from participation.consultations.queries import (
@@ -80,9 +82,14 @@ bp = Blueprint("opinions", __name__)
 WORKING_STATES = (ImportState.QUEUED, ImportState.CHECKING, ImportState.STORING)
 
 
+# What the visibility rule reads (decision, catalogue), loaded with the consultation in
+# one query: each page and opinion POST saves two round trips.
+_VISIBILITY = (joinedload(Consultation.decision).joinedload(Decision.catalogue),)
+
+
 def _consultation(consultation_id: int) -> Consultation:
     return load_or_404(Consultation, consultation_id, can_view_consultation, hide=True,
-                       private=False)
+                       private=False, options=_VISIBILITY)
 
 
 def _node_choices(version: DraftVersion) -> list[tuple[int, str]]:

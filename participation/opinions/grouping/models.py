@@ -94,3 +94,20 @@ class GroupingSetting(db.Model):
 
     def __repr__(self) -> str:
         return f"<GroupingSetting {self.consultation_id} {self.concentrated_threshold}>"
+
+
+class GroupingQueueEntry(db.Model):
+    """An opinion received online or recorded by hand, waiting to be grouped by the
+    worker (``flask jobs worker``), so that the request that records it does not pay for
+    grouping. Written in the opinion's transaction; deleted in the one that groups it."""
+
+    __tablename__ = "grouping_queue"
+    __table_args__ = (sa.Index("ix_grouping_queue_consultation_id", "consultation_id"),)
+
+    opinion_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("opinion.id", ondelete="CASCADE"), primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("consultation.id", ondelete="CASCADE"), nullable=False)
+
+    def __repr__(self) -> str:
+        return f"<GroupingQueueEntry {self.opinion_id}>"

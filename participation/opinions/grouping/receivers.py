@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from participation.core import signals
 from participation.opinions.grouping import tasks as _tasks  # noqa: F401 - registers it
+from participation.opinions.grouping.queue import queue_opinion
 
 # The grouping code (numpy, scipy, rapidfuzz) is imported on first use, not when the
 # application starts: workers and commands that never group start quickly.
@@ -11,10 +12,9 @@ from participation.opinions.grouping import tasks as _tasks  # noqa: F401 - regi
 
 @signals.opinion_received.connect
 def group_received_opinion(opinion, source=None, **_kwargs) -> None:
-    """Group each opinion in the transaction that records it."""
-    from participation.opinions.grouping.incremental import group_opinion
-
-    group_opinion(opinion)
+    """Queue each opinion for the worker to group (or group it at once with
+    ``GROUPING_INLINE``)."""
+    queue_opinion(opinion)
 
 
 @signals.opinions_imported.connect
