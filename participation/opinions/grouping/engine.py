@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -46,26 +47,57 @@ def similarity(one: str, other: str) -> float:
                fuzz.token_sort_ratio(sentences_one, sentences_other))
 
 
-def group_texts(texts: Sequence[str]) -> np.ndarray:
-    """A group label for every text (int64): texts with one label say the same thing;
-    a label used once is a text alone. Labels are the index of the group's first text.
+@dataclass
+class Prepared:
+    """Texts ready for grouping: each text's normalised form and sentences, the distinct
+    normalised texts and the LSH band hashes of each (computed once, used both by the
+    grouping and by the fingerprints a full regrouping writes)."""
 
-    Bands are taken one after the other, and a candidate pair is confirmed only when its
-    texts are not already in one group through the pairs confirmed so far: most copies
-    of a campaign share several bands, and each link needs confirming once.
-    """
+    both: list[tuple[str, str]]
+    distinct_of: np.ndarray  # text index -> distinct text index
+    distinct: list[str]
+    first_text: np.ndarray  # distinct text index -> first text index
+    bands: np.ndarray  # (len(distinct), BANDS) int64
+
+    def text_bands(self, index: int) -> list[int]:
+        """The distinct band hashes of text ``index``."""
+        return sorted(set(self.bands[self.distinct_of[index]].tolist()))
+
+
+def prepare(texts: Sequence[str]) -> Prepared:
+    """Normalise ``texts``, find the distinct ones and their MinHash band hashes."""
     count = len(texts)
-    if count == 0:
-        return np.empty(0, dtype=np.int64)
     both = [normalise_both(t) for t in texts]
     first_of: dict[str, int] = {}
     distinct_of = np.fromiter((first_of.setdefault(plain, len(first_of))
                                for plain, _sentences in both), dtype=np.int64, count=count)
     distinct = list(first_of)
-    first_text = np.unique(distinct_of, return_index=True)[1].astype(np.int64)
-    ordered = [both[i][1] for i in first_text.tolist()]
+    first_text = (np.unique(distinct_of, return_index=True)[1].astype(np.int64) if count
+                  else np.empty(0, dtype=np.int64))
+    bands = (minhash.band_hashes(minhash.signatures(distinct)) if distinct
+             else np.empty((0, minhash.BANDS), dtype=np.int64))
+    return Prepared(both, distinct_of, distinct, first_text, bands)
+
+
+def group_texts(texts: Sequence[str]) -> np.ndarray:
+    """A group label for every text (int64): texts with one label say the same thing;
+    a label used once is a text alone. Labels are the index of the group's first text."""
+    return group_prepared(prepare(texts))
+
+
+def group_prepared(prepared: Prepared) -> np.ndarray:
+    """:func:`group_texts` of texts that went through :func:`prepare`.
+
+    Bands are taken one after the other, and a candidate pair is confirmed only when its
+    texts are not already in one group through the pairs confirmed so far: most copies
+    of a campaign share several bands, and each link needs confirming once.
+    """
+    count = len(prepared.both)
+    if count == 0:
+        return np.empty(0, dtype=np.int64)
+    distinct, first_text, bands = prepared.distinct, prepared.first_text, prepared.bands
+    ordered = [prepared.both[i][1] for i in first_text.tolist()]
     size = len(distinct)
-    bands = minhash.band_hashes(minhash.signatures(distinct))
     component = np.arange(size, dtype=np.int64)
     edges: list[np.ndarray] = []
     for band in range(bands.shape[1]):
@@ -89,7 +121,7 @@ def group_texts(texts: Sequence[str]) -> np.ndarray:
     # Label each component by its first text's index.
     label_of_component = np.full(component.max() + 1, count, dtype=np.int64)
     np.minimum.at(label_of_component, component, first_text)
-    return label_of_component[component[distinct_of]]
+    return label_of_component[component[prepared.distinct_of]]
 
 
 def _components(edges: np.ndarray, size: int) -> np.ndarray:

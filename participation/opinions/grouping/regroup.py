@@ -29,6 +29,7 @@ from participation.opinions.grouping.store import (
     move_many,
     store_fingerprints,
     tidy_groups,
+    write_fingerprints,
 )
 from participation.opinions.models import Opinion, OpinionGroup
 
@@ -86,9 +87,12 @@ def _neighbours(consultation_id: int, first: int, last: int) -> set[int]:
     return found
 
 
+_LOADED = (Opinion.id, Opinion.body, Opinion.group_id, OpinionFingerprint.pinned,
+           OpinionFingerprint.opinion_id.label("fingerprinted"))
+
+
 def _load(consultation_id: int, ids: set[int] | None) -> list:
-    columns = (Opinion.id, Opinion.body, Opinion.group_id, OpinionFingerprint.pinned)
-    query = (sa.select(*columns).outerjoin(
+    query = (sa.select(*_LOADED).outerjoin(
         OpinionFingerprint, OpinionFingerprint.opinion_id == Opinion.id)
         .where(Opinion.consultation_id == consultation_id).order_by(Opinion.id))
     if ids is None:
@@ -97,6 +101,25 @@ def _load(consultation_id: int, ids: set[int] | None) -> list:
     for part in chunks(sorted(ids)):
         rows.extend(db.session.execute(query.where(Opinion.id.in_(part))).all())
     return rows
+
+
+def _fingerprint_loaded(consultation_id: int, rows: list, prepared: engine.Prepared,
+                        progress: Progress | None, total: int) -> None:
+    """Write the missing fingerprints of a full regrouping from what :func:`engine.prepare`
+    computed for the grouping (nothing is normalised or hashed twice)."""
+    missing = [i for i, r in enumerate(rows) if r.fingerprinted is None]
+    for first in range(0, len(missing), LOAD_BATCH * 5):
+        part = missing[first:first + LOAD_BATCH * 5]
+        people = {r.id: r for r in db.session.execute(
+            sa.select(*FINGERPRINT_COLUMNS[:2], *FINGERPRINT_COLUMNS[3:]).where(
+                Opinion.consultation_id == consultation_id,
+                Opinion.id.between(rows[part[0]].id, rows[part[-1]].id)))}
+        write_fingerprints([people[rows[i].id] for i in part],
+                           [prepared.both[i][0] for i in part],
+                           [prepared.text_bands(i) for i in part])
+        if progress:
+            progress(total + min(first + len(part), len(missing)) * total // len(missing),
+                     total * 3)
 
 
 def _most(counts: Counter) -> int:
@@ -114,21 +137,24 @@ def regroup(consultation, *, opinion_ids: tuple[int, int] | None = None,
     total = int(db.session.scalar(sa.select(sa.func.count(Opinion.id)).where(
         Opinion.consultation_id == cid)) or 0) if opinion_ids is None else \
         opinion_ids[1] - opinion_ids[0] + 1
-    _fingerprint_missing(cid, list(opinion_ids) if opinion_ids else None, progress,
-                         total * 3)
     full = opinion_ids is None
+    if not full:  # the neighbours of an import are found through its fingerprints
+        _fingerprint_missing(cid, list(opinion_ids), progress, total * 3)
     wanted = None if full else (_neighbours(cid, *opinion_ids)
                                 | set(range(opinion_ids[0], opinion_ids[1] + 1)))
     rows = _load(cid, wanted)
     result = RegroupResult(opinions=len(rows))
-    if progress:
-        progress(total, total * 3)
     if not rows:
         return result
+    prepared = engine.prepare([r.body for r in rows])
+    if progress:
+        progress(total, total * 3)
+    if full:
+        _fingerprint_loaded(cid, rows, prepared, progress, total)
     kept = {g.id: g for g in db.session.scalars(sa.select(OpinionGroup).where(
         OpinionGroup.consultation_id == cid,
         sa.or_(OpinionGroup.kind == GroupKind.MANUAL, OpinionGroup.disposition.is_not(None))))}
-    labels = engine.group_texts([r.body for r in rows])
+    labels = engine.group_prepared(prepared)
     if progress:
         progress(total * 2, total * 3)
     new_range = opinion_ids or (0, 0)
