@@ -153,4 +153,5 @@ def engine_options(database_url: str) -> dict:
     """Engine options per backend (SQLite gets a busy timeout for concurrent workers)."""
     if database_url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5}
+    # No pool_pre_ping: core/database.py checks only connections idle for a while.
+    return {"pool_size": 5, "max_overflow": 5}

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.pool import Pool
 
 _engine_events_configured = False
+# A pooled PostgreSQL connection idle for longer is checked before it is used again.
+PING_IDLE_SECONDS = 10.0
 
 
 def utcnow() -> datetime:
@@ -144,6 +146,25 @@ def configure_engine_events() -> None:
         # A connection returned without commit or rollback events still ends its turn.
         record.info.pop("begin_before_write", None)
         _end_writer_turn(record.info)
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(Pool, "checkout")
+    def _ping_idle(dbapi_connection, record, _proxy) -> None:
+        # A connection that waited in the pool for a while may have been closed by the
+        # server (a restart, an idle timeout): it is checked before use, and replaced
+        # when dead. One that was in use a moment ago is not (pool_pre_ping would cost
+        # every request a round trip).
+        returned = record.info.get("returned_at")
+        if returned is None or time.monotonic() - returned < PING_IDLE_SECONDS:
+            return
+        if _is_sqlite(dbapi_connection):
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+        except Exception as error:
+            raise sa.exc.DisconnectionError() from error
 
 
 # SQLite lets one writer in at a time and makes the others retry with growing sleeps, so
