@@ -50,3 +50,13 @@ def test_other_units_and_published_reports_are_not_listed(client, world, timelin
         db.session.commit()
     page = _dashboard(client, world.approver, date(2026, 10, 14))
     assert "待公开的意见采纳情况反馈" not in page
+
+
+def test_the_closed_consultation_s_management_page_links_to_the_report_editor(
+    client, world, timeline
+):
+    consultation = timeline["consultation"]
+    with at(date(2026, 10, 13)):
+        login(client, world.approver)
+        page = client.get(f"/admin/consultations/{consultation.id}").get_data(as_text=True)
+    assert f'href="/admin/consultations/{consultation.id}/feedback-report"' in page
