@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 import sqlalchemy as sa
 
 from participation.catalogue.models import Stage
@@ -159,3 +160,20 @@ def test_a_consultation_closed_early_has_its_summary_at_once(client, world):
         db.session.commit()
     with at(date(2026, 9, 10), hour=11):
         assert client.get(summary).status_code == 200
+
+
+def test_a_correction_is_refused_too_while_a_concentrated_opinion_lacks_its_reason(timeline):
+    dispose_all(timeline)
+    consultation = timeline["consultation"]
+    with at(DUE):
+        feedback_ops.publish(consultation)
+        db.session.commit()
+        timeline["group"].disposition_reason = " "
+        feedback_ops.save_narrative(consultation, "更正后的说明。", "", "更正理由。")
+        db.session.commit()
+        with pytest.raises(feedback_ops.FeedbackError) as refused:
+            feedback_ops.publish(consultation, version=2)
+    assert refused.value.code == "concentrated_without_reason"
+    db.session.rollback()
+    _jobs(date(2026, 10, 19))  # nor does the job publish the correction
+    assert [v.version for v in feedback_ops.published_versions(consultation)] == [1]
