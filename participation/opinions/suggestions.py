@@ -33,6 +33,7 @@ from sqlalchemy.orm import defer
 from participation.accounts.models import Government
 from participation.consultations.models import Consultation
 from participation.core.audit import AuditEntry
+from participation.core.database import writer_turn_on_first_write
 from participation.core.jobs import register_job
 from participation.core.tasks import Task, TaskState, enqueue, register_task, report_progress
 from participation.extensions import db
@@ -283,13 +284,16 @@ def retrain_suggestions_job(now: datetime) -> list[Task]:
     step = max(1, int(current_app.config.get("SUGGESTIONS_RETRAIN_LABELS",
                                              RETRAIN_AFTER_LABELS)))
     queued = []
-    for government_id in db.session.scalars(sa.select(Government.id).order_by(Government.id)):
-        key = retraining_due(government_id, step)
-        if key is None:
-            continue
-        task = enqueue(TASK_KIND, {"government_id": government_id}, dedupe_key=key,
-                       government_id=government_id)
-        if task.state == TaskState.QUEUED and task.started_at is None:
-            queued.append(task)
-    db.session.flush()
+    # SQLite: the pass takes the writer turn at its first write, as a request does.
+    with writer_turn_on_first_write():
+        governments = db.session.scalars(sa.select(Government.id).order_by(Government.id))
+        for government_id in governments.all():
+            key = retraining_due(government_id, step)
+            if key is None:
+                continue
+            task = enqueue(TASK_KIND, {"government_id": government_id}, dedupe_key=key,
+                           government_id=government_id)
+            if task.state == TaskState.QUEUED and task.started_at is None:
+                queued.append(task)
+        db.session.flush()
     return queued
