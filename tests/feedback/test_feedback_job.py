@@ -80,6 +80,8 @@ def test_a_concentrated_opinion_without_its_reason_keeps_it_overdue_then_it_is_l
     _jobs(DUE)
     assert feedback_ops.published_versions(consultation) == []
     on_the_day = _public(client, timeline, DUE)
+    for page in (on_the_day["dossier"], on_the_day["catalogue"]):
+        assert "意见采纳情况反馈应于2026-10-16前公开" in page
     assert "逾期" not in on_the_day["dossier"]
     assert on_the_day["api"]["overdue_since"] is None
     _jobs(date(2026, 10, 19))  # Monday after
