@@ -138,6 +138,9 @@ def default_config(instance_path: Path) -> dict:
         "MAIL_PASSWORD": _env("MAIL_PASSWORD"),
         "MAIL_DEFAULT_SENDER": _env("MAIL_DEFAULT_SENDER", "noreply@localhost"),
         "PAGE_SIZE": 20,
+        # Labels given since a government's newest suggestion model that make the hourly
+        # job queue its retraining.
+        "SUGGESTIONS_RETRAIN_LABELS": _env_int("SUGGESTIONS_RETRAIN_LABELS", 50),
         # Slug of the government shown at / when a deployment hosts several.
         "DEFAULT_GOVERNMENT": _env("DEFAULT_GOVERNMENT"),
         "PAGE_CACHE_SECONDS": _env_int("PAGE_CACHE_SECONDS", 10),

@@ -38,8 +38,10 @@ opinion_received = _signals.signal("opinion-received")
 #: current transaction.
 opinions_imported = _signals.signal("opinions-imported")
 
-#: After a consultation's period ended early by an official's decision (periods ending
-#: on time are seen by the periodic job of the next issue). ``sender``: the consultation.
+#: After a consultation's period ended early by an official's decision. Nothing is sent
+#: for a period ending on time, and nothing needs it: what follows a close (the interim
+#: participation summary, the report editor) depends on ``closes_at`` alone, so it is
+#: public the moment the period ends either way. ``sender``: the consultation.
 consultation_closed = _signals.signal("consultation-closed")
 
 #: Which stages of some decisions have public material, for the catalogue's links.

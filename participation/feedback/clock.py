@@ -20,6 +20,7 @@ from participation.accounts.calendar import alert_missing_year, local_day
 from participation.accounts.models import Membership, Role, Unit, User
 from participation.catalogue.models import Decision, EntryState
 from participation.catalogue.operations import refresh_estimated_due_dates
+from participation.core.database import writer_turn_on_first_write
 from participation.core.jobs import register_job
 from participation.core.outbox import queue_message
 from participation.core.workdays import WorkingCalendar
@@ -103,6 +104,13 @@ def feedback_clock_job(now: datetime) -> None:
     """Count estimated due dates again, alert about missing schedules, publish the
     complete reports that are due, and send the due alerts (``now``: UTC)."""
     today = local_day(now)
+    # On SQLite the pass takes the writer turn at its first write, as a request does, so
+    # an approval committed meanwhile is seen, never overwritten (PostgreSQL: row locks).
+    with writer_turn_on_first_write():
+        _clock_pass(today)
+
+
+def _clock_pass(today: date) -> None:
     refresh_estimated_due_dates()
     alert_missing_schedules()
     publish_due_reports(today)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import TextAreaField
-from wtforms.validators import Optional
+from wtforms import HiddenField, TextAreaField
+from wtforms.validators import Optional, Regexp
 
 from participation.core.forms_common import Form, length
 
@@ -22,4 +22,8 @@ class NarrativeForm(Form):
 
 
 class PublishForm(Form):
-    """Approving the report publishes it (CSRF only)."""
+    """Approving the report publishes it: the version the official reviewed, so a version
+    published meanwhile (by the due-date job or another approver) is not published again
+    as a correction without its reason."""
+
+    version = HiddenField(validators=[Optional(), Regexp(r"^[1-9][0-9]{0,5}$")])

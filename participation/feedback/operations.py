@@ -119,6 +119,7 @@ def save_narrative(consultation: Consultation, how_held: str, adoption_summary: 
     for field, text in values.items():
         if len(text) > NARRATIVE_MAX:
             raise FeedbackError("too_long", field=field, max=NARRATIVE_MAX)
+    _lock(consultation)
     draft = draft_for(consultation)
     changes = audit.diff(draft, values)
     db.session.flush()
@@ -137,18 +138,33 @@ def publication_problems(consultation: Consultation, data: dict[str, Any]) -> li
     return problems
 
 
-def publish(consultation: Consultation, actor=None, today: date | None = None
-            ) -> FeedbackReport:
+def _lock(consultation: Consultation) -> None:
+    """Take the consultation's row lock (PostgreSQL; on SQLite the writer turn) and read
+    it again: publications and edits of its report then happen one after the other, and
+    each sees what the one before it committed."""
+    db.session.execute(sa.select(Consultation.id).where(Consultation.id == consultation.id)
+                       .with_for_update())
+    db.session.refresh(consultation)
+
+
+def publish(consultation: Consultation, actor=None, today: date | None = None, *,
+            version: int | None = None, first_only: bool = False) -> FeedbackReport:
     """Approve and publish the report being prepared: a new published version with the
     figures frozen. Refused while the consultation is open, while an opinion has no
     disposition, or while a concentrated opinion lacks its disposition or reason; a
-    correction (version 2 on) needs its reason. Audited as ``feedback_report.published``."""
+    correction (version 2 on) needs its reason. Audited as ``feedback_report.published``.
+
+    Publications of one consultation are serialised by its row lock, so an approval and
+    the due-date job at the same moment publish one version: ``version`` (the one the
+    approver reviewed) or ``first_only`` (the job) refuse with ``already_published``
+    once another publication got there first."""
     today = today or local_today()
-    # One publication at a time per consultation (the draft row is the lock).
+    _lock(consultation)
+    if first_only and consultation.feedback_published_at is not None:
+        raise FeedbackError("already_published")
     draft = draft_for(consultation)
-    db.session.execute(sa.select(FeedbackReport.id).where(FeedbackReport.id == draft.id)
-                       .with_for_update())
-    db.session.refresh(draft)
+    if version is not None and draft.version != version:
+        raise FeedbackError("already_published")
     if draft.state != ReportState.DRAFT:
         raise FeedbackError("already_published")
     data = report_data(consultation)
@@ -223,6 +239,12 @@ def publish_due_reports(today: date) -> list[FeedbackReport]:
     for consultation in candidates:
         if publication_problems(consultation, report_data(consultation)):
             continue
-        with db.session.begin_nested():
-            published.append(publish(consultation, actor=None, today=today))
+        try:
+            with db.session.begin_nested():
+                published.append(publish(consultation, actor=None, today=today,
+                                         first_only=True))
+        except FeedbackError:
+            # An approver published it meanwhile, or it is no longer complete: it stays
+            # as it is (published, or shown overdue) and the other reports go on.
+            continue
     return published

@@ -113,7 +113,7 @@ def prepare_report(consultation_id: int):
         return redirect(url_for("feedback.prepare_report", consultation_id=consultation.id))
     return render_template(
         "feedback/prepare.html", consultation=consultation, report=draft, data=data,
-        form=form, publish_form=PublishForm(),
+        form=form, publish_form=PublishForm(version=str(draft.version)),
         problems=[p.message for p in operations.publication_problems(consultation, data)],
         versions=operations.published_versions(consultation),
         can_publish=can_publish_feedback(current_user, consultation), preview=True,
@@ -128,6 +128,7 @@ def publish_report(consultation_id: int):
     form = PublishForm()
     if form.validate_on_submit() and perform(
             operations.publish, consultation, actor=current_user,
+            version=int(form.version.data) if form.version.data else None,
             success=_("The feedback report has been published.")):
         return redirect(url_for("feedback.show_report", consultation_id=consultation.id))
     return redirect(url_for("feedback.prepare_report", consultation_id=consultation.id))

@@ -8,6 +8,14 @@ accuracy on a held-back fifth of the labels, stores the fitted model as a new
 :class:`SuggestionModel` version and writes the suggestions, with their confidence, on
 the opinions that have no label yet. A suggestion never becomes a label by itself: an
 official accepts or changes it (``classification.accept_suggestions``, ``set_topic``).
+
+Officials start a training from the workspace; the periodic job
+``opinions.retrain_suggestions`` (hourly) also queues one for every government whose
+officials gave at least ``SUGGESTIONS_RETRAIN_LABELS`` labels (default
+:data:`RETRAIN_AFTER_LABELS`) since its newest model, counted from the audit log of the
+labelling operations. It is level-triggered and idempotent: a government with a training
+queued or running is left alone, and the task's dedupe key names the model version and
+the step of labels reached, so a missed or repeated run queues each retraining once.
 """
 
 from __future__ import annotations
@@ -15,12 +23,18 @@ from __future__ import annotations
 import io
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import defer
 
+from participation.accounts.models import Government
 from participation.consultations.models import Consultation
+from participation.core.audit import AuditEntry
+from participation.core.database import writer_turn_on_first_write
+from participation.core.jobs import register_job
 from participation.core.tasks import Task, TaskState, enqueue, register_task, report_progress
 from participation.extensions import db
 from participation.opinions.models import Opinion, Stance, Topic
@@ -31,6 +45,13 @@ MIN_LABELS = 10  # fewer labels (or one class only) train nothing
 MAX_TRAINING = 50_000  # the most recent labels used
 MIN_HELD_BACK = 2  # held-back labels needed to report an accuracy
 BATCH = 2000
+RETRAIN_AFTER_LABELS = 50  # labels given since the newest model that call for a retraining
+# The audited labelling operations, and the keys of their entries that count labels given.
+LABEL_ACTIONS = {
+    "opinion.topic_set": ("count",),
+    "opinion.stance_set": ("count",),
+    "opinion.suggestions_accepted": ("topics", "stances"),
+}
 
 
 def _pipeline():
@@ -224,3 +245,55 @@ def run_training(task: Task) -> None:
     for consultation in consultations:
         suggest_for_consultation(consultation, model, task)
         db.session.commit()
+
+
+def labels_given(government_id: int, since: datetime | None) -> int:
+    """How many labels (a topic or a stance set on an opinion, or a suggestion accepted as
+    one) the government's officials gave after ``since`` (None: ever), from the audit
+    entries of the labelling operations."""
+    query = sa.select(AuditEntry.action, AuditEntry.changes).where(
+        AuditEntry.government_id == government_id,
+        AuditEntry.action.in_(list(LABEL_ACTIONS)))
+    if since is not None:
+        query = query.where(AuditEntry.created_at > since)
+    total = 0
+    for action, changes in db.session.execute(query):
+        for key in LABEL_ACTIONS[action]:
+            value = (changes or {}).get(key)
+            total += value if isinstance(value, int) else 0
+    return total
+
+
+def retraining_due(government_id: int, step: int) -> str | None:
+    """The dedupe key of the retraining the government needs now, or None: none is queued
+    or running and at least ``step`` labels were given since its newest model."""
+    if training_pending(government_id) is not None:
+        return None
+    model = latest_model(government_id)
+    given = labels_given(government_id, model.created_at if model else None)
+    if given < step:
+        return None
+    version = model.version if model else 0
+    return f"suggestions-retrain-{government_id}-after-v{version}-{given // step}"
+
+
+@register_job("opinions.retrain_suggestions", every=timedelta(hours=1))
+def retrain_suggestions_job(now: datetime) -> list[Task]:
+    """Queue the training of every government with enough new labels since its newest
+    model (see the module's docstring); returns the tasks queued by this pass."""
+    step = max(1, int(current_app.config.get("SUGGESTIONS_RETRAIN_LABELS",
+                                             RETRAIN_AFTER_LABELS)))
+    queued = []
+    # SQLite: the pass takes the writer turn at its first write, as a request does.
+    with writer_turn_on_first_write():
+        governments = db.session.scalars(sa.select(Government.id).order_by(Government.id))
+        for government_id in governments.all():
+            key = retraining_due(government_id, step)
+            if key is None:
+                continue
+            task = enqueue(TASK_KIND, {"government_id": government_id}, dedupe_key=key,
+                           government_id=government_id)
+            if task.state == TaskState.QUEUED and task.started_at is None:
+                queued.append(task)
+        db.session.flush()
+    return queued

@@ -132,3 +132,72 @@ def test_too_few_labels_train_nothing(world):
 
 def test_the_training_task_is_registered():
     assert suggestions.TASK_KIND in tasks.HANDLERS
+
+
+# -- periodic retraining ----------------------------------------------------------------
+
+
+def _retraining_tasks(world) -> list[tasks.Task]:
+    return db.session.scalars(
+        sa.select(tasks.Task)
+        .where(tasks.Task.kind == suggestions.TASK_KIND,
+               tasks.Task.government_id == world.government.id)
+        .order_by(tasks.Task.id)
+    ).all()
+
+
+def test_the_retraining_job_is_registered_and_hourly():
+    from participation.core.jobs import JOBS
+
+    job = JOBS["opinions.retrain_suggestions"]
+    assert job.every == timedelta(hours=1)
+
+
+def test_the_job_queues_a_training_once_enough_labels_were_given(
+    app, monkeypatch, world, labelled
+):
+    # The fixture's officials gave 24 labels (12 topics, 12 stances), one at a time.
+    assert suggestions.labels_given(world.government.id, None) == 24
+    monkeypatch.setitem(app.config, "SUGGESTIONS_RETRAIN_LABELS", 30)
+    assert suggestions.retrain_suggestions_job(utcnow()) == []
+    monkeypatch.setitem(app.config, "SUGGESTIONS_RETRAIN_LABELS", 20)
+    (task,) = suggestions.retrain_suggestions_job(utcnow())
+    assert task.payload == {"government_id": world.government.id}
+    # Level-triggered and idempotent: later passes, before and after it ran, add nothing.
+    assert suggestions.retrain_suggestions_job(utcnow()) == []
+    suggestions.run_training(task)
+    task.state = tasks.TaskState.DONE
+    db.session.commit()
+    assert suggestions.retrain_suggestions_job(utcnow()) == []
+    assert len(_retraining_tasks(world)) == 1
+    assert suggestions.latest_model(world.government.id).version == 1
+
+
+def test_labels_given_after_the_newest_model_queue_the_next_training(
+    app, monkeypatch, world, labelled
+):
+    first, second, new = labelled
+    monkeypatch.setitem(app.config, "SUGGESTIONS_RETRAIN_LABELS", 3)
+    model = suggestions.train(world.government.id)
+    suggestions.suggest_for_consultation(second, model)
+    db.session.commit()
+    assert suggestions.retrain_suggestions_job(utcnow()) == []
+    # Accepting both suggestions gives two topics and two stances: four labels.
+    ops.accept_suggestions(Selection(second, ids=tuple(o.id for o in new)))
+    db.session.commit()
+    assert suggestions.labels_given(world.government.id, model.created_at) == 4
+    (task,) = suggestions.retrain_suggestions_job(utcnow())
+    assert task.dedupe_key == f"suggestions-retrain-{world.government.id}-after-v1-1"
+    assert suggestions.retrain_suggestions_job(utcnow()) == []
+
+
+def test_flask_jobs_run_queues_it_and_the_worker_trains(app, monkeypatch, world, labelled):
+    from participation.core.jobs import run_due_jobs
+
+    monkeypatch.setitem(app.config, "SUGGESTIONS_RETRAIN_LABELS", 20)
+    assert run_due_jobs(utcnow(), owner="cron")["opinions.retrain_suggestions"] == "done"
+    assert [t.state for t in _retraining_tasks(world)] == [tasks.TaskState.QUEUED]
+    while tasks.run_one():
+        pass
+    assert suggestions.latest_model(world.government.id).version == 1
+    assert [t.state for t in _retraining_tasks(world)] == [tasks.TaskState.DONE]
