@@ -1,5 +1,4 @@
-"""The second pass of an import: the rows found valid (spilled by the first pass),
-inserted in one transaction.
+"""Storing an import: the valid rows, inserted as they are checked, in one transaction.
 
 Each row goes through :func:`~participation.opinions.operations.written_fields` (personal
 data masked, initial moderation state) and the cited article's detection
@@ -39,7 +38,7 @@ from participation.consultations.models import Consultation
 from participation.core.database import utcnow
 from participation.extensions import db
 from participation.opinions.articles import cited_fields_for
-from participation.opinions.imports.checking import Spill
+from participation.opinions.imports.checking import ValidRow
 from participation.opinions.models import Channel, ModerationState, Opinion, OpinionImport
 from participation.opinions.operations import written_fields
 from participation.opinions.receipts import new_receipt_numbers
@@ -77,11 +76,11 @@ class _Target:
         self.moderation_mode = consultation.moderation_mode
 
 
-def store_rows(record: OpinionImport, consultation: Consultation, spill: Spill, *,
+def store_rows(record: OpinionImport, consultation: Consultation, rows: Iterator[ValidRow], *,
                actor_id: int | None,
                progress: Callable[[int, int | None], None] | None = None) -> Stored:
-    """Insert every row spilled by the first pass as an opinion of ``record``; flushes,
-    never commits."""
+    """Insert each of ``rows`` (from :meth:`~.checking.FileCheck.valid_rows`) as an
+    opinion of ``record``; flushes, never commits."""
     table = Opinion.__table__
     connection = db.session.connection()  # in the caller's savepoint
     dialect = connection.dialect
@@ -110,7 +109,6 @@ def store_rows(record: OpinionImport, consultation: Consultation, spill: Spill, 
         fields.update(cite(body))
         return fields
 
-    rows = spill.rows()
     first = next(rows, None)
     if first is not None:
         # The columns of each row: those of the file, then whatever the write hooks
