@@ -83,6 +83,9 @@ class TaskProgress(ImportProgress):
 
     def __init__(self, task: Task) -> None:
         self.task = task
+        # Read now: during the rows the session's connection is busy with the inserts
+        # (PostgreSQL's COPY), so nothing may load an expired attribute then.
+        self.task_id = task.id
         self.storing = False
         self.total: int | None = None
 
@@ -99,7 +102,7 @@ class TaskProgress(ImportProgress):
         elif db.engine.dialect.name == "postgresql":
             with db.engine.begin() as connection:
                 connection.execute(
-                    sa.update(Task.__table__).where(Task.__table__.c.id == self.task.id)
+                    sa.update(Task.__table__).where(Task.__table__.c.id == self.task_id)
                     .values(progress_done=done, progress_total=total,
                             locked_until=utcnow() + LEASE))
 
@@ -192,8 +195,8 @@ def run_import(record: OpinionImport, source: Path, *, actor=None,
             record.duplicates = find_duplicates(record, check.hashes).as_json()
             record.state = ImportState.UNCONFIRMED
         return RunOutcome(record)
-    progress.phase(record, ImportState.STORING, None)
     check = _open(record, consultation, source, resolve, progress)
+    progress.phase(record, ImportState.STORING, check.info.estimated_rows if check.info else None)
     stored = duplicates = None
     try:
         with db.session.begin_nested():
