@@ -1,10 +1,11 @@
-"""One import from upload to result: both passes for an :class:`OpinionImport`.
+"""One import from upload to result: the read of the file for an :class:`OpinionImport`.
 
 The web page keeps the upload in a temporary file (:func:`start_import`) and queues the
 ``opinions.import`` task; ``flask opinions import`` calls :func:`run_import` on the
-file given, with a progress bar. Either way :func:`run_import` checks every row
-(first pass), then refuses the file (errors), waits for the official's confirmation
-(duplicates) or stores every row (second pass) in the caller's one transaction.
+file given, with a progress bar. Either way :func:`run_import` reads the file once,
+storing each row as it is found valid in the caller's one transaction, then keeps the
+rows, or refuses the file (errors) or waits for the official's confirmation
+(duplicates) with none of them kept.
 """
 
 from __future__ import annotations
@@ -77,9 +78,9 @@ class ImportProgress:
 
 
 class TaskProgress(ImportProgress):
-    """Progress on the task page: committed in the first pass (nothing else is written
-    then); during the second pass, whose rows must stay in one transaction, written on a
-    connection of its own on PostgreSQL (SQLite has one writer: the count waits)."""
+    """Progress on the task page: committed while rows are only checked (nothing else is
+    written then); while they are stored, which must stay in one transaction, written on
+    a connection of its own on PostgreSQL (SQLite has one writer: the count waits)."""
 
     def __init__(self, task: Task) -> None:
         self.task = task
@@ -319,7 +320,7 @@ def run_import_task(task: Task) -> None:
     if not keep:
         remove_temporary(key)
     rows = outcome.record.rows_checked
-    report_progress(task, rows, rows)  # the second pass could not report on SQLite
+    report_progress(task, rows, rows)  # the stored rows could not report on SQLite
 
 
 @register_job("opinions.discard_unconfirmed_imports", every=timedelta(hours=1))

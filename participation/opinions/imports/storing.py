@@ -57,7 +57,7 @@ _SWITCH_INTERVAL = 0.00005
 
 @dataclass
 class Stored:
-    """What the second pass inserted: the count, the id range and, per article (None:
+    """What was inserted: the count, the id range and, per article (None:
     the whole draft), the opinions and public opinions added."""
 
     count: int = 0
