@@ -118,6 +118,8 @@ class Measure:
     peak_mb: float
     imported: int
     ok: bool
+    cpu: float = 0.0  # user + system seconds of the command's process (not the server's)
+    load: float = 0.0  # the machine's load average (1 min) when it ended
 
     @property
     def meets(self) -> str:
@@ -161,22 +163,23 @@ def time_import(url: str, consultation_id: int, path: Path, kind: str, rows: int
                 database: str) -> Measure:
     env = _environment(url)
     report = path.with_suffix(".time")
-    command = ["/usr/bin/time", "-f", "%e %M", "-o", str(report), sys.executable, "-m", "flask",
-               "opinions", "import", "--consultation", str(consultation_id), "--allow-duplicates",
-               str(path)]
+    command = ["/usr/bin/time", "-f", "%e %M %U %S", "-o", str(report), sys.executable, "-m",
+               "flask", "opinions", "import", "--consultation", str(consultation_id),
+               "--allow-duplicates", str(path)]
     print(f"[{database}] importing {rows:,} {kind} rows …", file=sys.stderr, flush=True)
     before = _imported(url, consultation_id)
     started = time.monotonic()
     completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
                                check=False)
     wall = time.monotonic() - started
-    elapsed, peak_kb = report.read_text().split()[-2:]
+    elapsed, peak_kb, user, system = report.read_text().split()[-4:]
     if completed.returncode != 0:
         print(completed.stdout[-2000:], completed.stderr[-2000:], file=sys.stderr)
     imported = _imported(url, consultation_id) - before
     return Measure(database, kind, rows, path.stat().st_size / 1e6, max(float(elapsed), wall),
                    int(peak_kb) / 1024, imported,
-                   completed.returncode == 0 and imported == rows)
+                   completed.returncode == 0 and imported == rows,
+                   float(user) + float(system), os.getloadavg()[0])
 
 
 def fresh_database(url: str) -> None:
@@ -191,12 +194,13 @@ def render(results: list[Measure], encoding: str) -> str:
     lines = [f"Imports with `flask opinions import` (CSV in {encoding.upper()}), "
              f"{os.cpu_count()} cores; peak RSS of the command's process.",
              "",
-             "| database | file | rows | size | time | rows/s | peak RSS | imported"
-             " | bar (≤ 120 s, ≤ 500 MB) |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+             "| database | file | rows | size | time | rows/s | CPU of the command | load"
+             " | peak RSS | imported | bar (≤ 120 s, ≤ 500 MB) |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in results:
         lines.append(f"| {r.database} | {r.kind} | {r.rows:,} | {r.size_mb:.0f} MB | "
-                     f"{r.seconds:.1f} s | {r.rows / r.seconds:,.0f} | {r.peak_mb:.0f} MB | "
+                     f"{r.seconds:.1f} s | {r.rows / r.seconds:,.0f} | {r.cpu:.1f} s | "
+                     f"{r.load:.1f} | {r.peak_mb:.0f} MB | "
                      f"{r.imported:,}{'' if r.ok else ' (FAILED)'} | {r.meets} |")
     return "\n".join(lines)
 

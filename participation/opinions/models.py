@@ -460,8 +460,8 @@ class ImportState(enum.StrEnum):
     """Where an uploaded file of opinions stands (:class:`OpinionImport`)."""
 
     QUEUED = "queued"  # waiting for the background worker
-    CHECKING = "checking"  # first pass: every row validated
-    STORING = "storing"  # second pass: the rows inserted, in one transaction
+    CHECKING = "checking"  # rows only checked (a file with errors, or imported before)
+    STORING = "storing"  # rows checked and inserted as they come, in one transaction
     REFUSED = "refused"  # errors found: nothing imported
     UNCONFIRMED = "unconfirmed"  # valid, but repeats opinions: waits for confirmation
     IMPORTED = "imported"

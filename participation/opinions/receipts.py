@@ -20,6 +20,18 @@ def new_receipt_number() -> str:
     return "-".join(raw[i:i + 4] for i in range(0, RECEIPT_LENGTH, 4))
 
 
+def new_receipt_numbers(count: int) -> list[str]:
+    """``count`` new receipt numbers at once, each as :func:`new_receipt_number` makes it
+    (bulk imports: one read of the random source instead of one per row). Ten random
+    bytes are exactly sixteen base32 symbols, so the encoding of the bytes of all of them
+    is the numbers one after the other."""
+    width = RECEIPT_LENGTH * 5 // 8
+    raw = base64.b32encode(secrets.token_bytes(width * count)).translate(
+        _FROM_BASE32).decode("ascii")
+    return [f"{raw[i:i + 4]}-{raw[i + 4:i + 8]}-{raw[i + 8:i + 12]}-{raw[i + 12:i + 16]}"
+            for i in range(0, RECEIPT_LENGTH * count, RECEIPT_LENGTH)]
+
+
 def normalise_receipt_number(value: str) -> str:
     """A receipt number as typed (spaces, lower case, O for 0) in its stored form."""
     raw = re.sub(r"[^0-9A-Za-z]", "", value or "").upper()

@@ -1043,18 +1043,23 @@ def test_a_reference_recorded_meanwhile_refuses_the_whole_import(client, world, 
     from participation.opinions import operations as opinion_ops
     from participation.opinions.imports import running
 
-    real = running.find_duplicates
+    real = running.ReferenceIndex
+    calls = []
 
     def another_official_records_the_same_ticket(*args, **kwargs):
-        with db.session.no_autoflush:
-            opinion_ops.record_offline(consultation, {
-                "channel": "hotline", "reference": "12345-0001",
-                "received_at": datetime(2026, 3, 1, 2, 0),
-                "body": "另一位工作人员同时登记的热线意见。",
-            })
-        return real(*args, **kwargs)
+        # Once the file's references were read, before its rows go in.
+        index = real(*args, **kwargs)
+        if not calls:
+            calls.append(1)
+            with db.session.no_autoflush:
+                opinion_ops.record_offline(consultation, {
+                    "channel": "hotline", "reference": "12345-0001",
+                    "received_at": datetime(2026, 3, 1, 2, 0),
+                    "body": "另一位工作人员同时登记的热线意见。",
+                })
+        return index
 
-    monkeypatch.setattr(running, "find_duplicates", another_official_records_the_same_ticket)
+    monkeypatch.setattr(running, "ReferenceIndex", another_official_records_the_same_ticket)
     data = csv_bytes([["工单编号", "渠道", "收到时间", "意见内容"],
                       ["12345-0001", "热线", "2026-03-02 10:00", "文件里的同一张工单的意见内容。"],
                       ["12345-0002", "热线", "2026-03-02 11:00", "文件里另一张工单的意见内容。"]])

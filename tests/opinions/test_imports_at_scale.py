@@ -94,6 +94,69 @@ def test_receipt_numbers_keep_their_format_and_alphabet():
 # -- the page and the task -------------------------------------------------------------------
 
 
+# -- storing ------------------------------------------------------------------------------
+
+#: Columns an import and a one-by-one record may differ in.
+_OWN_COLUMNS = {"id", "receipt_number", "reference", "import_id", "created_at", "updated_at",
+                "group_id"}
+
+
+def _stored_values(opinion_id: int) -> dict:
+    """The row as the database holds it (no ORM type between)."""
+    row = db.session.execute(sa.text("SELECT * FROM opinion WHERE id = :id"),
+                             {"id": opinion_id}).mappings().one()
+    return {key: value for key, value in row.items() if key not in _OWN_COLUMNS}
+
+
+def test_an_imported_row_is_stored_as_a_recorded_opinion_is(client, world, consultation):
+    """The bulk path writes plain tuples (COPY or executemany): every column holds what
+    the ORM stores for the same opinion recorded one by one, derived columns included."""
+    from datetime import datetime
+
+    from participation.opinions.operations import record_offline
+
+    body = "建议第3条延长公示期，联系电话139 1234 5678，我叫王小明。"
+    recorded = record_offline(consultation, {
+        "channel": "hotline", "reference": "12345-000001",
+        "received_at": datetime(2026, 3, 2, 2, 0), "body": body,
+        "display_name": "王先生", "contact": "13912345678", "consent_to_publish": True,
+    }, actor=world.moderator)
+    db.session.commit()
+    login(client, world.moderator)
+    data = csv_bytes([[*HEADER, "同意公开"],
+                      ["12345-000002", "热线", "2026-03-02 10:00", "", body, "王先生",
+                       "13912345678", "是"]], "gbk")
+    record = factories.import_through_page(client, consultation, data).record
+    assert record.state == ImportState.UNCONFIRMED  # the same opinion: asked first
+    assert _opinions(consultation) == [recorded]
+    client.post(f"/admin/consultations/{consultation.id}/opinions/imports/{record.id}/confirm",
+                data={"allow_duplicates": "y"})
+    assert run_one() is True
+    db.session.expire_all()
+    assert record.state == ImportState.IMPORTED
+    (imported,) = [o for o in _opinions(consultation) if o.import_id == record.id]
+    assert _stored_values(imported.id) == _stored_values(recorded.id)
+    assert "139****5678" in imported.public_body
+    assert imported.receipt_number != recorded.receipt_number
+    factories.assert_counters_agree()
+
+
+def test_an_error_after_thousands_of_stored_rows_keeps_none_of_them(client, world,
+                                                                    consultation):
+    """Rows are stored while the file is read; an error in its last row rolls them all
+    back and the rest of the file is still checked."""
+    rows = [*good_rows(2500), ["12345-X", "微博", "2026-03-02", "", "一条意见的内容。", "", ""]]
+    login(client, world.moderator)
+    page = factories.import_through_page(client, consultation,
+                                         csv_bytes([HEADER, *rows], "gbk"))
+    assert page.record.state == ImportState.REFUSED
+    assert page.record.rows_checked == 2501
+    assert [(e["line"], e["code"]) for e in page.record.first_errors] == [
+        (2502, "unknown_channel")]
+    assert _opinions(consultation) == []
+    factories.assert_counters_agree()
+
+
 def test_the_upload_returns_at_once_to_a_page_that_refreshes_until_done(client, world,
                                                                         consultation):
     login(client, world.editor)

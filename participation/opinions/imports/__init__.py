@@ -8,10 +8,13 @@ split by step:
 - :mod:`.columns`, :mod:`.cells`, :mod:`.rows`: the header and each row checked, with
   errors of a stable code (:mod:`.messages`, translated when read);
 - :mod:`.duplicates`: the same file again, rows identical to recorded opinions;
-- :mod:`.checking`: the first pass (errors: the first 1,000 kept, all written to a file);
-- :mod:`.storing`: the second pass, rows inserted in batches in one transaction;
-- :mod:`.running`: both passes for one :class:`~participation.opinions.models.OpinionImport`,
-  from the background task of the web page or from ``flask opinions import``.
+- :mod:`.checking`: the file read once, row by row (errors: the first 1,000 kept, all
+  written to a file), handing each valid row on while the file has no error;
+- :mod:`.storing`: those rows inserted as they come (``COPY`` on PostgreSQL, a writer
+  thread's ``executemany`` on SQLite) in a savepoint of the one transaction;
+- :mod:`.running`: the read and the outcome for one
+  :class:`~participation.opinions.models.OpinionImport`, from the background task of the
+  web page or from ``flask opinions import``.
 """
 
 from participation.opinions.imports.columns import (

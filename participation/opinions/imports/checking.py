@@ -1,9 +1,10 @@
-"""The first pass of an import: every row checked, nothing written to the opinions.
+"""Reading an import file once, row by row: every row checked.
 
 Errors are counted; the first :data:`ERRORS_KEPT` stay in memory (shown on the page and
 stored on the import), every one is written to a compressed JSON-lines file under the
 upload folder, from which the full list is downloaded as CSV (translated when read).
-Valid rows are only hashed (:class:`~.duplicates.RowHashes`) for the re-import check.
+Valid rows are hashed (:class:`~.duplicates.RowHashes`) for the re-import check and, while
+the file has no error, handed to the import that stores them (:mod:`.storing`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import csv
 import gzip
 import io
 import json
-import marshal
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,7 +24,6 @@ from flask import current_app
 
 from participation.core.sanitize import plain_text
 from participation.core.timeutil import local_to_utc
-from participation.core.uploads import temporary_path
 from participation.opinions.imports.cells import _quote
 from participation.opinions.imports.duplicates import ReferenceIndex, RowHashes, row_hash
 from participation.opinions.imports.messages import RowError
@@ -122,28 +121,84 @@ def _drain(buffer: io.StringIO) -> bytes:
     return data
 
 
+#: One valid row as the import stores it: line, reference, channel code, received (naive
+#: UTC), article id, body (plain text), name, contact, consent.
+ValidRow = tuple[int, str | None, str, datetime, int | None, str, str | None, str | None, bool]
+
+
 @dataclass
 class FileCheck:
-    """What the first pass found: how to read the file, rows read, errors, hashes."""
+    """One read of a file, row by row: how to read it, rows read, errors, hashes.
+
+    :meth:`valid_rows` checks rows and yields each valid one as long as the file has no
+    error (an import stores them as they come, in its one transaction); it stops at the
+    first error, and :meth:`finish` checks the rest, counting errors only."""
 
     info: FileInfo | None
     errors: ErrorLog
     rows_checked: int = 0
     hashes: RowHashes = field(default_factory=RowHashes)
-    spill: Spill | None = None  # the valid rows, for the second pass
-
-    def discard(self) -> None:
-        """Remove the spilled rows (the file will not be stored)."""
-        if self.spill is not None:
-            self.spill.remove()
-            self.spill = None
+    _rows: Iterator | None = None  # the parsed rows still to check
+    _file_errors: list[RowError] = field(default_factory=list)
+    _progress: Progress | None = None
 
     @property
     def ok(self) -> bool:
         return self.errors.count == 0
 
+    def valid_rows(self) -> Iterator[ValidRow]:
+        """Check rows, yielding each valid one, until the first error or the end."""
+        hashes = self.hashes
+        try:
+            for line, row, row_errors in self._rows or ():
+                self._count()
+                if row_errors:
+                    for error in row_errors:
+                        self.errors.add(error)
+                    return
+                received = _utc(row.received_at)
+                body = plain_text(row.body)
+                hashes.add(line, received, row_hash(row.channel, received, body, row.name))
+                yield (line, row.reference, row.channel, received, row.article_id, body,
+                       row.name, row.contact, row.consent_to_publish)
+        except FileProblem as problem:
+            self._problem(problem)
+            return
+        self._done()
 
-_EPOCH = datetime(1970, 1, 1)
+    def finish(self) -> None:
+        """Check the rows :meth:`valid_rows` left (a file with errors: nothing is hashed);
+        then the progress says every row was read."""
+        try:
+            for _line, _row, row_errors in self._rows or ():
+                self._count()
+                for error in row_errors:
+                    self.errors.add(error)
+        except FileProblem as problem:
+            self._problem(problem)
+        self._done()
+
+    def _count(self) -> None:
+        self.rows_checked += 1
+        if self._progress and self.rows_checked % PROGRESS_EVERY == 0:
+            total = self.info.estimated_rows if self.info else None
+            self._progress(self.rows_checked, max(total or 0, self.rows_checked))
+
+    def _problem(self, problem: FileProblem) -> None:
+        self.errors.reset()
+        for error in (*self._file_errors, problem.error):
+            self.errors.add(error)
+        self._done()
+
+    def _done(self) -> None:
+        if self._rows is None:
+            return
+        self._rows = None
+        self.errors.close()
+        if self._progress:
+            self._progress(self.rows_checked, self.rows_checked)
+
+
 _CHINA_STANDARD_TIME = timedelta(hours=8)
 
 
@@ -152,57 +207,15 @@ def _utc(local: datetime) -> datetime:
     return local - _CHINA_STANDARD_TIME if local.year >= 1992 else local_to_utc(local)
 
 
-#: One valid row as spilled: line, reference, channel, received (UTC, seconds since
-#: 1970), article id, body (plain text), name, contact, consent.
-SpilledRow = tuple[int, str | None, str, int, int | None, str, str | None, str | None, bool]
-
-
-class Spill:
-    """The valid rows of the first pass, written as they are checked to a temporary file
-    (marshal records) so that the second pass does not parse the file again."""
-
-    def __init__(self) -> None:
-        self.path = temporary_path(secrets.token_hex(16))
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._handle = open(self.path, "xb", buffering=1 << 20)  # noqa: SIM115
-
-    def add(self, row: SpilledRow) -> None:
-        marshal.dump(row, self._handle)
-
-    def close(self) -> None:
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
-
-    def remove(self) -> None:
-        self.close()
-        self.path.unlink(missing_ok=True)
-
-    def rows(self) -> Iterator[tuple[int, str | None, str, datetime, int | None, str,
-                                     str | None, str | None, bool]]:
-        """The spilled rows, received time as a naive UTC datetime again."""
-        self.close()
-        with open(self.path, "rb", buffering=1 << 20) as handle:
-            while True:
-                try:
-                    line, ref, channel, seconds, article, body, name, contact, consent = \
-                        marshal.load(handle)  # noqa: S302 - our own file, this run
-                except EOFError:
-                    return
-                yield (line, ref, channel, _EPOCH + timedelta(seconds=seconds), article, body,
-                       name, contact, consent)
-
-
-def check_file(filename: str, source: Source, *, resolve_article: Callable[[str], int | None],
+def open_check(filename: str, source: Source, *, resolve_article: Callable[[str], int | None],
                references: ReferenceIndex, now: datetime,
-               progress: Progress | None = None, max_rows: int | None = None,
-               spill: bool = False) -> FileCheck:
-    """Read every row of ``source`` once and check it (no row kept in memory).
+               progress: Progress | None = None, max_rows: int | None = None) -> FileCheck:
+    """Start reading ``source``: the file and its header checked now, the rows by
+    :meth:`FileCheck.valid_rows` and :meth:`FileCheck.finish` (no row kept in memory).
 
     ``references`` are the consultation's recorded (channel, reference) pairs; ``now``
     the current time (later dates are errors); ``progress(done, total)`` is called every
-    :data:`PROGRESS_EVERY` rows with the estimated total. With ``spill``, the valid rows
-    of a valid file are kept in ``check.spill`` for :mod:`.storing`.
+    :data:`PROGRESS_EVERY` rows with the estimated total.
     """
     log = ErrorLog()
     try:
@@ -211,7 +224,6 @@ def check_file(filename: str, source: Source, *, resolve_article: Callable[[str]
         log.add(_file_error("unreadable_file", filename=_quote(filename)))
         log.close()
         return FileCheck(None, log)
-    check = FileCheck(info, log)
     kwargs = {"max_rows": max_rows} if max_rows else {}
     parsed = parse_stream(filename, source, info, resolve_article=resolve_article,
                           existing_references=references, now=now, **kwargs)
@@ -219,37 +231,21 @@ def check_file(filename: str, source: Source, *, resolve_article: Callable[[str]
         log.add(error)
     if parsed.rows is None:
         log.close()
-        return check
-    total = info.estimated_rows
+        return FileCheck(info, log)
     if progress:
-        progress(0, total)
-    hashes = check.hashes
-    check.spill = Spill() if spill and not log.count else None
-    try:
-        for line, row, row_errors in parsed.rows:
-            check.rows_checked += 1
-            for error in row_errors:
-                log.add(error)
-            if row_errors and check.spill is not None:
-                check.discard()
-            if row is not None and not log.count:  # hashes matter for a valid file only
-                received = _utc(row.received_at)
-                body = plain_text(row.body)
-                hashes.add(line, received, row_hash(row.channel, received, body, row.name))
-                if check.spill is not None:
-                    check.spill.add((line, row.reference, row.channel,
-                                     int((received - _EPOCH).total_seconds()), row.article_id,
-                                     body, row.name, row.contact, row.consent_to_publish))
-            if progress and check.rows_checked % PROGRESS_EVERY == 0:
-                progress(check.rows_checked, max(total or 0, check.rows_checked))
-    except FileProblem as problem:
-        check.discard()
-        log.reset()
-        for error in (*parsed.file_errors, problem.error):
-            log.add(error)
-    log.close()
-    if check.spill is not None:
-        check.spill.close()
-    if progress:
-        progress(check.rows_checked, check.rows_checked)
+        progress(0, info.estimated_rows)
+    return FileCheck(info, log, _rows=parsed.rows, _file_errors=parsed.file_errors,
+                     _progress=progress)
+
+
+def check_file(filename: str, source: Source, *, resolve_article: Callable[[str], int | None],
+               references: ReferenceIndex, now: datetime,
+               progress: Progress | None = None, max_rows: int | None = None) -> FileCheck:
+    """Read every row of ``source`` once and check it, storing nothing (see
+    :func:`open_check`)."""
+    check = open_check(filename, source, resolve_article=resolve_article,
+                       references=references, now=now, progress=progress, max_rows=max_rows)
+    for _row in check.valid_rows():
+        pass
+    check.finish()
     return check

@@ -95,14 +95,17 @@ class RowHashes:
             self.last = received_at
 
 
-def _recorded_hashes(consultation_id: int, first: datetime, last: datetime):
+def _recorded_hashes(consultation_id: int, first: datetime, last: datetime, import_id: int):
+    """The hashes of the opinions recorded in the time span, but those of the import
+    ``import_id`` (stored already, in the transaction that asks)."""
     import numpy as np
 
     hashes = array("q")
     rows = db.session.execute(
         sa.select(Opinion.channel, Opinion.received_at, Opinion.body, Opinion.display_name)
         .where(Opinion.consultation_id == consultation_id,
-               Opinion.received_at.between(first, last))
+               Opinion.received_at.between(first, last),
+               sa.or_(Opinion.import_id.is_(None), Opinion.import_id != import_id))
         .execution_options(yield_per=_FETCH))
     for channel, received_at, body, name in rows.tuples():
         hashes.append(row_hash(channel.value, received_at, body, name))
@@ -173,22 +176,28 @@ def _lines(lines: list[int], count: int) -> str:
     return shown + (", …" if count > _LINES_SHOWN else "")
 
 
-def find_duplicates(record: OpinionImport, rows: RowHashes) -> Duplicates:
-    """What importing the valid rows hashed in ``rows`` (a file without errors) into the
-    record's consultation would repeat; ``record`` itself is not an earlier import."""
-    duplicates = Duplicates(earlier_imports=list(db.session.scalars(
+def earlier_imports(record: OpinionImport) -> list[OpinionImport]:
+    """The imports of the same file (SHA-256) into the record's consultation, but itself."""
+    return list(db.session.scalars(
         sa.select(OpinionImport).where(OpinionImport.consultation_id == record.consultation_id,
                                        OpinionImport.sha256 == record.sha256,
                                        OpinionImport.state == ImportState.IMPORTED,
                                        OpinionImport.id != record.id)
-        .order_by(OpinionImport.id))))
+        .order_by(OpinionImport.id)))
+
+
+def find_duplicates(record: OpinionImport, rows: RowHashes) -> Duplicates:
+    """What importing the valid rows hashed in ``rows`` (a file without errors) into the
+    record's consultation would repeat; ``record`` itself is not an earlier import, and
+    its own rows, when already stored in the asking transaction, are not recorded ones."""
+    duplicates = Duplicates(earlier_imports=earlier_imports(record))
     if not rows.hashes:
         return duplicates
     import numpy as np
 
     hashes = np.frombuffer(rows.hashes, dtype=np.int64)
     lines = np.frombuffer(rows.lines, dtype=np.int64)
-    recorded = _recorded_hashes(record.consultation_id, rows.first, rows.last)
+    recorded = _recorded_hashes(record.consultation_id, rows.first, rows.last, record.id)
     identical = np.isin(hashes, recorded) if len(recorded) else np.zeros(len(hashes), bool)
     _unique, first_index = np.unique(hashes, return_index=True)
     repeated = np.ones(len(hashes), dtype=bool)

@@ -1,10 +1,11 @@
-"""One import from upload to result: both passes for an :class:`OpinionImport`.
+"""One import from upload to result: the read of the file for an :class:`OpinionImport`.
 
 The web page keeps the upload in a temporary file (:func:`start_import`) and queues the
 ``opinions.import`` task; ``flask opinions import`` calls :func:`run_import` on the
-file given, with a progress bar. Either way :func:`run_import` checks every row
-(first pass), then refuses the file (errors), waits for the official's confirmation
-(duplicates) or stores every row (second pass) in the caller's one transaction.
+file given, with a progress bar. Either way :func:`run_import` reads the file once,
+storing each row as it is found valid in the caller's one transaction, then keeps the
+rows, or refuses the file (errors) or waits for the official's confirmation
+(duplicates) with none of them kept.
 """
 
 from __future__ import annotations
@@ -39,11 +40,16 @@ from participation.opinions.counters import count
 from participation.opinions.imports.checking import (
     ErrorLog,
     FileCheck,
-    check_file,
     error_as_json,
     error_from_json,
+    open_check,
 )
-from participation.opinions.imports.duplicates import Duplicates, ReferenceIndex, find_duplicates
+from participation.opinions.imports.duplicates import (
+    Duplicates,
+    ReferenceIndex,
+    earlier_imports,
+    find_duplicates,
+)
 from participation.opinions.imports.messages import RowError
 from participation.opinions.imports.storing import Stored, store_rows
 from participation.opinions.models import ImportState, OpinionImport
@@ -72,12 +78,15 @@ class ImportProgress:
 
 
 class TaskProgress(ImportProgress):
-    """Progress on the task page: committed in the first pass (nothing else is written
-    then); during the second pass, whose rows must stay in one transaction, written on a
-    connection of its own on PostgreSQL (SQLite has one writer: the count waits)."""
+    """Progress on the task page: committed while rows are only checked (nothing else is
+    written then); while they are stored, which must stay in one transaction, written on
+    a connection of its own on PostgreSQL (SQLite has one writer: the count waits)."""
 
     def __init__(self, task: Task) -> None:
         self.task = task
+        # Read now: during the rows the session's connection is busy with the inserts
+        # (PostgreSQL's COPY), so nothing may load an expired attribute then.
+        self.task_id = task.id
         self.storing = False
         self.total: int | None = None
 
@@ -94,7 +103,7 @@ class TaskProgress(ImportProgress):
         elif db.engine.dialect.name == "postgresql":
             with db.engine.begin() as connection:
                 connection.execute(
-                    sa.update(Task.__table__).where(Task.__table__.c.id == self.task.id)
+                    sa.update(Task.__table__).where(Task.__table__.c.id == self.task_id)
                     .values(progress_done=done, progress_total=total,
                             locked_until=utcnow() + LEASE))
 
@@ -119,16 +128,29 @@ def _now_local() -> datetime:
     return utc_to_local(utcnow())
 
 
-def _check(record: OpinionImport, consultation: Consultation, source: Path,
-           resolve: Callable[[str], int | None], progress: ImportProgress,
-           spill: bool = True) -> FileCheck:
-    progress.phase(record, ImportState.CHECKING, None)
-    check = check_file(record.filename, source, resolve_article=resolve,
+def _open(record: OpinionImport, consultation: Consultation, source: Path,
+          resolve: Callable[[str], int | None], progress: ImportProgress) -> FileCheck:
+    check = open_check(record.filename, source, resolve_article=resolve,
                        references=ReferenceIndex(consultation.id), now=_now_local(),
-                       progress=progress.rows, spill=spill)
+                       progress=progress.rows)
+    return check
+
+
+def _check(record: OpinionImport, consultation: Consultation, source: Path,
+           resolve: Callable[[str], int | None], progress: ImportProgress) -> FileCheck:
+    """Every row checked, nothing stored."""
+    progress.phase(record, ImportState.CHECKING, None)
+    check = _open(record, consultation, source, resolve, progress)
+    for _row in check.valid_rows():
+        pass
+    check.finish()
+    _checked(record, check)
+    return check
+
+
+def _checked(record: OpinionImport, check: FileCheck) -> None:
     record.rows_checked = check.rows_checked
     record.encoding = check.info.encoding if check.info else None
-    return check
 
 
 def _refuse(record: OpinionImport, log: ErrorLog, actor) -> None:
@@ -141,6 +163,10 @@ def _refuse(record: OpinionImport, log: ErrorLog, actor) -> None:
                  government_id=record.consultation.government_id, actor=actor)
 
 
+class _Discard(Exception):  # noqa: N818 - a way out of the savepoint, never seen
+    """Leave the import's savepoint, its rows rolled back."""
+
+
 def run_import(record: OpinionImport, source: Path, *, actor=None,
                progress: ImportProgress | None = None) -> RunOutcome:
     """Check ``source`` for ``record`` and import every row, or none.
@@ -151,38 +177,58 @@ def run_import(record: OpinionImport, source: Path, *, actor=None,
     ``unconfirmed``) unless ``record.confirmed``. Otherwise every row is inserted, the
     counters updated once per article, the import audited as ``opinion.imported`` and
     ``opinions_imported`` sent once (state ``imported``). Flushes; the caller commits
-    (``progress`` may commit the states between passes).
+    (``progress`` may commit the states, never rows).
+
+    The file is read once: each row is stored, in a savepoint, as soon as it is found
+    valid, so checking, preparing and the database's inserts overlap. The first error
+    rolls the savepoint back (the rest of the file is only checked); so do repeated rows
+    found at the end without a confirmation. A file imported before is only checked
+    until it is confirmed.
     """
     progress = progress or ImportProgress()
     consultation = db.session.get(Consultation, record.consultation_id)
     resolve = article_resolver(consultation.draft_version)
-    check = _check(record, consultation, source, resolve, progress)
-    try:
+    if earlier_imports(record) and not record.confirmed:
+        check = _check(record, consultation, source, resolve, progress)
         if not check.ok:
             _refuse(record, check.errors, actor)
-            return RunOutcome(record)
-        duplicates = find_duplicates(record, check.hashes)
-        record.duplicates = duplicates.as_json() if duplicates else None
-        if duplicates and not record.confirmed:
+        else:
+            record.duplicates = find_duplicates(record, check.hashes).as_json()
             record.state = ImportState.UNCONFIRMED
-            return RunOutcome(record)
-        check.hashes = None  # no longer needed
-        progress.phase(record, ImportState.STORING, check.rows_checked)
-        try:
-            with db.session.begin_nested():
-                stored = store_rows(record, consultation, check.spill,
-                                    actor_id=getattr(actor, "id", None),
-                                    progress=progress.rows)
-        except IntegrityError:
-            # A reference recorded meanwhile by another official (the unique index saw
-            # it): check again, which names the rows.
-            again = _check(record, consultation, source, resolve, progress, spill=False)
-            if again.ok:
-                raise
-            _refuse(record, again.errors, actor)
-            return RunOutcome(record)
-    finally:
-        check.discard()
+        return RunOutcome(record)
+    check = _open(record, consultation, source, resolve, progress)
+    progress.phase(record, ImportState.STORING, check.info.estimated_rows if check.info else None)
+    stored = duplicates = None
+    try:
+        with db.session.begin_nested():
+            stored = store_rows(record, consultation, check.valid_rows(),
+                                actor_id=getattr(actor, "id", None))
+            if not check.ok:
+                raise _Discard
+            duplicates = find_duplicates(record, check.hashes)
+            if duplicates and not record.confirmed:
+                raise _Discard
+    except _Discard:
+        stored = None
+    except IntegrityError:
+        # A reference recorded meanwhile by another official (the unique index saw it):
+        # check again, which names the rows.
+        again = _check(record, consultation, source, resolve, progress)
+        if again.ok:
+            raise
+        _refuse(record, again.errors, actor)
+        return RunOutcome(record)
+    if not check.ok:
+        progress.phase(record, ImportState.CHECKING, check.rows_checked)
+        check.finish()
+        _checked(record, check)
+        _refuse(record, check.errors, actor)
+        return RunOutcome(record)
+    _checked(record, check)
+    record.duplicates = duplicates.as_json() if duplicates else None
+    if stored is None:
+        record.state = ImportState.UNCONFIRMED
+        return RunOutcome(record)
     for node_id, (amount, public) in stored.per_node.items():
         count(consultation, node_id, amount, public=public)
     record.state = ImportState.IMPORTED
@@ -274,7 +320,7 @@ def run_import_task(task: Task) -> None:
     if not keep:
         remove_temporary(key)
     rows = outcome.record.rows_checked
-    report_progress(task, rows, rows)  # the second pass could not report on SQLite
+    report_progress(task, rows, rows)  # the stored rows could not report on SQLite
 
 
 @register_job("opinions.discard_unconfirmed_imports", every=timedelta(hours=1))

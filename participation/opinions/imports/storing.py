@@ -1,44 +1,63 @@
-"""The second pass of an import: the rows found valid (spilled by the first pass),
-inserted in batches.
+"""Storing an import: the valid rows, inserted as they are checked, in one transaction.
 
 Each row goes through :func:`~participation.opinions.operations.written_fields` (personal
 data masked, initial moderation state) and the cited article's detection
-(:func:`~participation.opinions.articles.cited_fields`) exactly like an opinion given
-online, then into one Core ``INSERT`` executed for :data:`BATCH` rows at a time
-(``executemany``), without an ORM object per row. Nothing commits here: the caller's
-one transaction keeps all the rows or none. The counters of the source and of each
-article are updated once per article at the end.
+(:func:`~participation.opinions.articles.cited_fields_for`, the same rule as
+``cited_fields``) exactly like an opinion given online, and becomes a plain tuple of
+database values (each column's own SQLAlchemy bind processor, so the stored values are
+those an ORM insert stores). No ORM object and no SQLAlchemy statement per row:
+
+- on PostgreSQL the tuples stream into ``COPY opinion (…) FROM STDIN`` on the session's
+  connection; the server inserts (indexes, foreign keys) while this process prepares the
+  next rows;
+- on SQLite a writer thread runs ``executemany`` of one prepared ``INSERT`` for
+  :data:`BATCH` rows at a time on the session's connection (SQLite works without the
+  GIL, so the next batch is prepared meanwhile).
+
+Nothing commits here: the caller's one transaction (a savepoint of it) keeps all the rows
+or none; a unique index that refuses a row raises SQLAlchemy's ``IntegrityError`` as an
+ORM insert would. The counters of the source and of each article are updated once per
+article at the end by the caller.
 """
 
 from __future__ import annotations
 
+import itertools
+import queue
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from participation.consultations.models import Consultation
 from participation.core.database import utcnow
 from participation.extensions import db
-from participation.opinions.articles import cited_fields
-from participation.opinions.imports.checking import Spill
+from participation.opinions.articles import cited_fields_for
+from participation.opinions.imports.checking import ValidRow
 from participation.opinions.models import Channel, ModerationState, Opinion, OpinionImport
 from participation.opinions.operations import written_fields
-from participation.opinions.receipts import new_receipt_number
+from participation.opinions.receipts import new_receipt_numbers
 
-#: Rows per INSERT round trip.
+#: Rows per batch (one ``executemany`` on SQLite; one block of receipt numbers).
 BATCH = 2000
 #: Rows between two progress reports (a multiple of BATCH).
 PROGRESS_EVERY = 10_000
 #: SQLite page cache during the inserts, in KiB.
-SQLITE_CACHE_KIB = 65536
+SQLITE_CACHE_KIB = 131072
+#: Batches prepared ahead of the SQLite writer thread, at most (bounded memory).
+_QUEUED = 3
+#: Python's thread switch interval while the writer thread runs, in seconds.
+_SWITCH_INTERVAL = 0.00005
 
 
 @dataclass
 class Stored:
-    """What the second pass inserted: the count, the id range and, per article (None:
+    """What was inserted: the count, the id range and, per article (None:
     the whole draft), the opinions and public opinions added."""
 
     count: int = 0
@@ -47,15 +66,25 @@ class Stored:
     per_node: dict[int | None, list[int]] = field(default_factory=dict)
 
 
-def store_rows(record: OpinionImport, consultation: Consultation, spill: Spill, *,
+class _Target:
+    """What ``written_fields`` reads of the consultation, read once: the ORM object
+    expires at each commit of a progress report."""
+
+    def __init__(self, consultation: Consultation) -> None:
+        self.id = consultation.id
+        self.government_id = consultation.government_id
+        self.moderation_mode = consultation.moderation_mode
+
+
+def store_rows(record: OpinionImport, consultation: Consultation, rows: Iterator[ValidRow], *,
                actor_id: int | None,
                progress: Callable[[int, int | None], None] | None = None) -> Stored:
-    """Insert every row spilled by the first pass as an opinion of ``record``; flushes,
-    never commits."""
+    """Insert each of ``rows`` (from :meth:`~.checking.FileCheck.valid_rows`) as an
+    opinion of ``record``; flushes, never commits."""
     table = Opinion.__table__
-    insert = sa.insert(table)
+    connection = db.session.connection()  # in the caller's savepoint
+    dialect = connection.dialect
     stored = Stored()
-    batch: list[dict[str, Any]] = []
     moment = utcnow()
     constant = {
         "government_id": consultation.government_id,
@@ -68,43 +97,60 @@ def store_rows(record: OpinionImport, consultation: Consultation, spill: Spill, 
         "updated_at": moment,
         "disposition_overridden": False,
     }
+    target = _Target(consultation)
     closes_at = consultation.closes_at
-    version_id = consultation.draft_version_id
+    cite = cited_fields_for(consultation.draft_version_id)
     channels = {channel.value: channel for channel in Channel}
     published = ModerationState.PUBLISHED
     per_node = stored.per_node
-    with _bulk_writes():
-        for _line, reference, channel, received_at, article_id, body, name, contact, consent \
-                in spill.rows():
-            values = {
-                **constant,
-                "receipt_number": new_receipt_number(),
-                "node_id": article_id,
-                "channel": channels[channel],
-                "reference": reference,
-                "received_at": received_at,
-                "body": body,
-                "display_name": name,
-                "contact": contact,
-                "consent_to_publish": consent,
-                "is_late": received_at >= closes_at,
-            }
-            values.update(written_fields(consultation, body, name))
-            values.update(cited_fields(version_id, body))
-            batch.append(values)
-            counts = per_node.get(article_id)
-            if counts is None:
-                counts = per_node[article_id] = [0, 0]
-            counts[0] += 1
-            counts[1] += consent and values["moderation_state"] == published
-            stored.count += 1
-            if len(batch) >= BATCH:
-                db.session.execute(insert, batch)
-                batch = []
-                if progress and stored.count % PROGRESS_EVERY == 0:
-                    progress(stored.count, None)
-        if batch:
-            db.session.execute(insert, batch)
+
+    def hooks(body: str, name: str | None) -> dict[str, Any]:
+        fields = written_fields(target, body, name)
+        fields.update(cite(body))
+        return fields
+
+    first = next(rows, None)
+    if first is not None:
+        # The columns of each row: those of the file, then whatever the write hooks
+        # return (their keys, so that a column they gain is stored too).
+        derived = list(hooks(first[5], first[6]))
+        columns = [*constant, "receipt_number", "node_id", "channel", "reference",
+                   "received_at", "body", "display_name", "contact", "consent_to_publish",
+                   "is_late", *derived]
+        processors = [(index, process) for index, name in enumerate(columns)
+                      if (process := _bind_processor(table.c[name], dialect))]
+        head = list(constant.values())
+
+        def batches() -> Iterator[list[tuple]]:
+            batch: list[tuple] = []
+            receipts: Iterator[str] = iter(())
+            for _line, reference, channel, received_at, article_id, body, name, contact, \
+                    consent in itertools.chain((first,), rows):
+                fields = hooks(body, name)
+                if not batch:
+                    receipts = iter(new_receipt_numbers(BATCH))
+                values = [*head, next(receipts), article_id, channels[channel], reference,
+                          received_at, body, name, contact, consent, received_at >= closes_at,
+                          *[fields[key] for key in derived]]
+                for index, process in processors:
+                    values[index] = process(values[index])
+                batch.append(tuple(values))
+                counts = per_node.get(article_id)
+                if counts is None:
+                    counts = per_node[article_id] = [0, 0]
+                counts[0] += 1
+                counts[1] += consent and fields["moderation_state"] == published
+                stored.count += 1
+                if len(batch) >= BATCH:
+                    yield batch
+                    batch = []
+                    if progress and stored.count % PROGRESS_EVERY == 0:
+                        progress(stored.count, None)
+            if batch:
+                yield batch
+
+        insert = _copy if dialect.name == "postgresql" else _executemany
+        insert(connection, columns, batches())
     stored.first_id, stored.last_id = db.session.execute(
         sa.select(sa.func.min(table.c.id), sa.func.max(table.c.id))
         .where(table.c.import_id == record.id)).one()
@@ -113,16 +159,88 @@ def store_rows(record: OpinionImport, consultation: Consultation, spill: Spill, 
     return stored
 
 
+def _bind_processor(column: sa.Column, dialect: sa.Dialect) -> Callable[[Any], Any] | None:
+    """What SQLAlchemy does to a value of ``column`` before the driver sees it (the
+    dialect's own type: SQLite's datetimes as text, enums as their values, JSON)."""
+    return column.type.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _copy(connection: sa.Connection, names: list[str], batches: Iterator[list[tuple]]) -> None:
+    """PostgreSQL: every row through one ``COPY … FROM STDIN`` in the transaction."""
+    raw = connection.connection.driver_connection
+    dbapi = connection.dialect.dbapi
+    statement = f"COPY opinion ({', '.join(names)}) FROM STDIN"
+    try:
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for batch in batches:
+                for row in batch:
+                    copy.write_row(row)
+    except dbapi.IntegrityError as error:
+        raise IntegrityError(statement, None, error) from error
+
+
+def _executemany(connection: sa.Connection, names: list[str],
+                 batches: Iterator[list[tuple]]) -> None:
+    """SQLite: one prepared ``INSERT`` per batch, executed by a writer thread on the
+    session's connection while the next batch is prepared here."""
+    raw = connection.connection.driver_connection
+    dbapi = connection.dialect.dbapi
+    # The names are the table's own columns, never input.
+    statement = (f"INSERT INTO opinion ({', '.join(names)}) "  # noqa: S608
+                 f"VALUES ({', '.join('?' * len(names))})")
+    work: queue.Queue = queue.Queue(maxsize=_QUEUED)
+    failure: list[BaseException] = []
+
+    def write() -> None:
+        cursor = raw.cursor()
+        try:
+            while (batch := work.get()) is not None:
+                if not failure:
+                    try:
+                        cursor.executemany(statement, batch)
+                    except BaseException as error:  # handed to the preparing thread
+                        failure.append(error)
+        finally:
+            cursor.close()
+
+    with _bulk_writes(raw), _quick_handover():
+        writer = threading.Thread(target=write, name="import-writer", daemon=True)
+        writer.start()
+        try:
+            for batch in batches:
+                if failure:
+                    break
+                work.put(batch)
+        finally:
+            work.put(None)
+            writer.join()
+    if failure:
+        error = failure[0]
+        if isinstance(error, dbapi.IntegrityError):
+            raise IntegrityError(statement, None, error) from error
+        raise error
+
+
 @contextmanager
-def _bulk_writes() -> Iterator[None]:
-    """On SQLite, a larger page cache while the rows go in (the opinion table's indexes
-    are updated at every row); the previous size afterwards."""
-    if db.session.get_bind().dialect.name != "sqlite":
-        yield
-        return
-    previous = db.session.execute(sa.text("PRAGMA cache_size")).scalar()
-    db.session.execute(sa.text(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}"))
+def _quick_handover() -> Iterator[None]:
+    """SQLite gives the GIL up for every row it inserts and the writer thread needs it
+    back to bind the next one: with Python's default switch interval (5 ms) it would wait
+    behind the preparing thread for each row. A short interval while both run."""
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(_SWITCH_INTERVAL)
     try:
         yield
     finally:
-        db.session.execute(sa.text(f"PRAGMA cache_size = {int(previous)}"))
+        sys.setswitchinterval(previous)
+
+
+@contextmanager
+def _bulk_writes(raw) -> Iterator[None]:
+    """On SQLite, a larger page cache while the rows go in (the opinion table's indexes
+    are updated at every row); the previous size afterwards."""
+    previous = raw.execute("PRAGMA cache_size").fetchone()[0]
+    raw.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA cache_size = {int(previous)}")
