@@ -89,6 +89,7 @@ def _connect_receivers() -> None:
     import participation.feedback.clock
     import participation.feedback.notify
     import participation.feedback.receivers
+    import participation.meetings.receivers
     import participation.opinions.receivers  # noqa: F401
 
 
