@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from participation.core.database import utcnow
 from participation.core.timeutil import utc_to_local
@@ -17,9 +18,10 @@ PUBLIC_VALUE = "中国福利彩票双色球 2027025期 03 07 12 19 25 31 + 09"
 
 
 def make_meeting(world, method: SelectionMethod = SelectionMethod.LOTTERY, seats=None,
-                 announce: bool = True):
-    catalogue = factories.make_catalogue(world.government)
-    decision = factories.make_decision(catalogue, world.unit)
+                 announce: bool = True, decision=None):
+    if decision is None:
+        catalogue = factories.make_catalogue(world.government)
+        decision = factories.make_decision(catalogue, world.unit)
     meeting = operations.create_meeting(world.unit, {
         "title": "青禾镇人民政府第12次常务会议", "kind": MeetingKind.EXECUTIVE.value,
         "starts_at": utcnow() + timedelta(days=20), "place": "镇政府三楼会议室"})
@@ -52,3 +54,24 @@ def close_call(meeting) -> None:
 @pytest.fixture
 def meeting(world):
     return make_meeting(world)[0]
+
+
+def make_drawn_meeting(world, decision=None):
+    """A meeting whose lottery has been drawn: two citizens applied (one selected, one on
+    the reserve list); returns the meeting, the selected application and its roll entry."""
+    from participation.meetings.models import RollEntry
+
+    meeting, _decision = make_meeting(world, decision=decision)
+    applications = []
+    for n, name in enumerate(("张三", "李四")):
+        application, _created = operations.apply(meeting, {
+            "name": name, "contact": f"1390000{n:04d}", "category": "citizen",
+            "consent": True})
+        operations.review_application(application, True, "")
+        applications.append(application)
+    close_call(meeting)
+    operations.draw_lottery(meeting, PUBLIC_VALUE)
+    db.session.commit()
+    entry = db.session.scalars(sa.select(RollEntry).where(
+        RollEntry.meeting_id == meeting.id)).first()
+    return meeting, entry.application, entry
