@@ -279,6 +279,10 @@ class Opinion(TimestampMixin, db.Model):
         sa.Index("ix_opinion_suggested_topic_id", "suggested_topic_id"),
         sa.Index("ix_opinion_change_node_id", "change_node_id"),
         sa.Index("ix_opinion_meeting_id", "meeting_id", "id"),
+        # A decision's statements by representatives (the workspace and the report).
+        sa.Index("ix_opinion_statements", "decision_id", "id",
+                 sqlite_where=sa.text("meeting_id IS NOT NULL"),
+                 postgresql_where=sa.text("meeting_id IS NOT NULL")),
         sa.CheckConstraint("length(body) >= 1", name="body_not_empty"),
         sa.CheckConstraint(one_source_check(), name="one_source"),
     )

@@ -232,6 +232,9 @@ def upgrade():
     with op.batch_alter_table('opinion', schema=None) as batch_op:
         batch_op.add_column(sa.Column('meeting_id', sa.Integer(), nullable=True, comment="source: a decision meeting (a representative's statement)"))
         batch_op.create_index('ix_opinion_meeting_id', ['meeting_id', 'id'], unique=False)
+        batch_op.create_index('ix_opinion_statements', ['decision_id', 'id'], unique=False,
+                              sqlite_where=sa.text('meeting_id IS NOT NULL'),
+                              postgresql_where=sa.text('meeting_id IS NOT NULL'))
         batch_op.create_foreign_key(batch_op.f('fk_opinion_meeting_id_meeting'), 'meeting', ['meeting_id'], ['id'], ondelete='RESTRICT')
         # Exactly one source: a consultation or (new) a meeting.
         batch_op.drop_constraint(op.f('ck_opinion_one_source'), type_='check')
@@ -248,6 +251,7 @@ def downgrade():
         batch_op.drop_constraint(op.f('ck_opinion_one_source'), type_='check')
         batch_op.create_check_constraint(op.f('ck_opinion_one_source'), ONE_SOURCE_BEFORE)
         batch_op.drop_constraint(batch_op.f('fk_opinion_meeting_id_meeting'), type_='foreignkey')
+        batch_op.drop_index('ix_opinion_statements')
         batch_op.drop_index('ix_opinion_meeting_id')
         batch_op.drop_column('meeting_id')
     _article_index()
