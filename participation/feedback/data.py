@@ -17,10 +17,9 @@ from participation.catalogue.models import Decision
 from participation.consultations.models import Consultation, DraftNode, DraftVersion
 from participation.core.timeutil import utc_to_local
 from participation.extensions import db
+from participation.meetings.models import Meeting
 from participation.opinions.grouping.models import OpinionFingerprint
 from participation.opinions.grouping.operations import threshold as concentration_threshold
-from participation.opinions.workspace import statements_condition, statements_taken_by
-from participation.meetings.models import Meeting
 from participation.opinions.models import (
     Channel,
     Disposition,
@@ -30,6 +29,7 @@ from participation.opinions.models import (
     OpinionGroup,
     Topic,
 )
+from participation.opinions.workspace import statements_condition, statements_taken_by
 
 REPORT_DATA_VERSION = 1
 

@@ -61,11 +61,21 @@ def create_meeting(unit_id: int):
     unit = load_or_404(Unit, unit_id, can_create_meeting)
     form = MeetingForm()
     if form.validate_on_submit():
-        values = {"title": form.title.data, "kind": form.kind.data,
-                  "starts_at": local_to_utc(form.starts_at.data), "place": form.place.data,
-                  "published": form.published.data}
-        done = perform(operations.create_meeting, unit, values, actor=current_user,
-                       form=form, success=_("The meeting has been created."))
+        values = {
+            "title": form.title.data,
+            "kind": form.kind.data,
+            "starts_at": local_to_utc(form.starts_at.data),
+            "place": form.place.data,
+            "published": form.published.data,
+        }
+        done = perform(
+            operations.create_meeting,
+            unit,
+            values,
+            actor=current_user,
+            form=form,
+            success=_("The meeting has been created."),
+        )
         if done:
             return redirect(url_for("meetings.manage_meeting", meeting_id=done.value.id))
     return render_template("meetings/admin_new.html", unit=unit, form=form)
@@ -77,18 +87,25 @@ def _managed(meeting_id: int, can: Callable = can_manage_meeting) -> Meeting:
 
 def _decision_choices(meeting: Meeting) -> list[tuple[int, str]]:
     decisions = db.session.scalars(
-        sa.select(Decision).where(Decision.government_id == meeting.government_id,
-                                  Decision.is_listed).order_by(Decision.id)).all()
+        sa.select(Decision)
+        .where(Decision.government_id == meeting.government_id, Decision.is_listed)
+        .order_by(Decision.id)
+    ).all()
     return [(0, "—")] + [(d.id, d.title[:80]) for d in decisions]
 
 
 def _material_choices(item: AgendaItem) -> list[tuple[int, str]]:
-    documents = db.session.scalars(sa.select(Document).where(
-        Document.decision_id == item.decision_id).order_by(Document.id)).all()
-    consultations = db.session.scalars(sa.select(Consultation).where(
-        Consultation.decision_id == item.decision_id).order_by(Consultation.id)).all()
-    return ([(d.id, f"{d.kind.label}: {d.title[:60]}") for d in documents]
-            + [(c.id, _("Consultation: %(title)s", title=c.title[:60])) for c in consultations])
+    documents = db.session.scalars(
+        sa.select(Document).where(Document.decision_id == item.decision_id).order_by(Document.id)
+    ).all()
+    consultations = db.session.scalars(
+        sa.select(Consultation)
+        .where(Consultation.decision_id == item.decision_id)
+        .order_by(Consultation.id)
+    ).all()
+    return [(d.id, f"{d.kind.label}: {d.title[:60]}") for d in documents] + [
+        (c.id, _("Consultation: %(title)s", title=c.title[:60])) for c in consultations
+    ]
 
 
 @bp.route("/admin/meetings/<int:meeting_id>")
@@ -114,56 +131,91 @@ def _manage_page(meeting: Meeting):
     for item in meeting.agenda_items:
         material_form = MaterialForm(prefix=f"m{item.id}")
         material_form.object_id.choices = _material_choices(item)
-        items.append({"item": item, "material_form": material_form,
-                      "minutes_form": MinutesForm(obj=item, prefix=f"n{item.id}"),
-                      "problems": [p.message for p in operations.agenda_problems(item)]})
-    applications = db.session.scalars(sa.select(Application).where(
-        Application.meeting_id == meeting.id).order_by(Application.category,
-                                                       Application.id)).all()
+        items.append(
+            {
+                "item": item,
+                "material_form": material_form,
+                "minutes_form": MinutesForm(obj=item, prefix=f"n{item.id}"),
+                "problems": [p.message for p in operations.agenda_problems(item)],
+            }
+        )
+    applications = db.session.scalars(
+        sa.select(Application)
+        .where(Application.meeting_id == meeting.id)
+        .order_by(Application.category, Application.id)
+    ).all()
     roll = operations.roll(meeting)
     statement_form = StatementForm()
-    statement_form.entry_id.choices = [(e.id, f"{e.application.public_code} "
-                                              f"{e.application.name}") for e in roll]
-    statement_form.item_id.choices = [(i.id, i.decision.title[:60])
-                                      for i in meeting.agenda_items]
+    statement_form.entry_id.choices = [
+        (e.id, f"{e.application.public_code} {e.application.name}") for e in roll
+    ]
+    statement_form.item_id.choices = [(i.id, i.decision.title[:60]) for i in meeting.agenda_items]
     return render_template(
-        "meetings/admin_manage.html", meeting=meeting, call=call, draw=meeting.draw,
-        agenda_form=agenda_form, items=items, seats_form=seats_form, call_form=call_form,
-        applications=applications, review_form=ReviewForm(), draw_form=DrawForm(),
-        choose_form=ChooseForm(), check_in_form=CheckInForm(),
-        attendance_form=AttendanceForm(), statement_form=statement_form, roll=roll,
-        counts=queries.category_counts(meeting), fills=queries.reserve_fills(meeting),
-        statements=statements.statements_of(meeting), attendance=Attendance,
+        "meetings/admin_manage.html",
+        meeting=meeting,
+        call=call,
+        draw=meeting.draw,
+        agenda_form=agenda_form,
+        items=items,
+        seats_form=seats_form,
+        call_form=call_form,
+        applications=applications,
+        review_form=ReviewForm(),
+        draw_form=DrawForm(),
+        choose_form=ChooseForm(),
+        check_in_form=CheckInForm(),
+        attendance_form=AttendanceForm(),
+        statement_form=statement_form,
+        roll=roll,
+        counts=queries.category_counts(meeting),
+        fills=queries.reserve_fills(meeting),
+        statements=statements.statements_of(meeting),
+        attendance=Attendance,
         can_manage=can_manage_meeting(current_user, meeting),
-        can_select=can_select_representatives(current_user, meeting))
+        can_select=can_select_representatives(current_user, meeting),
+    )
 
 
 def _first_error(form) -> str:
     for errors in form.errors.values():
         if errors:
             return errors[0] if isinstance(errors[0], str) else str(errors[0])
-    return _("The form has expired or was sent from elsewhere. Please reload the page and "
-             "send it again; what you typed has not been saved.")
+    return _(
+        "The form has expired or was sent from elsewhere. Please reload the page and "
+        "send it again; what you typed has not been saved."
+    )
 
 
-def _act(meeting: Meeting, form, operation: Callable, *args: Any, success: str,
-         anchor: str, **kwargs: Any):
+def _act(
+    meeting: Meeting,
+    form,
+    operation: Callable,
+    *args: Any,
+    success: str,
+    anchor: str,
+    **kwargs: Any,
+):
     """Validate ``form``, run the operation as the request's unit of work, and go back
     to the manage page (the error, if any, as a message at its top)."""
     if form.validate_on_submit():
         perform(operation, *args, actor=current_user, success=success, **kwargs)
     else:
         flash(_first_error(form), "error")
-    return redirect(url_for("meetings.manage_meeting", meeting_id=meeting.id,
-                            _anchor=anchor))
+    return redirect(url_for("meetings.manage_meeting", meeting_id=meeting.id, _anchor=anchor))
 
 
 @bp.route("/admin/meetings/<int:meeting_id>/publish", methods=["POST"])
 @login_required
 def publish_meeting(meeting_id: int):
     meeting = _managed(meeting_id, can_select_representatives)
-    return _act(meeting, ConfirmForm(), operations.publish_meeting, meeting,
-                success=_("The meeting is public."), anchor="meeting")
+    return _act(
+        meeting,
+        ConfirmForm(),
+        operations.publish_meeting,
+        meeting,
+        success=_("The meeting is public."),
+        anchor="meeting",
+    )
 
 
 @bp.route("/admin/meetings/<int:meeting_id>/agenda", methods=["POST"])
@@ -171,12 +223,22 @@ def publish_meeting(meeting_id: int):
 def add_agenda_item(meeting_id: int):
     meeting = _managed(meeting_id)
     form = AgendaItemForm()
-    values = {"invite_representatives": form.invite_representatives.data == "yes",
-              "invite_reason": form.invite_reason.data,
-              "affects_enterprises": form.affects_enterprises.data,
-              "enterprise_symposium": form.enterprise_symposium.data}
-    return _act(meeting, form, operations.add_agenda_item, meeting, form.decision_id.data,
-                values, success=_("The decision is on the agenda."), anchor="agenda")
+    values = {
+        "invite_representatives": form.invite_representatives.data == "yes",
+        "invite_reason": form.invite_reason.data,
+        "affects_enterprises": form.affects_enterprises.data,
+        "enterprise_symposium": form.enterprise_symposium.data,
+    }
+    return _act(
+        meeting,
+        form,
+        operations.add_agenda_item,
+        meeting,
+        form.decision_id.data,
+        values,
+        success=_("The decision is on the agenda."),
+        anchor="agenda",
+    )
 
 
 def _item(item_id: int, can: Callable = can_manage_meeting) -> AgendaItem:
@@ -192,8 +254,16 @@ def add_material(item_id: int):
         kind = MaterialKind(form.kind.data)
     except ValueError:
         kind = MaterialKind.DOCUMENT
-    return _act(item.meeting, form, operations.add_material, item, kind, form.object_id.data,
-                success=_("The material has been added."), anchor=f"item-{item.id}")
+    return _act(
+        item.meeting,
+        form,
+        operations.add_material,
+        item,
+        kind,
+        form.object_id.data,
+        success=_("The material has been added."),
+        anchor=f"item-{item.id}",
+    )
 
 
 @bp.route("/admin/agenda-items/<int:item_id>/minutes", methods=["POST"])
@@ -201,10 +271,20 @@ def add_material(item_id: int):
 def record_minutes(item_id: int):
     item = _item(item_id, can_manage_meeting)
     form = MinutesForm(prefix=f"n{item.id}")
-    values = {"discussion": form.discussion.data, "dissent": form.dissent.data,
-              "result": form.result.data}
-    return _act(item.meeting, form, operations.record_minutes, item, values,
-                success=_("The minutes have been saved."), anchor=f"item-{item.id}")
+    values = {
+        "discussion": form.discussion.data,
+        "dissent": form.dissent.data,
+        "result": form.result.data,
+    }
+    return _act(
+        item.meeting,
+        form,
+        operations.record_minutes,
+        item,
+        values,
+        success=_("The minutes have been saved."),
+        anchor=f"item-{item.id}",
+    )
 
 
 @bp.route("/admin/meetings/<int:meeting_id>/seats", methods=["POST"])
@@ -213,8 +293,15 @@ def set_seats(meeting_id: int):
     meeting = _managed(meeting_id)
     form = SeatsForm()
     seats = {c: getattr(form, f"seats_{c.value}").data or 0 for c in SeatCategory}
-    return _act(meeting, form, operations.set_seats, meeting, seats,
-                success=_("The seats have been saved."), anchor="seats")
+    return _act(
+        meeting,
+        form,
+        operations.set_seats,
+        meeting,
+        seats,
+        success=_("The seats have been saved."),
+        anchor="seats",
+    )
 
 
 @bp.route("/admin/meetings/<int:meeting_id>/open-call", methods=["POST"])
@@ -224,27 +311,43 @@ def save_open_call(meeting_id: int):
     form = OpenCallForm()
     values = {}
     if form.validate_on_submit():
-        values = {"opens_at": local_to_utc(form.opens_at.data),
-                  "closes_at": local_to_utc(form.closes_at.data),
-                  "eligibility": form.eligibility.data,
-                  "selection_method": form.selection_method.data,
-                  "public_value_source": form.public_value_source.data,
-                  "draw_on": form.draw_on.data}
-    return _act(meeting, form, operations.save_open_call, meeting, values,
-                success=_("The open call has been saved."), anchor="call")
+        values = {
+            "opens_at": local_to_utc(form.opens_at.data),
+            "closes_at": local_to_utc(form.closes_at.data),
+            "eligibility": form.eligibility.data,
+            "selection_method": form.selection_method.data,
+            "public_value_source": form.public_value_source.data,
+            "draw_on": form.draw_on.data,
+        }
+    return _act(
+        meeting,
+        form,
+        operations.save_open_call,
+        meeting,
+        values,
+        success=_("The open call has been saved."),
+        anchor="call",
+    )
 
 
 @bp.route("/admin/meetings/<int:meeting_id>/open-call/announce", methods=["POST"])
 @login_required
 def announce_call(meeting_id: int):
     meeting = _managed(meeting_id, can_select_representatives)
-    return _act(meeting, ConfirmForm(), operations.announce_call, meeting,
-                success=_("The open call has been announced."), anchor="call")
+    return _act(
+        meeting,
+        ConfirmForm(),
+        operations.announce_call,
+        meeting,
+        success=_("The open call has been announced."),
+        anchor="call",
+    )
 
 
 def _application(application_id: int, can: Callable) -> Application:
-    return load_or_404(Application, application_id,
-                       lambda user, application: can(user, application.meeting))
+    return load_or_404(
+        Application, application_id, lambda user, application: can(user, application.meeting)
+    )
 
 
 @bp.route("/admin/meeting-applications/<int:application_id>/review", methods=["POST"])
@@ -252,9 +355,16 @@ def _application(application_id: int, can: Callable) -> Application:
 def review_application(application_id: int):
     application = _application(application_id, can_manage_meeting)
     form = ReviewForm()
-    return _act(application.meeting, form, operations.review_application, application,
-                form.eligible.data == "yes", form.reason.data,
-                success=_("The review has been recorded."), anchor="applications")
+    return _act(
+        application.meeting,
+        form,
+        operations.review_application,
+        application,
+        form.eligible.data == "yes",
+        form.reason.data,
+        success=_("The review has been recorded."),
+        anchor="applications",
+    )
 
 
 @bp.route("/admin/meetings/<int:meeting_id>/draw", methods=["POST"])
@@ -262,9 +372,15 @@ def review_application(application_id: int):
 def draw_lottery(meeting_id: int):
     meeting = _managed(meeting_id, can_select_representatives)
     form = DrawForm()
-    return _act(meeting, form, operations.draw_lottery, meeting, form.public_value.data,
-                success=_("The lottery has been drawn and its verification kit published."),
-                anchor="selection")
+    return _act(
+        meeting,
+        form,
+        operations.draw_lottery,
+        meeting,
+        form.public_value.data,
+        success=_("The lottery has been drawn and its verification kit published."),
+        anchor="selection",
+    )
 
 
 @bp.route("/admin/meeting-applications/<int:application_id>/choose", methods=["POST"])
@@ -272,17 +388,29 @@ def draw_lottery(meeting_id: int):
 def choose_applicant(application_id: int):
     application = _application(application_id, can_select_representatives)
     form = ChooseForm()
-    return _act(application.meeting, form, operations.choose_applicant, application,
-                form.reason.data, success=_("The applicant has a seat."),
-                anchor="selection")
+    return _act(
+        application.meeting,
+        form,
+        operations.choose_applicant,
+        application,
+        form.reason.data,
+        success=_("The applicant has a seat."),
+        anchor="selection",
+    )
 
 
 @bp.route("/admin/meeting-applications/<int:application_id>/withdraw", methods=["POST"])
 @login_required
 def withdraw_application(application_id: int):
     application = _application(application_id, can_select_representatives)
-    return _act(application.meeting, ConfirmForm(), operations.withdraw, application,
-                success=_("The withdrawal has been recorded."), anchor="selection")
+    return _act(
+        application.meeting,
+        ConfirmForm(),
+        operations.withdraw,
+        application,
+        success=_("The withdrawal has been recorded."),
+        anchor="selection",
+    )
 
 
 @bp.route("/admin/meetings/<int:meeting_id>/check-in", methods=["POST"])
@@ -290,31 +418,52 @@ def withdraw_application(application_id: int):
 def check_in(meeting_id: int):
     meeting = _managed(meeting_id, can_take_roll)
     form = CheckInForm()
-    return _act(meeting, form, operations.check_in, meeting, form.code.data,
-                success=_("Checked in."), anchor="roll")
+    return _act(
+        meeting,
+        form,
+        operations.check_in,
+        meeting,
+        form.code.data,
+        success=_("Checked in."),
+        anchor="roll",
+    )
 
 
 @bp.route("/admin/roll-entries/<int:entry_id>", methods=["POST"])
 @login_required
 def record_attendance(entry_id: int):
-    entry = load_or_404(RollEntry, entry_id,
-                        lambda user, entry: can_take_roll(user, entry.application.meeting))
+    entry = load_or_404(
+        RollEntry, entry_id, lambda user, entry: can_take_roll(user, entry.application.meeting)
+    )
     form = AttendanceForm(prefix=f"r{entry.id}")
     try:
         attendance = Attendance(form.attendance.data)
     except ValueError:
         attendance = Attendance.ABSENT
-    return _act(entry.application.meeting, form, operations.record_attendance, entry,
-                attendance, form.substitute_name.data,
-                success=_("The roll has been updated."), anchor="roll")
+    return _act(
+        entry.application.meeting,
+        form,
+        operations.record_attendance,
+        entry,
+        attendance,
+        form.substitute_name.data,
+        success=_("The roll has been updated."),
+        anchor="roll",
+    )
 
 
 @bp.route("/admin/meetings/<int:meeting_id>/held", methods=["POST"])
 @login_required
 def mark_held(meeting_id: int):
     meeting = _managed(meeting_id, can_manage_meeting)
-    return _act(meeting, ConfirmForm(), operations.mark_held, meeting,
-                success=_("The meeting is recorded as held."), anchor="meeting")
+    return _act(
+        meeting,
+        ConfirmForm(),
+        operations.mark_held,
+        meeting,
+        success=_("The meeting is recorded as held."),
+        anchor="meeting",
+    )
 
 
 @bp.route("/admin/meetings/<int:meeting_id>/statements", methods=["POST"])
@@ -322,7 +471,14 @@ def mark_held(meeting_id: int):
 def record_statement(meeting_id: int):
     meeting = _managed(meeting_id, can_manage_meeting)
     form = StatementForm()
-    return _act(meeting, form, statements.record_statement, meeting, form.entry_id.data,
-                form.item_id.data, form.body.data,
-                success=_("The statement has been recorded as an opinion."),
-                anchor="statements")
+    return _act(
+        meeting,
+        form,
+        statements.record_statement,
+        meeting,
+        form.entry_id.data,
+        form.item_id.data,
+        form.body.data,
+        success=_("The statement has been recorded as an opinion."),
+        anchor="statements",
+    )

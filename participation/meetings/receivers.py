@@ -27,17 +27,27 @@ def meeting_links(decision, **_kwargs) -> list[signals.StageLink]:
     for item in queries.meetings_of_decision(decision.id):
         meeting = item.meeting
         url = url_for("meetings.show_meeting", meeting_id=meeting.id)
-        links.append(signals.StageLink(
-            stage, meeting.title, url,
-            f"{meeting.kind.label} · {meeting.state.label}"))
+        links.append(
+            signals.StageLink(
+                stage, meeting.title, url, f"{meeting.kind.label} · {meeting.state.label}"
+            )
+        )
         if item.minutes_recorded_at is not None:
-            links.append(signals.StageLink(stage, gettext("Minutes: %(title)s",
-                                                          title=decision.title),
-                                           f"{url}#item-{item.id}"))
+            links.append(
+                signals.StageLink(
+                    stage,
+                    gettext("Minutes: %(title)s", title=decision.title),
+                    f"{url}#item-{item.id}",
+                )
+            )
         if meeting.state == models.MeetingState.HELD:
-            links.append(signals.StageLink(
-                stage, gettext("Attendance: %(title)s", title=meeting.title),
-                url_for("meetings.show_attendance", meeting_id=meeting.id)))
+            links.append(
+                signals.StageLink(
+                    stage,
+                    gettext("Attendance: %(title)s", title=meeting.title),
+                    url_for("meetings.show_attendance", meeting_id=meeting.id),
+                )
+            )
     return links
 
 
@@ -48,7 +58,8 @@ def meeting_stages(decision_ids: list[int]) -> dict[int, set[Stage]]:
         sa.select(models.AgendaItem.decision_id)
         .join(Meeting, Meeting.id == models.AgendaItem.meeting_id)
         .where(models.AgendaItem.decision_id.in_(decision_ids), Meeting.published.is_(True))
-        .distinct())
+        .distinct()
+    )
     return {decision_id: {Stage.COLLECTIVE_DELIBERATION} for decision_id in rows}
 
 
@@ -62,12 +73,10 @@ def meetings_section(user) -> signals.DashboardSection:
         unit_ids = internal_unit_ids(user, government_id)
         if unit_ids is not None:
             query = query.where(Meeting.unit_id.in_(unit_ids))
-        meetings.extend(db.session.scalars(query.order_by(Meeting.starts_at.desc())
-                                           .limit(20)))
+        meetings.extend(db.session.scalars(query.order_by(Meeting.starts_at.desc()).limit(20)))
     for membership in user.memberships:
         unit_query = sa.select(Unit).where(Unit.government_id == membership.government_id)
         for unit in db.session.scalars(unit_query.order_by(Unit.position, Unit.id)):
             if unit not in units and can_create_meeting(user, unit):
                 units.append(unit)
-    return signals.DashboardSection(30, "meetings/_dashboard.html", meetings=meetings,
-                                    units=units)
+    return signals.DashboardSection(30, "meetings/_dashboard.html", meetings=meetings, units=units)

@@ -23,8 +23,9 @@ from participation.opinions.operations import OpinionError, clean_body, public_f
 from participation.opinions.receipts import new_receipt_number
 
 
-def record_statement(meeting: Meeting, entry_id: int | None, item_id: int | None,
-                     body: str, actor=None) -> Opinion:
+def record_statement(
+    meeting: Meeting, entry_id: int | None, item_id: int | None, body: str, actor=None
+) -> Opinion:
     """Record what a representative on the roll said about an agenda item as an opinion
     (channel representative, source the meeting), published under the name the
     attendance record shows. Only once the meeting has been held. Audited as
@@ -44,24 +45,41 @@ def record_statement(meeting: Meeting, entry_id: int | None, item_id: int | None
     application = entry.application
     name = application.public_label
     opinion = Opinion(
-        receipt_number=new_receipt_number(), government_id=meeting.government_id,
-        decision_id=item.decision_id, meeting_id=meeting.id,
-        channel=Channel.REPRESENTATIVE, reference=application.public_code,
-        received_at=utcnow(), body=text,
-        display_name=name, consent_to_publish=True,
+        receipt_number=new_receipt_number(),
+        government_id=meeting.government_id,
+        decision_id=item.decision_id,
+        meeting_id=meeting.id,
+        channel=Channel.REPRESENTATIVE,
+        reference=application.public_code,
+        received_at=utcnow(),
+        body=text,
+        display_name=name,
+        consent_to_publish=True,
         moderation_state=ModerationState.PUBLISHED,
-        recorded_by_id=getattr(actor, "id", None), **public_fields(text, name))
+        recorded_by_id=getattr(actor, "id", None),
+        **public_fields(text, name),
+    )
     db.session.add(opinion)
     db.session.flush()
     count(meeting, None, public=1)
-    audit.record("opinion.recorded", opinion,
-                 {"channel": Channel.REPRESENTATIVE, "meeting_id": meeting.id,
-                  "reference": application.public_code}, actor=actor)
+    audit.record(
+        "opinion.recorded",
+        opinion,
+        {
+            "channel": Channel.REPRESENTATIVE,
+            "meeting_id": meeting.id,
+            "reference": application.public_code,
+        },
+        actor=actor,
+    )
     signals.opinion_received.send(opinion, source=meeting)
     return opinion
 
 
 def statements_of(meeting: Meeting) -> list[Opinion]:
     """The meeting's statements, in the order recorded."""
-    return list(db.session.scalars(sa.select(Opinion).where(
-        Opinion.meeting_id == meeting.id).order_by(Opinion.id)))
+    return list(
+        db.session.scalars(
+            sa.select(Opinion).where(Opinion.meeting_id == meeting.id).order_by(Opinion.id)
+        )
+    )

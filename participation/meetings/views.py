@@ -46,8 +46,7 @@ def _meeting(meeting_id: int) -> Meeting:
 def list_meetings():
     government = current_government()
     page = paginate(queries.public_meetings_query(government.id))
-    return render_template("meetings/list.html", government=government, page=page,
-                           now=utcnow())
+    return render_template("meetings/list.html", government=government, page=page, now=utcnow())
 
 
 @bp.route("/meetings/<int:meeting_id>")
@@ -55,10 +54,16 @@ def list_meetings():
 def show_meeting(meeting_id: int):
     meeting = _meeting(meeting_id)
     return render_template(
-        "meetings/show.html", meeting=meeting, call=meeting.open_call, draw=meeting.draw,
-        counts=queries.category_counts(meeting), eligible=queries.eligible_codes(meeting),
-        selection=queries.selection(meeting), fills=queries.reserve_fills(meeting),
-        now=utcnow())
+        "meetings/show.html",
+        meeting=meeting,
+        call=meeting.open_call,
+        draw=meeting.draw,
+        counts=queries.category_counts(meeting),
+        eligible=queries.eligible_codes(meeting),
+        selection=queries.selection(meeting),
+        fills=queries.reserve_fills(meeting),
+        now=utcnow(),
+    )
 
 
 def _application_limit() -> str:
@@ -67,8 +72,11 @@ def _application_limit() -> str:
 
 def _submit(meeting: Meeting, form: ApplicationForm) -> str:
     application, _created = operations.apply(
-        meeting, form.data, submission_key=form.submission_key.data,
-        author=current_user if current_user.is_authenticated else None)
+        meeting,
+        form.data,
+        submission_key=form.submission_key.data,
+        author=current_user if current_user.is_authenticated else None,
+    )
     return application.receipt_number
 
 
@@ -78,8 +86,9 @@ def apply_for_seat(meeting_id: int):
     meeting = _meeting(meeting_id)
     require(can_apply_for_seat(current_user, meeting))
     form = ApplicationForm()
-    form.category.choices = [(q.category.value, q.category.label) for q in meeting.quotas
-                             if q.seats > 0]
+    form.category.choices = [
+        (q.category.value, q.category.label) for q in meeting.quotas if q.seats > 0
+    ]
     if request.method == "GET":
         form.submission_key.data = secrets.token_urlsafe(24)
         if current_user.is_authenticated:
@@ -90,8 +99,13 @@ def apply_for_seat(meeting_id: int):
             return redirect(url_for("meetings.show_application", number=done.value, new=1))
     status = 400 if request.method == "POST" else 200
     call = meeting.open_call
-    return render_template("meetings/apply.html", meeting=meeting, call=call, form=form,
-                           is_open=bool(call and call.is_open_at(utcnow()))), status
+    return render_template(
+        "meetings/apply.html",
+        meeting=meeting,
+        call=call,
+        form=form,
+        is_open=bool(call and call.is_open_at(utcnow())),
+    ), status
 
 
 @bp.route("/meeting-applications/<number>")
@@ -100,8 +114,12 @@ def show_application(number: str):
     if application is None:
         abort(404)
     g.private_page = True  # the receipt is the applicant's own page: never cached
-    return render_template("meetings/receipt.html", application=application,
-                           meeting=application.meeting, is_new=request.args.get("new") == "1")
+    return render_template(
+        "meetings/receipt.html",
+        application=application,
+        meeting=application.meeting,
+        is_new=request.args.get("new") == "1",
+    )
 
 
 def _drawn(meeting_id: int):
@@ -116,36 +134,51 @@ def _drawn(meeting_id: int):
 def show_draw(meeting_id: int):
     meeting = _drawn(meeting_id)
     verification = lottery.verify_kit(meeting.draw.kit or {})
-    return render_template("meetings/draw.html", meeting=meeting, draw=meeting.draw,
-                           kit=meeting.draw.kit, verification=verification,
-                           procedure=procedure_text(), selection=queries.selection(meeting),
-                           fills=queries.reserve_fills(meeting))
+    return render_template(
+        "meetings/draw.html",
+        meeting=meeting,
+        draw=meeting.draw,
+        kit=meeting.draw.kit,
+        verification=verification,
+        procedure=procedure_text(),
+        selection=queries.selection(meeting),
+        fills=queries.reserve_fills(meeting),
+    )
 
 
 @bp.route("/meetings/<int:meeting_id>/verification-kit.json")
 def download_kit(meeting_id: int):
     meeting = _drawn(meeting_id)
     body = json.dumps(meeting.draw.kit, ensure_ascii=False, indent=2, sort_keys=True)
-    return Response(body + "\n", mimetype="application/json",
-                    headers={"Content-Disposition":
-                             f'attachment; filename="verification-kit-{meeting.id}.json"'})
+    return Response(
+        body + "\n",
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="verification-kit-{meeting.id}.json"'
+        },
+    )
 
 
 @bp.route("/meetings/<int:meeting_id>/attendance")
 @public_page
 def show_attendance(meeting_id: int):
     meeting = _meeting(meeting_id)
-    return render_template("meetings/attendance.html", meeting=meeting,
-                           record=queries.attendance_record(meeting),
-                           fills=queries.reserve_fills(meeting))
+    return render_template(
+        "meetings/attendance.html",
+        meeting=meeting,
+        record=queries.attendance_record(meeting),
+        fills=queries.reserve_fills(meeting),
+    )
 
 
 @bp.route("/meetings/<int:meeting_id>.ics")
 def download_ics(meeting_id: int):
     meeting = _meeting(meeting_id)
-    return Response(ics_for(meeting), mimetype="text/calendar; charset=utf-8",
-                    headers={"Content-Disposition":
-                             f'attachment; filename="meeting-{meeting.id}.ics"'})
+    return Response(
+        ics_for(meeting),
+        mimetype="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="meeting-{meeting.id}.ics"'},
+    )
 
 
 def ics_for(meeting: Meeting) -> bytes:
@@ -166,8 +199,7 @@ def ics_for(meeting: Meeting) -> bytes:
     event.add("dtstamp", meeting.updated_at.replace(tzinfo=UTC))
     if meeting.place:
         event.add("location", meeting.place)
-    agenda = "\n".join(f"{item.position}. {item.decision.title}"
-                       for item in meeting.agenda_items)
+    agenda = "\n".join(f"{item.position}. {item.decision.title}" for item in meeting.agenda_items)
     event.add("description", f"{meeting.kind.label}\n{agenda}".strip())
     event.add("url", url_for("meetings.show_meeting", meeting_id=meeting.id, _external=True))
     calendar.add_component(event)
@@ -182,18 +214,19 @@ def procedure_text() -> str:
         "1. The commitment is the SHA-256 of the secret's 32 bytes:\n"
         "     printf %%s SECRET | xxd -r -p | sha256sum\n"
         "   must print the commitment published before the application window opened.\n"
-        "2. The public random value is written exactly as in the kit (\"value\"), UTF-8, "
+        '2. The public random value is written exactly as in the kit ("value"), UTF-8, '
         "after Unicode NFC normalisation. The seed is HKDF-SHA256 (RFC 5869) with the "
         "public value as salt, the secret as input key material, info "
-        "\"participation-lottery-v1:MEETING\" and 32 bytes of output:\n"
+        '"participation-lottery-v1:MEETING" and 32 bytes of output:\n'
         "     PRK  = HMAC-SHA256(key = public value, message = secret bytes)\n"
         "     SEED = HMAC-SHA256(key = PRK, message = info followed by the byte 0x01)\n"
         "3. Each eligible code of a category gets the score HMAC-SHA256(key = SEED, "
-        "message = \"CATEGORY:CODE\").\n"
+        'message = "CATEGORY:CODE").\n'
         "4. In each category, sort the codes by score (as hexadecimal text, lowest first). "
         "The first QUOTA codes are selected; the others, in that order, are the reserve "
         "list.\n\n"
-        "Or run: flask meetings verify-draw KIT.json")
+        "Or run: flask meetings verify-draw KIT.json"
+    )
 
 
 @bp.app_template_global()

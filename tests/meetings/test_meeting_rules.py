@@ -32,8 +32,9 @@ from tests.meetings.conftest import PUBLIC_VALUE, close_call, make_drawn_meeting
 
 
 def _apply(meeting, name, contact, category="citizen"):
-    application, _created = operations.apply(meeting, {
-        "name": name, "contact": contact, "category": category, "consent": True})
+    application, _created = operations.apply(
+        meeting, {"name": name, "contact": contact, "category": category, "consent": True}
+    )
     return application
 
 
@@ -59,9 +60,15 @@ def test_a_symposium_opinion_counts_as_enterprises_heard(world):
     item = meeting.agenda_items[0]
     item.affects_enterprises = True
     consultation = factories.make_consultation(decision)
-    opinion_ops.record_offline(consultation, {
-        "channel": "symposium", "received_at": utcnow() - timedelta(hours=1),
-        "body": "企业座谈会上提出的意见：放宽申报期限。", "reference": "座谈会-1"})
+    opinion_ops.record_offline(
+        consultation,
+        {
+            "channel": "symposium",
+            "received_at": utcnow() - timedelta(hours=1),
+            "body": "企业座谈会上提出的意见：放宽申报期限。",
+            "reference": "座谈会-1",
+        },
+    )
     assert operations.enterprises_heard(item)
 
 
@@ -103,9 +110,9 @@ def test_the_commitment_is_fixed_before_any_application_and_the_call_then_frozen
     with pytest.raises(MeetingError):
         _apply(meeting, "张三", "13900001111")  # not announced: no applications
     operations.announce_call(meeting)
-    draw = db.session.scalar(sa.select(MeetingDraw).where(
-        MeetingDraw.meeting_id == meeting.id))
-    assert len(draw.commitment) == 64 and draw.revealed_secret is None
+    draw = db.session.scalar(sa.select(MeetingDraw).where(MeetingDraw.meeting_id == meeting.id))
+    assert len(draw.commitment) == 64
+    assert draw.revealed_secret is None
     with pytest.raises(MeetingError) as refused:
         operations.set_seats(meeting, {SeatCategory.CITIZEN: 5})
     assert refused.value.code == "call_announced"
@@ -114,8 +121,13 @@ def test_the_commitment_is_fixed_before_any_application_and_the_call_then_frozen
 def test_a_lottery_needs_a_named_public_value_drawn_after_the_window(world):
     meeting, _decision = make_meeting(world, announce=False)
     now = utcnow()
-    values = {"opens_at": now, "closes_at": now + timedelta(days=3),
-              "selection_method": "lottery", "public_value_source": "", "draw_on": None}
+    values = {
+        "opens_at": now,
+        "closes_at": now + timedelta(days=3),
+        "selection_method": "lottery",
+        "public_value_source": "",
+        "draw_on": None,
+    }
     with pytest.raises(MeetingError) as refused:
         operations.save_open_call(meeting, values)
     assert refused.value.code == "public_value_required"
@@ -159,8 +171,9 @@ def test_ineligible_needs_a_reason(world):
 
 
 def test_choice_gives_seats_with_a_reason_up_to_the_quota(world):
-    meeting, _decision = make_meeting(world, method=SelectionMethod.CHOICE,
-                                      seats={SeatCategory.EXPERT: 1})
+    meeting, _decision = make_meeting(
+        world, method=SelectionMethod.CHOICE, seats={SeatCategory.EXPERT: 1}
+    )
     first = _apply(meeting, "钱教授", "qian@example.edu.cn", "expert")
     second = _apply(meeting, "孙研究员", "sun@example.edu.cn", "expert")
     for application in (first, second):

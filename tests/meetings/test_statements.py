@@ -34,14 +34,19 @@ def held(world):
     from participation.opinions import operations as opinion_ops
 
     opinion, _ = opinion_ops.submit_online(
-        consultation, body="建议延长补贴申报期限。", node_id=None, consent_to_publish=True,
-        display_name="王秀兰", contact=None, submission_key="s1")
+        consultation,
+        body="建议延长补贴申报期限。",
+        node_id=None,
+        consent_to_publish=True,
+        display_name="王秀兰",
+        contact=None,
+        submission_key="s1",
+    )
     opinion.disposition = Disposition.ADOPTED
     meeting, application, entry = make_drawn_meeting(world, decision)
     factories.close(consultation)
     feedback_ops.draft_for(consultation)
-    operations.add_material(meeting.agenda_items[0], MaterialKind.FEEDBACK_REPORT,
-                            consultation.id)
+    operations.add_material(meeting.agenda_items[0], MaterialKind.FEEDBACK_REPORT, consultation.id)
     operations.mark_held(meeting)
     db.session.commit()
     return meeting, consultation, entry
@@ -50,15 +55,17 @@ def held(world):
 def test_statements_are_recorded_only_once_the_meeting_is_held(world):
     meeting, _application, entry = make_drawn_meeting(world)
     with pytest.raises(MeetingError) as refused:
-        statements.record_statement(meeting, entry.id, meeting.agenda_items[0].id,
-                                    "我支持这项政策。")
+        statements.record_statement(
+            meeting, entry.id, meeting.agenda_items[0].id, "我支持这项政策。"
+        )
     assert refused.value.code == "not_held_yet"
 
 
 def test_a_statement_becomes_an_opinion_of_the_meeting(held):
     meeting, consultation, entry = held
-    opinion = statements.record_statement(meeting, entry.id, meeting.agenda_items[0].id,
-                                          "建议补贴标准按耕地面积分档，并公开名单。")
+    opinion = statements.record_statement(
+        meeting, entry.id, meeting.agenda_items[0].id, "建议补贴标准按耕地面积分档，并公开名单。"
+    )
     assert opinion.channel == Channel.REPRESENTATIVE
     assert (opinion.meeting_id, opinion.consultation_id) == (meeting.id, None)
     assert opinion.decision_id == consultation.decision_id
@@ -76,12 +83,16 @@ def test_a_statement_becomes_an_opinion_of_the_meeting(held):
 def test_the_statement_goes_through_the_workspace_into_the_report(client, world, held):
     meeting, consultation, entry = held
     login(client, world.editor)
-    response = client.post(f"/admin/meetings/{meeting.id}/statements", data={
-        "entry_id": entry.id, "item_id": meeting.agenda_items[0].id,
-        "body": "建议补贴标准按耕地面积分档，并公开名单。"})
+    response = client.post(
+        f"/admin/meetings/{meeting.id}/statements",
+        data={
+            "entry_id": entry.id,
+            "item_id": meeting.agenda_items[0].id,
+            "body": "建议补贴标准按耕地面积分档，并公开名单。",
+        },
+    )
     assert response.status_code == 302
-    statement = db.session.scalar(sa.select(Opinion).where(
-        Opinion.meeting_id == meeting.id))
+    statement = db.session.scalar(sa.select(Opinion).where(Opinion.meeting_id == meeting.id))
     assert statement is not None
     workspace = client.get(f"/admin/consultations/{consultation.id}/workspace")
     assert "建议补贴标准按耕地面积分档" in workspace.get_data(as_text=True)
@@ -90,8 +101,10 @@ def test_the_statement_goes_through_the_workspace_into_the_report(client, world,
         feedback_ops.publish(consultation)
     assert refused.value.code == "statements_without_disposition"
     db.session.rollback()
-    response = client.post(f"/admin/opinions/{statement.id}/classify", data={
-        "disposition": "partially_adopted", "reason": "分档标准采纳，名单按规定公开。"})
+    response = client.post(
+        f"/admin/opinions/{statement.id}/classify",
+        data={"disposition": "partially_adopted", "reason": "分档标准采纳，名单按规定公开。"},
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     db.session.expire_all()
     assert db.session.get(Opinion, statement.id).disposition == Disposition.PARTIALLY_ADOPTED
@@ -100,11 +113,12 @@ def test_the_statement_goes_through_the_workspace_into_the_report(client, world,
     db.session.commit()
     client.post("/logout")
     login(client, world.approver)
-    assert client.post(
-        f"/admin/consultations/{consultation.id}/feedback-report/publish").status_code == 302
+    assert (
+        client.post(f"/admin/consultations/{consultation.id}/feedback-report/publish").status_code
+        == 302
+    )
     client.post("/logout")
-    page = client.get(f"/consultations/{consultation.id}/feedback-report").get_data(
-        as_text=True)
+    page = client.get(f"/consultations/{consultation.id}/feedback-report").get_data(as_text=True)
     assert "代表发言" in page
     assert "建议补贴标准按耕地面积分档" in page
     assert "分档标准采纳，名单按规定公开。" in page
