@@ -159,3 +159,9 @@ def meetings_of_decision(decision_id: int, public_only: bool = True) -> list[Age
     if public_only:
         query = query.where(Meeting.published.is_(True))
     return list(db.session.scalars(query.order_by(Meeting.starts_at, Meeting.id)))
+
+
+def public_agenda(meeting: Meeting) -> list[AgendaItem]:
+    """The agenda as the public sees it: items whose decision is public (a confidential
+    or unpublished catalogue entry never appears, not even by its title)."""
+    return [item for item in meeting.agenda_items if item.decision.is_public]

@@ -199,7 +199,9 @@ def ics_for(meeting: Meeting) -> bytes:
     event.add("dtstamp", meeting.updated_at.replace(tzinfo=UTC))
     if meeting.place:
         event.add("location", meeting.place)
-    agenda = "\n".join(f"{item.position}. {item.decision.title}" for item in meeting.agenda_items)
+    agenda = "\n".join(
+        f"{item.position}. {item.decision.title}" for item in queries.public_agenda(meeting)
+    )
     event.add("description", f"{meeting.kind.label}\n{agenda}".strip())
     event.add("url", url_for("meetings.show_meeting", meeting_id=meeting.id, _external=True))
     calendar.add_component(event)
