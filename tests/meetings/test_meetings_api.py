@@ -12,8 +12,9 @@ from tests.meetings.conftest import make_drawn_meeting, make_meeting
 def test_the_list_and_a_drawn_meeting(client, world):
     meeting, application, entry = make_drawn_meeting(world)
     operations.record_attendance(entry, Attendance.PRESENT)
-    listed = client.get("/api/v1/meetings", query_string={
-        "government": world.government.slug}).get_json()
+    listed = client.get(
+        "/api/v1/meetings", query_string={"government": world.government.slug}
+    ).get_json()
     assert [m["id"] for m in listed["items"]] == [meeting.id]
     data = client.get(f"/api/v1/meetings/{meeting.id}").get_json()
     assert data["agenda"][0]["invite_reason"] == "涉及群众切身利益"
@@ -24,7 +25,10 @@ def test_the_list_and_a_drawn_meeting(client, world):
     assert data["selection"]["citizen"]["selected"] == [application.public_code]
     (row,) = data["attendance"]
     assert (row["code"], row["attendance"], row["name"]) == (
-        application.public_code, "present", None)
+        application.public_code,
+        "present",
+        None,
+    )
     text = client.get(f"/api/v1/meetings/{meeting.id}").get_data(as_text=True)
     assert application.contact not in text
     assert application.name not in text
