@@ -58,8 +58,8 @@ def _prepare_decision(live_server) -> tuple[int, int, int]:
             {
                 "title": "禾溪河流域水环境综合治理方案（征求意见稿）",
                 "text": "第一条　为治理禾溪河流域水环境，制定本方案。\n第二条　各村负责本村河段。",
-                "opens_at": now - timedelta(days=1),
-                "closes_at": now + timedelta(days=30),
+                "opens_at": now - timedelta(days=40),
+                "closes_at": now + timedelta(days=1),
                 "short_period_reason": "",
             },
         )
