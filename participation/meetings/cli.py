@@ -25,14 +25,11 @@ def verify_draw(kit: Path) -> None:
         sys.exit(1)
     verification = verify_kit(data if isinstance(data, dict) else {})
     for category, result in verification.recomputed.items():
-        click.echo(
-            f"{category}: selected {', '.join(result.selected) or '-'}; "
-            f"reserve {', '.join(result.reserve) or '-'}"
-        )
+        click.echo(f"{category}: selected {', '.join(result.selected) or '-'}; "
+                   f"reserve {', '.join(result.reserve) or '-'}")
     if verification.ok:
-        click.echo(
-            "The kit verifies: the commitment matches the secret and the result matches the draw."
-        )
+        click.echo("The kit verifies: the commitment matches the secret and the result "
+                   "matches the draw.")
         return
     for problem in verification.problems:
         click.echo(f"MISMATCH: {problem}", err=True)

@@ -82,12 +82,8 @@ def seed(secret_hex: str, public_value: str, meeting: str) -> bytes:
     value = normalise_public_value(public_value)
     if not value:
         raise KitError("the public random value is empty")
-    return HKDF(
-        algorithm=hashes.SHA256(),
-        length=32,
-        salt=value.encode("utf-8"),
-        info=f"{_INFO_PREFIX}:{meeting}".encode(),
-    ).derive(_secret_bytes(secret_hex))
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=value.encode("utf-8"),
+                info=f"{_INFO_PREFIX}:{meeting}".encode()).derive(_secret_bytes(secret_hex))
 
 
 def score(seed_bytes: bytes, category: str, code: str) -> str:
@@ -103,9 +99,8 @@ class CategoryResult:
     reserve: tuple[str, ...]
 
 
-def draw(
-    seed_bytes: bytes, categories: Mapping[str, tuple[int, Iterable[str]]]
-) -> dict[str, CategoryResult]:
+def draw(seed_bytes: bytes, categories: Mapping[str, tuple[int, Iterable[str]]]
+         ) -> dict[str, CategoryResult]:
     """Rank the eligible codes of each category (``{category: (quota, codes)}``) and
     select the first ``quota``; ties (never seen in practice) fall back to the code."""
     results = {}
@@ -115,16 +110,10 @@ def draw(
     return results
 
 
-def verification_kit(
-    *,
-    meeting: str,
-    secret_hex: str,
-    commitment_hex: str,
-    public_value_source: str,
-    public_value: str,
-    categories: Mapping[str, tuple[int, Iterable[str]]],
-    results: Mapping[str, CategoryResult],
-) -> dict[str, Any]:
+def verification_kit(*, meeting: str, secret_hex: str, commitment_hex: str,
+                     public_value_source: str, public_value: str,
+                     categories: Mapping[str, tuple[int, Iterable[str]]],
+                     results: Mapping[str, CategoryResult]) -> dict[str, Any]:
     """Everything needed to redo the draw, as JSON-ready data."""
     return {
         "algorithm": ALGORITHM,
@@ -135,12 +124,10 @@ def verification_kit(
         "public_random_value": {"source": public_value_source, "value": public_value},
         "categories": [
             {"category": category, "quota": quota, "eligible": sorted(set(codes))}
-            for category, (quota, codes) in sorted(categories.items())
-        ],
-        "result": {
-            category: {"selected": list(result.selected), "reserve": list(result.reserve)}
-            for category, result in sorted(results.items())
-        },
+            for category, (quota, codes) in sorted(categories.items())],
+        "result": {category: {"selected": list(result.selected),
+                              "reserve": list(result.reserve)}
+                   for category, result in sorted(results.items())},
         "procedure": PROCEDURE,
     }
 
@@ -162,15 +149,12 @@ def verify_kit(kit: Mapping[str, Any]) -> Verification:
     verification = Verification()
     try:
         if kit.get("algorithm") != ALGORITHM or kit.get("version") != VERSION:
-            raise KitError(
-                f"unknown algorithm {kit.get('algorithm')!r} version "
-                f"{kit.get('version')!r} (this tool checks {ALGORITHM} {VERSION})"
-            )
+            raise KitError(f"unknown algorithm {kit.get('algorithm')!r} version "
+                           f"{kit.get('version')!r} (this tool checks {ALGORITHM} {VERSION})")
         secret_hex, meeting = str(kit["secret"]), str(kit["meeting"])
         if commitment(secret_hex) != str(kit["commitment"]).lower():
             verification.problems.append(
-                "the secret does not match the commitment published before the draw"
-            )
+                "the secret does not match the commitment published before the draw")
         categories = {}
         for entry in kit["categories"]:
             quota, codes = int(entry["quota"]), [str(code) for code in entry["eligible"]]
@@ -178,8 +162,7 @@ def verify_kit(kit: Mapping[str, Any]) -> Verification:
                 raise KitError(f"negative quota in {entry['category']!r}")
             if len(set(codes)) != len(codes):
                 verification.problems.append(
-                    f"{entry['category']}: an eligible code is listed twice"
-                )
+                    f"{entry['category']}: an eligible code is listed twice")
             categories[str(entry["category"])] = (quota, codes)
         value = kit["public_random_value"]["value"]
         verification.recomputed = draw(seed(secret_hex, value, meeting), categories)
@@ -195,13 +178,11 @@ def verify_kit(kit: Mapping[str, Any]) -> Verification:
         if list(result.selected) != list(shown.get("selected") or []):
             verification.problems.append(
                 f"{category}: the kit's selection {shown.get('selected')} differs from the "
-                f"draw's {list(result.selected)}"
-            )
+                f"draw's {list(result.selected)}")
         if list(result.reserve) != list(shown.get("reserve") or []):
             verification.problems.append(
                 f"{category}: the kit's reserve list {shown.get('reserve')} differs from "
-                f"the draw's {list(result.reserve)}"
-            )
+                f"the draw's {list(result.reserve)}")
     for category in set(published) - set(verification.recomputed):
         verification.problems.append(f"{category}: a result without eligible applicants")
     return verification
