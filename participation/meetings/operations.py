@@ -438,11 +438,9 @@ def save_open_call(meeting: Meeting, values: dict[str, Any], actor=None) -> Open
     }
     call = meeting.open_call
     if call is None:
-        call = OpenCall(meeting_id=meeting.id, **fields)
+        call = OpenCall(meeting_id=meeting.id)
         db.session.add(call)
-        changes = audit._jsonable(fields)
-    else:
-        changes = audit.diff(call, fields)
+    changes = audit.diff(call, fields)
     db.session.flush()
     db.session.refresh(meeting, ["open_call"])
     audit.record("open_call.saved", meeting, changes, actor=actor)
