@@ -230,3 +230,42 @@ def test_an_unpublished_meeting_does_not_exist_for_the_public(client, world):
     login(client, world.editor)
     assert client.get(f"/meetings/{hidden.id}").status_code == 200
     assert db.session.get(Meeting, hidden.id).published is False
+
+
+def test_an_official_schedules_a_meeting_from_the_work_area(client, world):
+    login(client, world.editor)
+    dashboard = client.get("/admin/").get_data(as_text=True)
+    assert f"/admin/units/{world.unit.id}/meetings/new" in dashboard
+    refused = client.post(
+        f"/admin/units/{world.unit.id}/meetings/new",
+        data={"title": "", "kind": "executive", "starts_at": "2026-13-45"},
+    )
+    assert refused.status_code == 200
+    assert db.session.scalar(sa.select(sa.func.count(Meeting.id))) == 0
+    response = client.post(
+        f"/admin/units/{world.unit.id}/meetings/new",
+        data={
+            "title": "青禾镇人民政府全体会议",
+            "kind": "plenary",
+            "starts_at": "2027-01-05T09:00",
+            "place": "镇政府大会议室",
+        },
+    )
+    assert response.status_code == 302
+    meeting = db.session.scalar(sa.select(Meeting))
+    assert (meeting.title, meeting.kind.value, meeting.published) == (
+        "青禾镇人民政府全体会议",
+        "plenary",
+        False,
+    )
+    assert meeting.starts_at.hour == 1  # 09:00 in Beijing is 01:00 UTC
+    assert "青禾镇人民政府全体会议" in client.get("/admin/").get_data(as_text=True)
+    client.post("/logout")
+    login(client, world.other_approver)
+    assert (
+        client.post(
+            f"/admin/units/{world.unit.id}/meetings/new",
+            data={"title": "越权", "kind": "executive", "starts_at": "2027-01-05T09:00"},
+        ).status_code
+        == 403
+    )
