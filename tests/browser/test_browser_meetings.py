@@ -64,8 +64,9 @@ def _prepare_decision(live_server) -> tuple[int, int, int]:
             },
         )
         consultation_ops.close_early(consultation, "已完成意见征集")
-        db.session.commit()
         ids = decision.id, decision.unit_id, consultation.id
+        db.session.commit()
+        db.session.remove()
         db.engine.dispose()
     return ids
 
@@ -84,6 +85,7 @@ def _time_passes(live_server, meeting_id: int) -> None:
         call.closes_at = utcnow() - timedelta(minutes=1)
         call.draw_on = utc_to_local(utcnow()).date()
         db.session.commit()
+        db.session.remove()
         db.engine.dispose()
 
 
