@@ -25,68 +25,61 @@ STATEMENT = "建议治理方案公开各村分段责任人名单，并每季度�
 DISPOSITION_REASON = "分段责任人名单将公开，水质按月通报。"
 
 
-def _live_app(live_server):
-    """An application of this process on the live server's database, for the setup a
-    page cannot do (a closed consultation) and for time passing."""
-    from participation import create_app
+# The setup a page cannot do (a closed consultation) and time passing run in a child
+# process on the live server's database, so no connection lives in the test process.
+SETUP = """
+import json, sys
+from datetime import timedelta
+import sqlalchemy as sa
+from participation import create_app
+from participation.catalogue.models import Decision
+from participation.consultations import operations as consultation_ops
+from participation.core.database import utcnow
+from participation.core.timeutil import utc_to_local
+from participation.extensions import db
+from participation.meetings.models import OpenCall
 
-    return create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": live_server.database_url,
-            "SECRET_KEY": "browser-test-secret-key",
-            "TESTING": True,
-        }
-    )
+with create_app().app_context():
+    now = utcnow()
+    if sys.argv[1] == "prepare":
+        decision = db.session.scalar(sa.select(Decision).where(Decision.title == sys.argv[2]))
+        consultation = consultation_ops.open_consultation(decision, {
+            "title": "禾溪河流域水环境综合治理方案（征求意见稿）",
+            "text": "第一条　为治理禾溪河流域水环境，制定本方案。\\n第二条　各村负责本村河段。",
+            "opens_at": now - timedelta(days=40), "closes_at": now + timedelta(days=1),
+            "short_period_reason": ""})
+        consultation_ops.close_early(consultation, "已完成意见征集")
+        ids = [decision.id, decision.unit_id, consultation.id]
+    else:  # the window closes and the draw's day comes
+        call = db.session.scalars(sa.select(OpenCall).where(
+            OpenCall.meeting_id == int(sys.argv[2]))).one()
+        call.opens_at = now - timedelta(days=6)
+        call.closes_at = now - timedelta(minutes=1)
+        call.draw_on = utc_to_local(now).date()
+        ids = []
+    db.session.commit()
+    print(json.dumps(ids))
+"""
+
+
+def _setup(live_server, *args: str) -> list[int]:
+    result = subprocess.run([str(BIN / "python"), "-c", SETUP, *args], cwd=ROOT,
+                            env=_server_environment(live_server.database_url),
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def _prepare_decision(live_server) -> tuple[int, int, int]:
     """The demo's river decision with a consultation that closed early; returns the
     decision's, its unit's and the consultation's ids."""
-    import sqlalchemy as sa
-
-    from participation.catalogue.models import Decision
-    from participation.consultations import operations as consultation_ops
-    from participation.core.database import utcnow
-    from participation.extensions import db
-
-    app = _live_app(live_server)
-    with app.app_context():
-        decision = db.session.scalar(sa.select(Decision).where(Decision.title == DECISION_TITLE))
-        now = utcnow()
-        consultation = consultation_ops.open_consultation(
-            decision,
-            {
-                "title": "禾溪河流域水环境综合治理方案（征求意见稿）",
-                "text": "第一条　为治理禾溪河流域水环境，制定本方案。\n第二条　各村负责本村河段。",
-                "opens_at": now - timedelta(days=40),
-                "closes_at": now + timedelta(days=1),
-                "short_period_reason": "",
-            },
-        )
-        consultation_ops.close_early(consultation, "已完成意见征集")
-        ids = decision.id, decision.unit_id, consultation.id
-        db.session.commit()
-        db.session.remove()
-        db.engine.dispose()
-    return ids
+    decision_id, unit_id, consultation_id = _setup(live_server, "prepare", DECISION_TITLE)
+    return decision_id, unit_id, consultation_id
 
 
 def _time_passes(live_server, meeting_id: int) -> None:
     """The application window closes and the draw's day comes."""
-    from participation.core.database import utcnow
-    from participation.core.timeutil import utc_to_local
-    from participation.extensions import db
-    from participation.meetings.models import OpenCall
-
-    app = _live_app(live_server)
-    with app.app_context():
-        call = db.session.query(OpenCall).filter_by(meeting_id=meeting_id).one()
-        call.opens_at = utcnow() - timedelta(days=6)
-        call.closes_at = utcnow() - timedelta(minutes=1)
-        call.draw_on = utc_to_local(utcnow()).date()
-        db.session.commit()
-        db.session.remove()
-        db.engine.dispose()
+    _setup(live_server, "time", str(meeting_id))
 
 
 def _local(delta: timedelta) -> str:
