@@ -89,6 +89,7 @@ def _connect_receivers() -> None:
     import participation.feedback.clock
     import participation.feedback.notify
     import participation.feedback.receivers
+    import participation.meetings.receivers
     import participation.opinions.receivers  # noqa: F401
 
 
@@ -99,6 +100,7 @@ def _register_blueprints(app: Flask) -> None:
     from participation.consultations.views import bp as consultations_bp
     from participation.dossier.views import bp as dossier_bp
     from participation.feedback.views import bp as feedback_bp
+    from participation.meetings.views import bp as meetings_bp
     from participation.opinions.views import bp as opinions_bp
 
     for blueprint in (
@@ -107,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
         consultations_bp,
         opinions_bp,
         feedback_bp,
+        meetings_bp,
         accounts_bp,
         api_bp,
     ):

@@ -424,3 +424,6 @@ def list_concentrated_opinions(consultation_id: int):
                         {"consultation_id": consultation.id}, None)
     body["threshold"] = limit
     return jsonify(body)
+
+
+from participation.api import meetings as _meetings  # noqa: E402, F401 - its routes

@@ -38,6 +38,7 @@ from participation.catalogue.permissions import (
 )
 from participation.consultations.models import Consultation
 from participation.consultations.permissions import can_open_consultation
+from participation.core import signals
 from participation.core.args import enum_arg, id_arg, int_arg, text_arg
 from participation.core.database import utcnow
 from participation.core.page_cache import public_page
@@ -125,8 +126,13 @@ def show_decision(decision_id: int):
         sa.select(Consultation).where(Consultation.decision_id == decision.id)
         .order_by(Consultation.opens_at)
     ).all()
+    stage_links: dict[str, list] = {}
+    for links in signals.collect(signals.stage_links_requested, decision):
+        for link in links:
+            stage_links.setdefault(link.stage, []).append(link)
     return render_template(
         "catalogue/dossier.html", decision=decision, stages=list(Stage), by_stage=by_stage,
+        stage_links=stage_links,
         consultations=consultations, stage_dates=operations.stage_dates(decision),
         changes=queries.decision_changes(decision), kind_labels=CHANGE_KIND_LABELS,
         internal=internal, withheld=withheld,

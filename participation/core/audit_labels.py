@@ -94,6 +94,22 @@ ACTION_LABELS = {
     "opinion_group.change_set": _l("Change of the draft attached to a group"),
     "reason_template.added": _l("Reason template added"),
     "reason_template.removed": _l("Reason template removed"),
+    "meeting.created": _l("Meeting created"),
+    "meeting.published": _l("Meeting made public"),
+    "meeting.seats_set": _l("Meeting seats set"),
+    "meeting.drawn": _l("Meeting lottery drawn"),
+    "meeting.held": _l("Meeting recorded as held"),
+    "agenda_item.added": _l("Decision put on a meeting's agenda"),
+    "agenda_item.minutes_recorded": _l("Minutes of an agenda item recorded"),
+    "meeting_material.added": _l("Material put before a meeting"),
+    "open_call.saved": _l("Open call for seats saved"),
+    "open_call.announced": _l("Open call for seats announced"),
+    "application.submitted": _l("Application for a seat submitted"),
+    "application.reviewed": _l("Application for a seat reviewed"),
+    "application.chosen": _l("Applicant chosen for a seat"),
+    "application.withdrawn": _l("Representative withdrew; seat filled from the reserve list"),
+    "roll_entry.checked_in": _l("Representative checked in"),
+    "roll_entry.recorded": _l("Roll taken"),
 }
 
 FIELD_LABELS = {
@@ -176,6 +192,7 @@ OBJECT_PAGES = {
     "consultation": ("consultations.manage_consultation", "consultation_id"),
     "opinion": ("opinions.show_received_opinion", "opinion_id"),
     "opinion_group": ("opinions.show_group", "group_id"),
+    "meeting": ("meetings.manage_meeting", "meeting_id"),
     "unit": ("accounts.edit_unit", "unit_id"),
     "user_account": ("accounts.edit_official", "user_id"),  # officials only (see below)
 }
@@ -187,6 +204,11 @@ OBJECT_LABELS = {
     "calendar_year": _l("Holiday schedule"),
     "feedback_report": _l("Feedback report"),
     "opinion_group": _l("Opinion group"),
+    "meeting": _l("Meeting"),
+    "agenda_item": _l("Agenda item"),
+    "meeting_material": _l("Meeting material"),
+    "meeting_application": _l("Application for a seat"),
+    "roll_entry": _l("Roll entry"),
 }
 
 _LIST_FIELDS = {"opinion_ids"}

@@ -48,6 +48,11 @@ consultation_closed = _signals.signal("consultation-closed")
 #: ``sender``: the list of decision ids; each receiver returns ``{decision_id: {Stage}}``.
 stage_material_requested = _signals.signal("stage-material-requested")
 
+#: The public links of a decision's dossier that other domains contribute (a meeting,
+#: its minutes, its attendance …). ``sender``: the decision; each receiver returns a list
+#: of :class:`StageLink`.
+stage_links_requested = _signals.signal("stage-links-requested")
+
 #: The officials' dashboard: each receiver returns a :class:`DashboardSection` (or None)
 #: for ``sender`` (the signed-in user).
 dashboard_sections_requested = _signals.signal("dashboard-sections-requested")
@@ -69,3 +74,17 @@ class DashboardSection:
 
     def __repr__(self) -> str:
         return f"<DashboardSection {self.template}>"
+
+
+class StageLink:
+    """A link shown under one stage of a decision's dossier: ``stage`` (a Stage value),
+    the link's text and URL, and an optional note."""
+
+    def __init__(self, stage: str, text: str, url: str, note: str = "") -> None:
+        self.stage = stage
+        self.text = text
+        self.url = url
+        self.note = note
+
+    def __repr__(self) -> str:
+        return f"<StageLink {self.stage} {self.url}>"

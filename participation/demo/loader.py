@@ -21,6 +21,7 @@ from participation.consultations.models import Consultation, DraftNode, SourceKi
 from participation.core.database import utcnow
 from participation.core.timeutil import local_today
 from participation.demo import content
+from participation.demo.meetings import load_meetings
 from participation.dossier import operations as dossier_ops
 from participation.extensions import db
 from participation.opinions import counters as opinion_counters
@@ -100,6 +101,7 @@ def load_demo() -> dict[str, str]:
                 "kind": kind, "title": document["title"], "body_html": document["body"],
                 "disclosure": "proactive"}, actor=admin)
             dossier_ops.publish_document(created, actor=admin)
+    load_meetings(decisions, admin)
     db.session.flush()
     return accounts_list
 

@@ -17,6 +17,7 @@ from participation.catalogue.models import Decision
 from participation.consultations.models import Consultation, DraftNode, DraftVersion
 from participation.core.timeutil import utc_to_local
 from participation.extensions import db
+from participation.meetings.models import Meeting
 from participation.opinions.grouping.models import OpinionFingerprint
 from participation.opinions.grouping.operations import threshold as concentration_threshold
 from participation.opinions.models import (
@@ -28,6 +29,7 @@ from participation.opinions.models import (
     OpinionGroup,
     Topic,
 )
+from participation.opinions.workspace import statements_condition, statements_taken_by
 
 REPORT_DATA_VERSION = 1
 
@@ -188,6 +190,7 @@ def report_data(consultation: Consultation) -> dict[str, Any]:
         "changes": _changes(consultation),
         "threshold": threshold,
         "concentrated": _groups(consultation, threshold),
+        "representatives": _representatives(consultation),
         "not_published": {
             "total": sum(hidden.values()),
             "by_reason": [{"reason": r.value, "opinions": hidden[r]}
@@ -197,6 +200,28 @@ def report_data(consultation: Consultation) -> dict[str, Any]:
 
 
 CHANGES_MAX = 1000
+STATEMENTS_MAX = 1000
+
+
+def _representatives(consultation: Consultation) -> dict[str, Any]:
+    """The section of the statements made by representatives at the decision's meetings
+    (the decision's latest consultation reports them): each with its meeting, the name
+    the attendance record shows, the text as published, the disposition and reason."""
+    if not statements_taken_by(consultation):
+        return {"statements": [], "without": 0}
+    rows = db.session.execute(
+        sa.select(Opinion, Meeting.title, Meeting.starts_at)
+        .join(Meeting, Meeting.id == Opinion.meeting_id)
+        .where(statements_condition(consultation.decision_id))
+        .order_by(Meeting.starts_at, Opinion.id).limit(STATEMENTS_MAX)).all()
+    statements = [{"id": o.id, "meeting_id": o.meeting_id, "meeting": title,
+                   "held_on": _local(starts_at), "name": o.shown_name or "",
+                   "code": o.reference or "", "text": o.shown_body,
+                   "disposition": o.disposition.value if o.disposition else None,
+                   "reason": o.disposition_reason or ""}
+                  for o, title, starts_at in rows]
+    return {"statements": statements,
+            "without": sum(1 for s in statements if not s["disposition"])}
 
 
 def _changes(consultation: Consultation) -> list[dict[str, Any]]:
@@ -238,6 +263,8 @@ def completeness_problems(data: dict[str, Any]) -> list[str]:
     problems = []
     if data["dispositions"]["without"]:
         problems.append("opinions_without_disposition")
+    if (data.get("representatives") or {}).get("without"):
+        problems.append("statements_without_disposition")
     for group in data["concentrated"]:
         if not group["disposition"] or not group["reason"].strip():
             problems.append("concentrated_without_reason")

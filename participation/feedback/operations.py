@@ -45,6 +45,9 @@ class FeedbackError(DomainError):
         "opinions_without_disposition": _l(
             "%(count)d opinions have no disposition yet: every opinion needs one before "
             "the report is published."),
+        "statements_without_disposition": _l(
+            "%(count)d statements by representatives have no disposition yet: every "
+            "statement needs one before the report is published."),
         "concentrated_without_reason": _l(
             "A concentrated opinion has no disposition or no reason: the report cannot be "
             "published while one lacks its reason."),
@@ -134,7 +137,9 @@ def publication_problems(consultation: Consultation, data: dict[str, Any]) -> li
     if consultation.status != ConsultationStatus.CLOSED:
         problems.append(FeedbackError("not_closed"))
     for code in completeness_problems(data):
-        problems.append(FeedbackError(code, count=data["dispositions"]["without"]))
+        count = data["representatives"]["without"] \
+            if code == "statements_without_disposition" else data["dispositions"]["without"]
+        problems.append(FeedbackError(code, count=count))
     return problems
 
 

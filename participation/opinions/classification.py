@@ -28,7 +28,7 @@ from participation.opinions.models import (
     Topic,
     disposition_problem,
 )
-from participation.opinions.workspace import Selection
+from participation.opinions.workspace import Selection, handling_consultation
 from participation.opinions.workspace_models import ReasonTemplate, SuggestionTally
 
 # A sensible list to start from (officials rename, reorder and extend it).
@@ -303,7 +303,7 @@ def _as_selection(opinions) -> Selection:
     opinions = list(opinions)
     if not opinions:
         raise ClassificationError("nothing_selected")
-    consultation = opinions[0].consultation
+    consultation = handling_consultation(opinions[0])
     return Selection(consultation, ids=tuple(o.id for o in opinions))
 
 

@@ -30,7 +30,7 @@ class SourceCounters:
     checks work for it unchanged.
     """
 
-    model: type
+    model: type | str  # the class, or its name for a domain to the right (no import)
     opinion_column: str
     total: str = "opinion_count"
     public: str | None = "public_opinion_count"
@@ -43,15 +43,27 @@ class SourceCounters:
         return pairs
 
 
+    @property
+    def model_class(self) -> type:
+        """The mapped class (looked up by name when given as a string)."""
+        if not isinstance(self.model, str):
+            return self.model
+        for mapper in db.Model.registry.mappers:
+            if mapper.class_.__name__ == self.model:
+                return mapper.class_
+        raise LookupError(self.model)
+
+
 SOURCE_COUNTERS: tuple[SourceCounters, ...] = (
     SourceCounters(Consultation, "consultation_id"),
+    SourceCounters("Meeting", "meeting_id"),
 )
 
 
 def source_counters(source: Any) -> SourceCounters:
-    """The counters kept for ``source`` (a consultation today)."""
+    """The counters kept for ``source`` (a consultation or a meeting)."""
     for counters in SOURCE_COUNTERS:
-        if isinstance(source, counters.model):
+        if isinstance(source, counters.model_class):
             return counters
     raise TypeError(f"{source!r} is not an opinion source")
 
@@ -60,7 +72,7 @@ def count(source: Any, node_id: int | None, amount: int = 1, public: int = 0) ->
     """Add ``amount`` received opinions (``public`` of them shown publicly) to the counters
     of their source and of the article they are about, with conditional SQL updates."""
     counters = source_counters(source)
-    model = counters.model
+    model = counters.model_class
     values = {counters.total: getattr(model, counters.total) + amount}
     if public and counters.public:
         values[counters.public] = getattr(model, counters.public) + public
@@ -89,7 +101,8 @@ class CounterMismatch:
 
 def _counter_specs() -> list[tuple[type, str, Any, Any]]:
     """(model, counter column, opinion column naming the row, which opinions count)."""
-    specs = [(counters.model, column, getattr(Opinion, counters.opinion_column), condition)
+    specs = [(counters.model_class, column, getattr(Opinion, counters.opinion_column),
+              condition)
              for counters in SOURCE_COUNTERS for column, condition in counters.columns()]
     specs.append((DraftNode, "opinion_count", Opinion.node_id, sa.true()))
     return specs

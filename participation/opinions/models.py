@@ -215,7 +215,7 @@ def disposition_problem(disposition: Disposition | None, reason: str | None,
 # The columns naming where an opinion came from (its source). Exactly one is set; a new
 # kind of source (meeting, open day, questionnaire) adds its column here, and the CHECK
 # constraint ``one_source`` below extends with it.
-SOURCE_COLUMNS = ("consultation_id",)
+SOURCE_COLUMNS = ("consultation_id", "meeting_id")
 
 
 def one_source_check(columns: tuple[str, ...] = SOURCE_COLUMNS) -> str:
@@ -278,6 +278,11 @@ class Opinion(TimestampMixin, db.Model):
         sa.Index("ix_opinion_cited_node_id", "cited_node_id"),
         sa.Index("ix_opinion_suggested_topic_id", "suggested_topic_id"),
         sa.Index("ix_opinion_change_node_id", "change_node_id"),
+        sa.Index("ix_opinion_meeting_id", "meeting_id", "id"),
+        # A decision's statements by representatives (the workspace and the report).
+        sa.Index("ix_opinion_statements", "decision_id", "id",
+                 sqlite_where=sa.text("meeting_id IS NOT NULL"),
+                 postgresql_where=sa.text("meeting_id IS NOT NULL")),
         sa.CheckConstraint("length(body) >= 1", name="body_not_empty"),
         sa.CheckConstraint(one_source_check(), name="one_source"),
     )
@@ -296,6 +301,10 @@ class Opinion(TimestampMixin, db.Model):
     consultation_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("consultation.id", ondelete="RESTRICT"), nullable=True,
         comment="source: a consultation (meetings and open days come later)",
+    )
+    meeting_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("meeting.id", ondelete="RESTRICT"), nullable=True,
+        comment="source: a decision meeting (a representative's statement)",
     )
     draft_version_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("draft_version.id", ondelete="RESTRICT"), nullable=True
@@ -397,6 +406,7 @@ class Opinion(TimestampMixin, db.Model):
         comment="personal data found in the body: kinds masked, possible names/addresses")
 
     consultation = relationship("Consultation")
+    meeting = relationship("Meeting")
     node = relationship("DraftNode", foreign_keys=[node_id])
     cited_node = relationship("DraftNode", foreign_keys=[cited_node_id])
     change_node = relationship("DraftNode", foreign_keys=[change_node_id])
@@ -443,7 +453,7 @@ class Opinion(TimestampMixin, db.Model):
     @property
     def source(self):
         """Where the opinion came from: the object named by its one source column."""
-        return self.consultation
+        return self.consultation if self.consultation_id is not None else self.meeting
 
     @hybrid_property
     def is_public(self) -> bool:

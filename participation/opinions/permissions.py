@@ -12,6 +12,7 @@ from participation.accounts.permissions import (
 )
 from participation.consultations.models import Consultation
 from participation.opinions.models import Opinion
+from participation.opinions.workspace import handling_consultation
 
 
 def can_submit_opinion(user, consultation: Consultation) -> bool:
@@ -88,8 +89,8 @@ def can_dispose_opinions(user, consultation: Consultation) -> bool:
 
 def can_classify_opinion(user, opinion: Opinion) -> bool:
     """One opinion's classification page: as :func:`can_classify_opinions`."""
-    return opinion.consultation is not None and can_classify_opinions(
-        user, opinion.consultation)
+    consultation = handling_consultation(opinion)
+    return consultation is not None and can_classify_opinions(user, consultation)
 
 
 def can_manage_reason_templates(user, government) -> bool:

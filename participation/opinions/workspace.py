@@ -29,6 +29,48 @@ NONE = "none"  # the filter value "not given yet" (no topic, stance, disposition
 ANY = "any"  # the group filter value "in any group"
 
 
+def statements_taken_by(consultation: Consultation) -> bool:
+    """Whether ``consultation`` handles its decision's statements by representatives
+    (opinions whose source is a meeting): the decision's latest consultation does, so
+    each statement is classified and reported once."""
+    latest = db.session.scalar(
+        sa.select(Consultation.id).where(Consultation.decision_id == consultation.decision_id)
+        .order_by(Consultation.opens_at.desc(), Consultation.id.desc()).limit(1))
+    return latest == consultation.id
+
+
+def statements_condition(decision_id: int):
+    """SQL: the statements by representatives about a decision (indexed:
+    ``ix_opinion_statements``)."""
+    return sa.and_(Opinion.decision_id == decision_id, Opinion.meeting_id.is_not(None))
+
+
+def in_workspace(consultation: Consultation):
+    """SQL: the opinions the consultation's workspace handles: its own, and the
+    decision's statements by representatives when it takes them (only when there are
+    any, so the usual condition stays a plain indexed equality)."""
+    own = Opinion.consultation_id == consultation.id
+    if not statements_taken_by(consultation):
+        return own
+    statements = statements_condition(consultation.decision_id)
+    if db.session.scalar(sa.select(Opinion.id).where(statements).limit(1)) is None:
+        return own
+    return sa.or_(own, statements)
+
+
+def handling_consultation(opinion: Opinion) -> Consultation | None:
+    """The consultation whose workspace classifies the opinion: its source, or for a
+    statement by a representative its decision's latest consultation (None: the
+    decision was never consulted on)."""
+    if opinion.consultation_id is not None:
+        return opinion.consultation
+    if opinion.decision_id is None:
+        return None
+    return db.session.scalar(
+        sa.select(Consultation).where(Consultation.decision_id == opinion.decision_id)
+        .order_by(Consultation.opens_at.desc(), Consultation.id.desc()).limit(1))
+
+
 def article_of():
     """SQL: the article an opinion is about (cited, else chosen)."""
     return sa.func.coalesce(Opinion.cited_node_id, Opinion.node_id)
@@ -103,7 +145,7 @@ class Selection:
 
     def id_query(self) -> sa.Select:
         """``SELECT opinion.id`` of the selection, for ``UPDATE … WHERE id IN (…)``."""
-        query = sa.select(Opinion.id).where(Opinion.consultation_id == self.consultation.id)
+        query = sa.select(Opinion.id).where(in_workspace(self.consultation))
         if self.ids is not None:
             return query.where(Opinion.id.in_(self.ids or (0,)))
         return query.where(*self.filters.conditions())
@@ -125,7 +167,7 @@ def workspace_query(consultation: Consultation, filters: WorkspaceFilters) -> sa
     return (sa.select(Opinion)
             .options(selectinload(Opinion.node), selectinload(Opinion.cited_node),
                      selectinload(Opinion.topic), selectinload(Opinion.suggested_topic))
-            .where(Opinion.consultation_id == consultation.id, *filters.conditions())
+            .where(in_workspace(consultation), *filters.conditions())
             .order_by(Opinion.id.desc()))
 
 

@@ -43,6 +43,7 @@ from participation.opinions.workspace import (
     Selection,
     WorkspaceFilters,
     count_matching,
+    handling_consultation,
     workspace_query,
 )
 from participation.opinions.workspace_forms import (
@@ -272,7 +273,7 @@ def manage_topics(consultation_id: int):
 
 
 def _classify_form(opinion: Opinion, formdata=None) -> ClassifyForm:
-    consultation = opinion.consultation
+    consultation = handling_consultation(opinion)
     form = ClassifyForm(formdata=formdata) if formdata is not None else ClassifyForm()
     form.topic_id.choices = [("", _("No topic"))] + [
         (str(t.id), t.name) for t in ops.topics_of(consultation)]
@@ -293,7 +294,7 @@ def _classify_form(opinion: Opinion, formdata=None) -> ClassifyForm:
 
 
 def _classify(opinion: Opinion, form: ClassifyForm) -> None:
-    consultation = opinion.consultation
+    consultation = handling_consultation(opinion)
     selection = Selection(consultation, ids=(opinion.id,))
     topic_id = form.topic_id.data
     topic = ops.find_topic(consultation, int(topic_id)) \
@@ -331,10 +332,11 @@ def classify_opinion(opinion_id: int):
                 flash(_("The classification has been saved."), "success")
                 return redirect(url_for("opinions.classify_opinion", opinion_id=opinion_id))
         status = 400
+    consultation = handling_consultation(opinion)
     return render_template("opinions/classify.html", opinion=opinion, form=form,
-                           consultation=opinion.consultation,
+                           consultation=consultation,
                            may_dispose=can_dispose_opinions(current_user,
-                                                            opinion.consultation)), status
+                                                            consultation)), status
 
 
 @bp.route("/admin/consultations/<int:consultation_id>/opinions/export")

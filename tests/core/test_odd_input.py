@@ -65,7 +65,12 @@ def values(world):
         consultation, body="一条用于检查异常输入的意见！", node_id=None, consent_to_publish=True,
         display_name=None, contact=None, submission_key="odd-copy")
     assert copy.group_id is not None
-    return {"group_id": copy.group_id, "government_id": world.government.id,
+    from tests.meetings.conftest import make_drawn_meeting
+
+    meeting, application, entry = make_drawn_meeting(world, decision)
+    return {"meeting_id": meeting.id, "item_id": meeting.agenda_items[0].id,
+            "application_id": application.id, "entry_id": entry.id,
+            "group_id": copy.group_id, "government_id": world.government.id,
             "unit_id": world.unit.id,
             "user_id": world.editor.id, "membership_id": world.editor.memberships[0].id,
             "catalogue_id": catalogue.id, "decision_id": decision.id, "document_id": 1,

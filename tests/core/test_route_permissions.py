@@ -28,6 +28,7 @@ PUBLIC_STATE_CHANGES = {
     "accounts.resend_code",
     "opinions.submit_opinion",
     "opinions.report_opinion",
+    "meetings.apply_for_seat",
 }
 # Routes where the unit is chosen in the form (checked against the official's units).
 CHOOSES_UNIT = {"catalogue.create_decision"}
@@ -60,6 +61,9 @@ def _objects(world):
                             row_count=0, state=ImportState.UNCONFIRMED, upload_key="0" * 32)
     db.session.add(waiting)
     db.session.commit()
+    from tests.meetings.conftest import make_drawn_meeting
+
+    meeting, application, entry = make_drawn_meeting(world, decision)
     membership = world.editor.memberships[0]
     return {
         "government_id": world.government.id, "unit_id": world.unit.id,
@@ -70,6 +74,8 @@ def _objects(world):
         "anchor": "article-1", "number": opinion.receipt_number, "task_id": task.id,
         "year": 2026, "fmt": "csv",
         "group_id": copy.group_id, "import_id": waiting.id,
+        "meeting_id": meeting.id, "item_id": meeting.agenda_items[0].id,
+        "application_id": application.id, "entry_id": entry.id,
     }
 
 
