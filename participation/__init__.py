@@ -89,6 +89,7 @@ def _connect_receivers() -> None:
     import participation.feedback.clock
     import participation.feedback.notify
     import participation.feedback.receivers
+    import participation.opendays.receivers
     import participation.opinions.receivers  # noqa: F401
 
 
@@ -99,6 +100,8 @@ def _register_blueprints(app: Flask) -> None:
     from participation.consultations.views import bp as consultations_bp
     from participation.dossier.views import bp as dossier_bp
     from participation.feedback.views import bp as feedback_bp
+    from participation.opendays.admin_views import bp as opendays_admin_bp
+    from participation.opendays.views import bp as opendays_bp
     from participation.opinions.views import bp as opinions_bp
 
     for blueprint in (
@@ -107,6 +110,8 @@ def _register_blueprints(app: Flask) -> None:
         consultations_bp,
         opinions_bp,
         feedback_bp,
+        opendays_bp,
+        opendays_admin_bp,
         accounts_bp,
         api_bp,
     ):

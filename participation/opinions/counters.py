@@ -48,8 +48,16 @@ SOURCE_COUNTERS: tuple[SourceCounters, ...] = (
 )
 
 
+def register_source_counters(counters: SourceCounters) -> None:
+    """Add the counters of a kind of source defined in a domain to the right of opinions
+    (open days): it calls this from its ``receivers.py``, so no upward import is needed."""
+    global SOURCE_COUNTERS
+    if all(existing.model is not counters.model for existing in SOURCE_COUNTERS):
+        SOURCE_COUNTERS = (*SOURCE_COUNTERS, counters)
+
+
 def source_counters(source: Any) -> SourceCounters:
-    """The counters kept for ``source`` (a consultation today)."""
+    """The counters kept for ``source`` (a consultation or an open day)."""
     for counters in SOURCE_COUNTERS:
         if isinstance(source, counters.model):
             return counters

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("opendays_admin", __name__)
