@@ -80,14 +80,15 @@ class OpenDayError(DomainError):
         "code_expired": _l("The verification code has expired. Please sign up again."),
         "code_wrong": _l("The verification code is not correct."),
         "too_many_attempts": _l("Too many wrong codes. Please sign up again."),
-        "unknown_code": _l("No signup of this open day has the code %(code)s."),
+        "unknown_code": _l("No signup of this open day has the code %(signup_code)s."),
         "not_confirmed": _l(
-            "The signup %(code)s is not confirmed (%(state)s): it cannot be checked in."
+            "The signup %(signup_code)s is not confirmed (%(state)s): it cannot be checked in."
         ),
         "not_started": _l("No-shows can be released once the open day has started."),
         "bad_people": _l("Enter a number of people from 1 to 100."),
         "not_published": _l("Only a published open day can be cancelled."),
         "already_published": _l("This open day is already published."),
+        "bad_unit": _l("Choose one of your units."),
     }
 
 
@@ -828,9 +829,11 @@ def check_in(
         sa.select(Signup).where(Signup.open_day_id == open_day.id, Signup.code == typed)
     )
     if signup is None:
-        raise OpenDayError("unknown_code", field="code", code=typed or "-")
+        raise OpenDayError("unknown_code", field="code", signup_code=typed or "-")
     if signup.state != SignupState.CONFIRMED and signup.checked_in_at is None:
-        raise OpenDayError("not_confirmed", field="code", code=typed, state=signup.state.label)
+        raise OpenDayError(
+            "not_confirmed", field="code", signup_code=typed, state=signup.state.label
+        )
     first = (
         db.session.execute(
             sa.update(Signup.__table__)

@@ -65,7 +65,13 @@ def values(world):
         consultation, body="一条用于检查异常输入的意见！", node_id=None, consent_to_publish=True,
         display_name=None, contact=None, submission_key="odd-copy")
     assert copy.group_id is not None
-    return {"group_id": copy.group_id, "government_id": world.government.id,
+    from tests.opendays.factories import make_open_day
+    from tests.opendays.factories import sign_up as open_day_sign_up
+
+    open_day = make_open_day(world)
+    signup = open_day_sign_up(open_day, 1)
+    return {"open_day_id": open_day.id, "signup_id": signup.id, "token": signup.token,
+            "group_id": copy.group_id, "government_id": world.government.id,
             "unit_id": world.unit.id,
             "user_id": world.editor.id, "membership_id": world.editor.memberships[0].id,
             "catalogue_id": catalogue.id, "decision_id": decision.id, "document_id": 1,
