@@ -23,6 +23,7 @@ from participation.core.timeutil import local_today
 from participation.demo import content
 from participation.dossier import operations as dossier_ops
 from participation.extensions import db
+from participation.opendays.demo import load_demo_open_days
 from participation.opinions import counters as opinion_counters
 from participation.opinions import operations as opinion_ops
 from participation.opinions.models import Channel
@@ -100,6 +101,7 @@ def load_demo() -> dict[str, str]:
                 "kind": kind, "title": document["title"], "body_html": document["body"],
                 "disclosure": "proactive"}, actor=admin)
             dossier_ops.publish_document(created, actor=admin)
+    load_demo_open_days(government, units["economy_office"], actor=admin)
     db.session.flush()
     return accounts_list
 

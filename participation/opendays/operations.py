@@ -113,13 +113,15 @@ def _lock(open_day: OpenDay) -> OpenDay:
     return open_day
 
 
-def _take_places(open_day_id: int, places: int, *, behind_waitlist: bool = True) -> int | None:
+def _take_places(
+    open_day_id: int, places: int, *, behind_waitlist: bool = True, snapshot: Any = None
+) -> int | None:
     """Take ``places`` with the guarded update and number the signup; the position, or
     None when they do not fit (or, ``behind_waitlist``, when people are waiting)."""
     table = OpenDay.__table__
     c = table.c
     if guard_bypassed():
-        return _take_places_unguarded(open_day_id, places)
+        return _take_places_unguarded(open_day_id, places, snapshot)
     condition = [c.id == open_day_id, c.confirmed_count + places <= c.capacity]
     if behind_waitlist:
         condition.append(c.waitlisted_count == 0)
@@ -132,16 +134,21 @@ def _take_places(open_day_id: int, places: int, *, behind_waitlist: bool = True)
     return position
 
 
-def _take_places_unguarded(open_day_id: int, places: int) -> int | None:
-    """What the guard prevents: read, decide, then write what was read plus ``places``
-    (a lost update under concurrency). Testing only (:func:`guard_bypassed`)."""
+def _read_counts(open_day_id: int) -> Any:
     c = OpenDay.__table__.c
-    row = db.session.execute(
+    return db.session.execute(
         sa.select(c.confirmed_count, c.capacity, c.waitlisted_count).where(c.id == open_day_id)
     ).one()
+
+
+def _take_places_unguarded(open_day_id: int, places: int, snapshot: Any = None) -> int | None:
+    """What the guard prevents: read (``snapshot``, taken before the transaction's first
+    write), decide, then write what was read plus ``places``: a lost update under
+    concurrency. Testing only (:func:`guard_bypassed`)."""
+    c = OpenDay.__table__.c
+    row = snapshot if snapshot is not None else _read_counts(open_day_id)
     if row.confirmed_count + places > row.capacity or row.waitlisted_count:
         return None
-    time.sleep(0.01)  # widen the window the race needs
     db.session.execute(
         sa.update(OpenDay.__table__)
         .where(c.id == open_day_id)
@@ -445,11 +452,15 @@ def sign_up(
     if _active_signup(open_day.id, person_key) is not None:
         raise OpenDayError("already_signed_up")
     places = 1 + companions
+    snapshot = None
+    if guard_bypassed():  # the control test: read first, write later (the race)
+        snapshot = _read_counts(open_day.id)
+        time.sleep(0.02)
     signup = None
     for _attempt in range(3):  # a new code on the rare collision
         try:
             with db.session.begin_nested():
-                position = _take_places(open_day.id, places)
+                position = _take_places(open_day.id, places, snapshot=snapshot)
                 if position is None and not guard_bypassed():
                     # Refused without the row lock: a cancellation may have freed places
                     # since. Under the lock no one else moves the row; decide again.
