@@ -106,6 +106,8 @@ ACTION_LABELS = {
     "open_day.no_shows_released": _l("No-shows released"),
     "open_day.checked_in": _l("Checked in at an open day"),
     "open_day.walk_in_recorded": _l("Walk-in recorded"),
+    "open_day.questionnaire_sent": _l("Open-day questionnaire sent"),
+    "open_day.questionnaire_answered": _l("Open-day questionnaire answered"),
 }
 
 FIELD_LABELS = {
@@ -190,6 +192,8 @@ FIELD_LABELS = {
     "questions": _l("Questions to people signing up"),
     "code": _l("Check-in code"),
     "state": _l("State"),
+    "satisfaction": _l("Satisfaction"),
+    "opinion_id": _l("Opinion"),
 }
 
 # Values written by the operations that are words, not data.
@@ -220,6 +224,7 @@ OBJECT_LABELS = {
     "open_day": _l("Open day"),
     "open_day_signup": _l("Open-day signup"),
     "open_day_walk_in": _l("Walk-in"),
+    "open_day_questionnaire_response": _l("Questionnaire"),
 }
 
 _LIST_FIELDS = {"opinion_ids"}

@@ -18,7 +18,7 @@ from participation.core.permissions import load_or_404, require, require_officia
 from participation.core.timeutil import local_to_utc, utc_to_local
 from participation.core.transaction import perform
 from participation.extensions import db
-from participation.opendays import exports, operations, queries
+from participation.opendays import exports, operations, queries, questionnaire
 from participation.opendays.forms import (
     CapacityForm,
     CheckInForm,
@@ -26,7 +26,7 @@ from participation.opendays.forms import (
     TokenForm,
     WalkInForm,
 )
-from participation.opendays.models import OpenDay, Signup, SignupState
+from participation.opendays.models import LIKED_OPTIONS, OpenDay, Signup, SignupState
 from participation.opendays.permissions import (
     can_create_open_day,
     can_organize_open_day,
@@ -172,6 +172,9 @@ def manage_open_day(open_day_id: int):
         walk_ins=queries.walk_ins(open_day),
         form=TokenForm(),
         capacity_form=CapacityForm(capacity=open_day.capacity),
+        summary=questionnaire.summary(open_day),
+        opinions=questionnaire.opinions(open_day, public_only=False),
+        liked_options=LIKED_OPTIONS,
         can_organize=can_organize_open_day(current_user, open_day),
     )
 
@@ -340,3 +343,17 @@ def record_walk_in(open_day_id: int):
     else:
         flash(_("Enter a number of people from 1 to 100."), "error")
     return redirect(url_for("opendays_admin.check_in_desk", open_day_id=open_day.id))
+
+
+@bp.route("/admin/open-days/<int:open_day_id>/questionnaire/send", methods=["POST"])
+@login_required
+def send_questionnaire(open_day_id: int):
+    open_day = _organized(open_day_id)
+    if TokenForm().validate_on_submit():
+        done = perform(questionnaire.send_questionnaire, open_day, actor=current_user)
+        if done:
+            flash(
+                _("The questionnaire has been sent to %(num)d people who came.", num=done.value),
+                "success",
+            )
+    return redirect(url_for("opendays_admin.manage_open_day", open_day_id=open_day.id))

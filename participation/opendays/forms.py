@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
     DateTimeLocalField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
+    widgets,
 )
 from wtforms.validators import InputRequired, Optional
 
@@ -157,3 +161,33 @@ class TokenForm(Form):
     """A POST button of the manage page (CSRF only)."""
 
     next = HiddenField()
+
+
+class QuestionnaireForm(Form):
+    satisfaction = RadioField(
+        _l("How satisfied were you with the open day?"),
+        coerce=int,
+        choices=[
+            (5, _l("Very satisfied")),
+            (4, _l("Satisfied")),
+            (3, _l("Neutral")),
+            (2, _l("Unsatisfied")),
+            (1, _l("Very unsatisfied")),
+        ],
+        validators=[InputRequired(_l("Choose how satisfied you were, from 1 to 5."))],
+    )
+    liked = SelectMultipleField(
+        _l("What was useful?"),
+        validators=[Optional()],
+        option_widget=widgets.CheckboxInput(),
+        widget=widgets.ListWidget(prefix_label=False),
+    )
+    open_answer = TextAreaField(
+        _l("Your opinions and suggestions"),
+        validators=[Optional(), length(max=5000)],
+        description=_l(
+            "They are studied and answered like the opinions of a consultation. "
+            "Phone and ID numbers are hidden."
+        ),
+    )
+    consent_to_publish = BooleanField(_l("My words may be published (with my name)"))

@@ -395,3 +395,54 @@ class SignupVerification(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<SignupVerification {self.id}>"
+
+
+# The questionnaire after an open day (满意度调查): closed questions summarised as counts,
+# the open answer becomes an opinion (channel open_day, source the open day).
+SATISFACTION_SCALE = (1, 2, 3, 4, 5)
+LIKED_OPTIONS = {
+    "briefing": _l("The briefing"),
+    "visit": _l("The visit of the service hall"),
+    "symposium": _l("The symposium"),
+    "service": _l("The help on site"),
+}
+
+
+class QuestionnaireResponse(TimestampMixin, db.Model):
+    """One checked-in person's answers to the questionnaire of an open day."""
+
+    __tablename__ = "open_day_questionnaire_response"
+    __table_args__ = (
+        sa.Index("ix_open_day_questionnaire_response_open_day_id", "open_day_id"),
+        sa.Index("ix_open_day_questionnaire_response_opinion_id", "opinion_id"),
+        sa.Index("ix_open_day_questionnaire_response_government_id", "government_id"),
+        sa.CheckConstraint("satisfaction BETWEEN 1 AND 5", name="satisfaction_on_scale"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    open_day_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("open_day.id", ondelete="RESTRICT"), nullable=False
+    )
+    government_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("government.id", ondelete="RESTRICT"), nullable=False
+    )
+    signup_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("open_day_signup.id", ondelete="RESTRICT"),
+        nullable=False,
+        unique=True,
+        comment="one response per signup",
+    )
+    satisfaction: Mapped[int] = mapped_column(
+        sa.Integer, nullable=False, comment="1 (very unsatisfied) to 5"
+    )
+    liked: Mapped[list] = mapped_column(
+        sa.JSON, nullable=False, default=list, comment="keys of LIKED_OPTIONS chosen"
+    )
+    opinion_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("opinion.id", ondelete="SET NULL"),
+        nullable=True,
+        comment="the opinion its open answer became",
+    )
+
+    def __repr__(self) -> str:
+        return f"<QuestionnaireResponse {self.id} {self.satisfaction}>"

@@ -41,3 +41,13 @@ def can_organize_open_day(user, open_day: OpenDay) -> bool:
 def can_run_desk(user, open_day: OpenDay) -> bool:
     """Any official of the organizing unit checks people in and records walk-ins."""
     return has_unit_role(user, open_day.unit, ANY_ROLE)
+
+
+def can_answer_questionnaire(user, signup: Signup | None) -> bool:
+    """The holder of the private link of a checked-in signup, once the questionnaire of
+    its open day has been sent."""
+    return (
+        signup is not None
+        and signup.checked_in_at is not None
+        and signup.open_day.questionnaire_sent_at is not None
+    )

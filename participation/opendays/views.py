@@ -8,6 +8,7 @@ Waitlisted people are never shown: public pages show counts only.
 from __future__ import annotations
 
 import segno
+import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
@@ -29,16 +30,22 @@ from participation.core.page_cache import public_page
 from participation.core.permissions import load_or_404, require
 from participation.core.transaction import perform
 from participation.extensions import db, limiter
-from participation.opendays import calendar, operations, queries
+from participation.opendays import calendar, operations, queries, questionnaire
 from participation.opendays.forms import (
     CompanionsForm,
+    QuestionnaireForm,
     TokenForm,
     VerifyForm,
     answers_of,
     signup_form,
 )
-from participation.opendays.models import OpenDay, SignupState
-from participation.opendays.permissions import can_manage_signup, can_sign_up, can_view_open_day
+from participation.opendays.models import LIKED_OPTIONS, OpenDay, QuestionnaireResponse, SignupState
+from participation.opendays.permissions import (
+    can_answer_questionnaire,
+    can_manage_signup,
+    can_sign_up,
+    can_view_open_day,
+)
 
 bp = Blueprint("opendays", __name__)
 
@@ -70,6 +77,9 @@ def show_open_day(open_day_id: int):
         open_day=open_day,
         now=utcnow(),
         can_sign_up=can_sign_up(current_user, open_day),
+        heard=questionnaire.opinions(open_day),
+        summary=questionnaire.summary(open_day) if open_day.questionnaire_sent_at else None,
+        liked_options=LIKED_OPTIONS,
     )
 
 
@@ -241,3 +251,47 @@ def change_companions(token: str):
 
         flash(_("Choose one of the options offered."), "error")
     return redirect(url_for("opendays.show_signup", token=token))
+
+
+def _answer(signup, form: QuestionnaireForm) -> None:
+    """Store the answers; the open answer becomes an opinion."""
+    questionnaire.answer(
+        signup,
+        satisfaction=form.satisfaction.data,
+        liked=form.liked.data,
+        open_answer=form.open_answer.data or "",
+        consent_to_publish=form.consent_to_publish.data,
+    )
+
+
+@bp.route("/open-days/signups/<token>/questionnaire", methods=["GET", "POST"])
+def answer_questionnaire(token: str):
+    signup = _signup_or_404(token)
+    require(can_answer_questionnaire(current_user, signup))
+    answered = (
+        db.session.scalar(
+            sa.select(QuestionnaireResponse.id).where(QuestionnaireResponse.signup_id == signup.id)
+        )
+        is not None
+    )
+    form = QuestionnaireForm()
+    form.liked.choices = [(key, str(text)) for key, text in LIKED_OPTIONS.items()]
+    if (
+        not answered
+        and form.validate_on_submit()
+        and perform(
+            _answer,
+            signup,
+            form,
+            form=form,
+            success=_("Thank you! Your answers have been received."),
+        )
+    ):
+        return redirect(url_for("opendays.answer_questionnaire", token=token))
+    return render_template(
+        "opendays/questionnaire.html",
+        signup=signup,
+        open_day=signup.open_day,
+        form=form,
+        answered=answered,
+    )

@@ -29,12 +29,13 @@ PUBLIC_STATE_CHANGES = {
     "opinions.submit_opinion",
     "opinions.report_opinion",
     # Open days: signing up (name and mobile number, verified by a code), and managing a
-    # signup through its private link.
+    # signup and answering the questionnaire through its private link.
     "opendays.sign_up",
     "opendays.verify_signup",
     "opendays.cancel_signup",
     "opendays.decline_place",
     "opendays.change_companions",
+    "opendays.answer_questionnaire",
 }
 # Routes where the unit is chosen in the form (checked against the official's units).
 CHOOSES_UNIT = {"catalogue.create_decision", "opendays_admin.create_open_day"}
