@@ -36,6 +36,7 @@ from participation.accounts.senders import queue_code
 from participation.core import audit
 from participation.core.database import utcnow
 from participation.core.errors import DomainError
+from participation.core.maintenance import register_purge
 from participation.core.outbox import queue_message
 from participation.core.ratelimit import keyed_digest
 from participation.core.sanitize import plain_text
@@ -951,3 +952,21 @@ def _notify_promotion(signup: Signup) -> None:
             url=manage_url(signup),
         ),
     )
+
+
+@register_purge("open_day_verifications")
+def purge_verifications(now: datetime | None = None) -> int:
+    """Delete used and expired signup verifications (they hold a name and a mobile
+    number). Returns the number deleted; flushes, the caller commits. Idempotent."""
+    now = now or utcnow()
+    result = db.session.execute(
+        sa.delete(SignupVerification)
+        .where(
+            sa.or_(
+                SignupVerification.used_at.is_not(None),
+                SignupVerification.expires_at <= now - VERIFICATION_LIFETIME,
+            )
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0

@@ -32,3 +32,30 @@ def open_days_section(user) -> signals.DashboardSection:
             query = query.where(OpenDay.unit_id.in_(units))
         open_days.extend(db.session.scalars(query.order_by(OpenDay.starts_at).limit(20)))
     return signals.DashboardSection(30, "opendays/_dashboard.html", open_days=open_days)
+
+
+@signals.account_deleted.connect
+def anonymise_signups(user) -> None:
+    """A deleted account's coming signups are cancelled (their places go to the waitlist
+    at once) and every signup of the account loses its link to the person."""
+    from participation.opendays import operations
+    from participation.opendays.models import ACTIVE_STATES, Signup
+
+    active = db.session.scalars(
+        sa.select(Signup).where(Signup.user_id == user.id, Signup.state.in_(ACTIVE_STATES))
+    ).all()
+    for signup in active:
+        if signup.open_day.ends_at > utcnow():
+            operations.cancel_signup(signup)
+    db.session.execute(
+        sa.update(Signup.__table__)
+        .where(Signup.__table__.c.user_id == user.id)
+        .values(
+            user_id=None,
+            name="",
+            mobile=None,
+            email=None,
+            person_key=sa.literal("deleted:") + sa.cast(Signup.__table__.c.id, sa.String),
+        )
+        .execution_options(synchronize_session=False)
+    )

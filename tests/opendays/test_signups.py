@@ -270,3 +270,34 @@ def test_the_database_refuses_a_counter_beyond_the_capacity(world):
         db.session.execute(
             sa.update(OpenDay).where(OpenDay.id == open_day.id).values(confirmed_count=2)
         )
+
+
+def test_a_deleted_account_frees_its_place_and_leaves_no_trace(world):
+    from participation.core import signals
+
+    open_day = make_open_day(world, capacity=1)
+    mine = operations.sign_up(
+        open_day, name=world.citizen.display_name, user=world.citizen, answers={"q1": "x"}
+    )
+    waiting = sign_up(open_day, 2)
+    signals.account_deleted.send(world.citizen)
+    db.session.expire_all()
+    assert mine.state == SignupState.CANCELLED
+    assert mine.user_id is None
+    assert mine.mobile is None
+    assert mine.name == ""
+    assert world.citizen.mobile not in mine.person_key
+    assert waiting.state == SignupState.CONFIRMED
+
+
+def test_used_and_expired_verifications_are_purged(world):
+    from participation.opendays.models import SignupVerification
+
+    open_day = make_open_day(world)
+    token, code = operations.start_mobile_signup(
+        open_day, name="赵", mobile="13900005555", answers={"q1": "x"}
+    )
+    operations.confirm_mobile_signup(open_day, token, code)
+    operations.start_mobile_signup(open_day, name="钱", mobile="13900005556", answers={"q1": "x"})
+    assert operations.purge_verifications() == 1
+    assert db.session.scalar(sa.select(sa.func.count(SignupVerification.id))) == 1
