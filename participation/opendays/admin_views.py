@@ -32,6 +32,7 @@ from participation.opendays.permissions import (
     can_organize_open_day,
     can_run_desk,
 )
+from participation.opinions.models import Disposition, ModerationState
 
 bp = Blueprint("opendays_admin", __name__)
 
@@ -175,6 +176,8 @@ def manage_open_day(open_day_id: int):
         summary=questionnaire.summary(open_day),
         opinions=questionnaire.opinions(open_day, public_only=False),
         liked_options=LIKED_OPTIONS,
+        moderation_states=ModerationState,
+        dispositions=Disposition,
         can_organize=can_organize_open_day(current_user, open_day),
     )
 
@@ -357,3 +360,27 @@ def send_questionnaire(open_day_id: int):
                 "success",
             )
     return redirect(url_for("opendays_admin.manage_open_day", open_day_id=open_day.id))
+
+
+@bp.route("/admin/open-days/<int:open_day_id>/opinions/<int:opinion_id>", methods=["POST"])
+@login_required
+def handle_opinion(open_day_id: int, opinion_id: int):
+    open_day = _organized(open_day_id)
+    opinion = questionnaire.open_day_opinion(open_day, opinion_id)
+    if opinion is None:
+        abort(404)
+    if TokenForm().validate_on_submit():
+        perform(
+            questionnaire.handle_opinion,
+            open_day,
+            opinion,
+            moderation_state=request.form.get("moderation_state", "")[:20],
+            disposition=request.form.get("disposition", "")[:32] or None,
+            reason=request.form.get("reason", "")[:2000],
+            actor=current_user,
+            success=_("The opinion has been saved."),
+        )
+    return redirect(
+        url_for("opendays_admin.manage_open_day", open_day_id=open_day.id)
+        + f"#opinion-{opinion_id}"
+    )

@@ -29,7 +29,14 @@ from participation.opendays.models import (
 )
 from participation.opendays.operations import manage_url
 from participation.opinions.counters import count
-from participation.opinions.models import Channel, ModerationState, Opinion
+from participation.opinions.models import (
+    Channel,
+    Disposition,
+    ModerationReason,
+    ModerationState,
+    Opinion,
+    disposition_problem,
+)
 from participation.opinions.moderation_words import matched_words
 from participation.opinions.operations import public_fields
 from participation.opinions.receipts import new_receipt_number
@@ -45,6 +52,8 @@ class QuestionnaireError(DomainError):
         "answered": _l("You have already answered the questionnaire. Thank you."),
         "bad_satisfaction": _l("Choose how satisfied you were, from 1 to 5."),
         "too_long": _l("Write at most 5,000 characters."),
+        "bad_state": _l("Choose one of the options offered."),
+        "disposition": "%(message)s",
     }
 
 
@@ -198,3 +207,70 @@ def opinions(open_day: OpenDay, public_only: bool = True) -> list[Opinion]:
     if public_only:
         query = query.where(Opinion.is_public)
     return list(db.session.scalars(query.order_by(Opinion.id)))
+
+
+def open_day_opinion(open_day: OpenDay, opinion_id: int) -> Opinion | None:
+    """The opinion ``opinion_id`` if it came from ``open_day``'s questionnaire."""
+    opinion = db.session.get(Opinion, opinion_id)
+    return opinion if opinion is not None and opinion.open_day_id == open_day.id else None
+
+
+def handle_opinion(
+    open_day: OpenDay,
+    opinion: Opinion,
+    *,
+    moderation_state: str,
+    disposition: str | None,
+    reason: str | None,
+    actor=None,
+) -> None:
+    """The organizer's handling of an open-day opinion: its moderation state (published
+    or hidden as spam, abusive …, or back to pending) and its disposition with the reason
+    the one rule requires (:func:`disposition_problem`); the open day's public counter
+    moves by exactly the change. Audited as ``opinion.moderated`` and
+    ``opinion.disposition_set``."""
+    try:
+        state = ModerationState(moderation_state)
+    except ValueError:
+        raise QuestionnaireError("bad_state", field="moderation_state") from None
+    hide_reason = None
+    if state == ModerationState.HIDDEN:
+        hide_reason = ModerationReason.IRRELEVANT
+    code = Disposition(disposition) if disposition else None
+    text = plain_text(reason or "")
+    if code is not None or text:
+        problem = disposition_problem(code, text)
+        if problem:
+            raise QuestionnaireError("disposition", field="reason", message=problem)
+    was_public = opinion.is_public
+    old_state = opinion.moderation_state
+    if state != old_state:
+        opinion.moderation_state = state
+        opinion.moderation_reason = hide_reason
+        opinion.pending_since = utcnow() if state == ModerationState.PENDING else None
+        db.session.flush()
+        audit.record(
+            "opinion.moderated",
+            opinion,
+            {"moderation_state": [old_state, state], "moderation_reason": hide_reason},
+            actor=actor,
+            government_id=open_day.government_id,
+        )
+    delta = int(opinion.is_public) - int(was_public)
+    if delta:
+        count(open_day, None, 0, public=delta)
+        db.session.expire(open_day, ["public_opinion_count"])
+    if code is not None and (code, text or None) != (
+        opinion.disposition,
+        opinion.disposition_reason,
+    ):
+        opinion.disposition = code
+        opinion.disposition_reason = text or None
+        db.session.flush()
+        audit.record(
+            "opinion.disposition_set",
+            opinion,
+            {"disposition": code, "reason": text, "count": 1},
+            actor=actor,
+            government_id=open_day.government_id,
+        )

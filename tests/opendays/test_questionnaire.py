@@ -122,3 +122,47 @@ def test_the_questionnaire_page_and_what_was_heard(client, world, held):
     assert "希望多举办这样的开放日活动。" in admin
     again = client.get(f"/open-days/signups/{came[0].token}/questionnaire")
     assert "您已填写过问卷" in again.get_data(as_text=True)
+
+
+def test_the_organizer_moderates_and_disposes_open_day_opinions(client, world, held):
+    open_day, came, _absent = held
+    questionnaire.send_questionnaire(open_day, now=open_day.starts_at + timedelta(hours=3))
+    response = questionnaire.answer(
+        came[0], satisfaction=3, open_answer="希望增加停车位。", consent_to_publish=True
+    )
+    db.session.commit()
+    login(client, world.editor)
+    url = f"/admin/open-days/{open_day.id}/opinions/{response.opinion_id}"
+    refused = client.post(
+        url,
+        data={"moderation_state": "published", "disposition": "not_adopted", "reason": ""},
+        follow_redirects=True,
+    )
+    assert "请说明" in refused.get_data(as_text=True) or "理由" in refused.get_data(as_text=True)
+    opinion = db.session.get(Opinion, response.opinion_id)
+    assert opinion.disposition is None
+    client.post(
+        url,
+        data={
+            "moderation_state": "published",
+            "disposition": "explained",
+            "reason": "停车场扩建已列入明年计划。",
+        },
+    )
+    db.session.expire_all()
+    assert opinion.disposition.value == "explained"
+    public = client.get(f"/open-days/{open_day.id}").get_data(as_text=True)
+    assert "停车场扩建已列入明年计划。" in public
+    client.post(
+        url,
+        data={
+            "moderation_state": "hidden",
+            "disposition": "explained",
+            "reason": "停车场扩建已列入明年计划。",
+        },
+    )
+    db.session.expire_all()
+    assert opinion.moderation_state.value == "hidden"
+    assert open_day.public_opinion_count == 0
+    assert "希望增加停车位。" not in client.get(f"/open-days/{open_day.id}").get_data(as_text=True)
+    assert not [m for m in counter_mismatches() if m.table == "open_day"]
