@@ -110,6 +110,20 @@ ACTION_LABELS = {
     "application.withdrawn": _l("Representative withdrew; seat filled from the reserve list"),
     "roll_entry.checked_in": _l("Representative checked in"),
     "roll_entry.recorded": _l("Roll taken"),
+    "open_day.created": _l("Open day created"),
+    "open_day.updated": _l("Open day changed"),
+    "open_day.published": _l("Open day published"),
+    "open_day.cancelled": _l("Open day cancelled"),
+    "open_day.signed_up": _l("Signed up for an open day"),
+    "open_day.signup_cancelled": _l("Open-day signup cancelled"),
+    "open_day.promotion_declined": _l("Place from the waitlist declined"),
+    "open_day.companions_changed": _l("Companions of a signup changed"),
+    "open_day.promoted": _l("Promoted from the waitlist"),
+    "open_day.no_shows_released": _l("No-shows released"),
+    "open_day.checked_in": _l("Checked in at an open day"),
+    "open_day.walk_in_recorded": _l("Walk-in recorded"),
+    "open_day.questionnaire_sent": _l("Open-day questionnaire sent"),
+    "open_day.questionnaire_answered": _l("Open-day questionnaire answered"),
 }
 
 FIELD_LABELS = {
@@ -177,6 +191,25 @@ FIELD_LABELS = {
     "report_count": _l("Reports"),
     "report_threshold": _l("Reports that hide an opinion pending review"),
     "words": _l("Words"),
+    "capacity": _l("Places"),
+    "companions": _l("Companions"),
+    "position": _l("Order of arrival"),
+    "promoted": _l("Promoted from the waitlist"),
+    "by_organizer": _l("By an organizer"),
+    "theme": _l("Topic"),
+    "place": _l("Place"),
+    "accessibility": _l("Accessibility"),
+    "starts_at": _l("Starts"),
+    "ends_at": _l("Ends"),
+    "signup_opens_at": _l("Signups open"),
+    "signup_closes_at": _l("Signups close"),
+    "companions_allowed": _l("Companions per signup"),
+    "promotion_stop_hours": _l("The waitlist stops moving (hours before the start)"),
+    "questions": _l("Questions to people signing up"),
+    "code": _l("Check-in code"),
+    "state": _l("State"),
+    "satisfaction": _l("Satisfaction"),
+    "opinion_id": _l("Opinion"),
 }
 
 # Values written by the operations that are words, not data.
@@ -195,6 +228,7 @@ OBJECT_PAGES = {
     "meeting": ("meetings.manage_meeting", "meeting_id"),
     "unit": ("accounts.edit_unit", "unit_id"),
     "user_account": ("accounts.edit_official", "user_id"),  # officials only (see below)
+    "open_day": ("opendays_admin.manage_open_day", "open_day_id"),
 }
 OBJECT_LABELS = {
     "catalogue": _l("Catalogue"), "decision": _l("Decision"), "document": _l("Document"),
@@ -209,6 +243,10 @@ OBJECT_LABELS = {
     "meeting_material": _l("Meeting material"),
     "meeting_application": _l("Application for a seat"),
     "roll_entry": _l("Roll entry"),
+    "open_day": _l("Open day"),
+    "open_day_signup": _l("Open-day signup"),
+    "open_day_walk_in": _l("Walk-in"),
+    "open_day_questionnaire_response": _l("Questionnaire"),
 }
 
 _LIST_FIELDS = {"opinion_ids"}

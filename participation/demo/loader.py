@@ -24,6 +24,7 @@ from participation.demo import content
 from participation.demo.meetings import load_meetings
 from participation.dossier import operations as dossier_ops
 from participation.extensions import db
+from participation.opendays.demo import load_demo_open_days
 from participation.opinions import counters as opinion_counters
 from participation.opinions import operations as opinion_ops
 from participation.opinions.models import Channel
@@ -102,6 +103,7 @@ def load_demo() -> dict[str, str]:
                 "disclosure": "proactive"}, actor=admin)
             dossier_ops.publish_document(created, actor=admin)
     load_meetings(decisions, admin)
+    load_demo_open_days(government, units["economy_office"], actor=admin)
     db.session.flush()
     return accounts_list
 

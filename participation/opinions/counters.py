@@ -60,6 +60,14 @@ SOURCE_COUNTERS: tuple[SourceCounters, ...] = (
 )
 
 
+def register_source_counters(counters: SourceCounters) -> None:
+    """Add the counters of a kind of source defined in a domain to the right of opinions
+    (open days): it calls this from its ``receivers.py``, so no upward import is needed."""
+    global SOURCE_COUNTERS
+    if all(existing.model is not counters.model for existing in SOURCE_COUNTERS):
+        SOURCE_COUNTERS = (*SOURCE_COUNTERS, counters)
+
+
 def source_counters(source: Any) -> SourceCounters:
     """The counters kept for ``source`` (a consultation or a meeting)."""
     for counters in SOURCE_COUNTERS:

@@ -215,7 +215,7 @@ def disposition_problem(disposition: Disposition | None, reason: str | None,
 # The columns naming where an opinion came from (its source). Exactly one is set; a new
 # kind of source (meeting, open day, questionnaire) adds its column here, and the CHECK
 # constraint ``one_source`` below extends with it.
-SOURCE_COLUMNS = ("consultation_id", "meeting_id")
+SOURCE_COLUMNS = ("consultation_id", "meeting_id", "open_day_id")
 
 
 def one_source_check(columns: tuple[str, ...] = SOURCE_COLUMNS) -> str:
@@ -251,6 +251,7 @@ class Opinion(TimestampMixin, db.Model):
                  unique=True, sqlite_where=sa.text("reference IS NOT NULL"),
                  postgresql_where=sa.text("reference IS NOT NULL")),
         sa.Index("ix_opinion_draft_version_id", "draft_version_id"),
+        sa.Index("ix_opinion_open_day_list", "open_day_id", "id"),
         sa.Index("ix_opinion_recorded_by_id", "recorded_by_id"),
         sa.Index("ix_opinion_attachment_file_id", "attachment_file_id"),
         sa.Index("ix_opinion_topic_id", "topic_id"),
@@ -305,6 +306,10 @@ class Opinion(TimestampMixin, db.Model):
     meeting_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("meeting.id", ondelete="RESTRICT"), nullable=True,
         comment="source: a decision meeting (a representative's statement)",
+    )
+    open_day_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("open_day.id", ondelete="RESTRICT"), nullable=True,
+        comment="source: an open day's questionnaire",
     )
     draft_version_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("draft_version.id", ondelete="RESTRICT"), nullable=True
@@ -407,6 +412,7 @@ class Opinion(TimestampMixin, db.Model):
 
     consultation = relationship("Consultation")
     meeting = relationship("Meeting")
+    open_day = relationship("OpenDay")
     node = relationship("DraftNode", foreign_keys=[node_id])
     cited_node = relationship("DraftNode", foreign_keys=[cited_node_id])
     change_node = relationship("DraftNode", foreign_keys=[change_node_id])
@@ -453,7 +459,9 @@ class Opinion(TimestampMixin, db.Model):
     @property
     def source(self):
         """Where the opinion came from: the object named by its one source column."""
-        return self.consultation if self.consultation_id is not None else self.meeting
+        if self.consultation_id is not None:
+            return self.consultation
+        return self.meeting if self.meeting_id is not None else self.open_day
 
     @hybrid_property
     def is_public(self) -> bool:

@@ -134,17 +134,23 @@ def test_purging_removes_expired_counters_and_spent_codes(throttled):
                 code_hash="x", payload={"password_hash": "scrypt$secret"},
                 expires_at=now + expires_in, used_at=now if used else None))
 
+        def purged(at) -> dict[str, int]:
+            # Other domains register purges of their own; these are the accounts' ones.
+            counts = run_purges(at)
+            return {name: counts[name] for name in ("rate_limit_counters",
+                                                    "verification_codes")}
+
         code("pending", timedelta(minutes=10), used=False)
         code("expired", timedelta(minutes=-1), used=False)
         code("used", timedelta(minutes=10), used=True)
         db.session.commit()
         # Now: the counters' windows are still running and the pending code is kept.
-        assert run_purges(now) == {"rate_limit_counters": 0, "verification_codes": 2}
+        assert purged(now) == {"rate_limit_counters": 0, "verification_codes": 2}
         db.session.commit()
         assert db.session.scalars(sa.select(VerificationCode.token)).all() == ["pending"]
-        assert run_purges(now) == {"rate_limit_counters": 0, "verification_codes": 0}
+        assert purged(now) == {"rate_limit_counters": 0, "verification_codes": 0}
         # Two hours later every window has ended and the pending code has expired too.
-        assert run_purges(now + timedelta(hours=2)) == {"rate_limit_counters": 2,
+        assert purged(now + timedelta(hours=2)) == {"rate_limit_counters": 2,
                                                         "verification_codes": 1}
         db.session.commit()
         assert db.session.scalar(sa.select(sa.func.count()).select_from(rate_limit_counter)) == 0

@@ -66,10 +66,15 @@ def values(world):
         display_name=None, contact=None, submission_key="odd-copy")
     assert copy.group_id is not None
     from tests.meetings.conftest import make_drawn_meeting
+    from tests.opendays.factories import make_open_day
+    from tests.opendays.factories import sign_up as open_day_sign_up
 
+    open_day = make_open_day(world)
+    signup = open_day_sign_up(open_day, 1)
     meeting, application, entry = make_drawn_meeting(world, decision)
     return {"meeting_id": meeting.id, "item_id": meeting.agenda_items[0].id,
             "application_id": application.id, "entry_id": entry.id,
+            "open_day_id": open_day.id, "signup_id": signup.id, "token": signup.token,
             "group_id": copy.group_id, "government_id": world.government.id,
             "unit_id": world.unit.id,
             "user_id": world.editor.id, "membership_id": world.editor.memberships[0].id,

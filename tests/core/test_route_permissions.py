@@ -29,9 +29,17 @@ PUBLIC_STATE_CHANGES = {
     "opinions.submit_opinion",
     "opinions.report_opinion",
     "meetings.apply_for_seat",
+    # Open days: signing up (name and mobile number, verified by a code), and managing a
+    # signup and answering the questionnaire through its private link.
+    "opendays.sign_up",
+    "opendays.verify_signup",
+    "opendays.cancel_signup",
+    "opendays.decline_place",
+    "opendays.change_companions",
+    "opendays.answer_questionnaire",
 }
 # Routes where the unit is chosen in the form (checked against the official's units).
-CHOOSES_UNIT = {"catalogue.create_decision"}
+CHOOSES_UNIT = {"catalogue.create_decision", "opendays_admin.create_open_day"}
 # Routes any signed-in person may use on their own account.
 OWN_ACCOUNT = {"accounts.change_password", "accounts.delete_account"}
 
@@ -60,6 +68,11 @@ def _objects(world):
     waiting = OpinionImport(consultation_id=consultation.id, sha256="0" * 64, filename="a.csv",
                             row_count=0, state=ImportState.UNCONFIRMED, upload_key="0" * 32)
     db.session.add(waiting)
+    from tests.opendays.factories import make_open_day
+    from tests.opendays.factories import sign_up as open_day_sign_up
+
+    open_day = make_open_day(world)
+    signup = open_day_sign_up(open_day, 1)
     db.session.commit()
     from tests.meetings.conftest import make_drawn_meeting
 
@@ -76,6 +89,7 @@ def _objects(world):
         "group_id": copy.group_id, "import_id": waiting.id,
         "meeting_id": meeting.id, "item_id": meeting.agenda_items[0].id,
         "application_id": application.id, "entry_id": entry.id,
+        "open_day_id": open_day.id, "signup_id": signup.id, "token": signup.token,
     }
 
 

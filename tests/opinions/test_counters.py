@@ -48,5 +48,5 @@ def test_counters_are_kept_per_source(consultation):  # noqa: F811
     assert [column for column, _condition in counters.columns()] == [
         "opinion_count", "public_opinion_count"]
     # A second kind of source extends the one-source CHECK without rewriting it.
-    assert one_source_check((*SOURCE_COLUMNS, "open_day_id")).count("IS NOT NULL") == \
-        len(SOURCE_COLUMNS) + 1
+    extended = one_source_check((*SOURCE_COLUMNS, "another_source_id"))
+    assert extended.count("IS NOT NULL") == len(SOURCE_COLUMNS) + 1

@@ -6,7 +6,7 @@ roll; ``opinion.meeting_id`` as a new opinion source (statements), with the one-
 CHECK recreated and the meeting's opinion counters.
 
 Revision ID: e4cf482e4a57
-Revises: 0a6f4a0671fc
+Revises: 5e1f0c7a9b3d
 Create Date: 2026-12-02 07:09:24.151150
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e4cf482e4a57'
-down_revision = '0a6f4a0671fc'
+down_revision = '5e1f0c7a9b3d'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Open days (政府开放日): events with limited places, signups, a waitlist, check-in."""
