@@ -32,8 +32,6 @@ from participation.core.web_helpers import (
 from participation.core.workdays import working_days_between
 from participation.dossier.queries import documents_by_stage
 from participation.extensions import db
-from participation.opendays.models import OpenDay
-from participation.opendays.queries import figures as open_day_figures
 from participation.opinions.grouping.operations import threshold as grouping_threshold
 from participation.opinions.models import Channel, ModerationState, Opinion, OpinionGroup
 from participation.opinions.moderation import moderation_log
@@ -429,54 +427,4 @@ def list_concentrated_opinions(consultation_id: int):
 
 
 from participation.api import meetings as _meetings  # noqa: E402, F401 - its routes
-
-# -- open days (issue 9): counts only, never who signed up or waits ---------------------
-
-def _open_day_json(open_day) -> dict[str, Any]:
-    counts = open_day_figures(open_day)
-    return {
-        "id": open_day.id,
-        "title": open_day.title,
-        "theme": open_day.theme or None,
-        "state": open_day.state.value,
-        "decision_id": open_day.decision_id if open_day.decision is not None
-        and open_day.decision.is_public else None,
-        "unit": open_day.unit.name,
-        "starts_at": _iso(open_day.starts_at),
-        "ends_at": _iso(open_day.ends_at),
-        "place": open_day.place,
-        "accessibility": open_day.accessibility or None,
-        "signup_opens_at": _iso(open_day.signup_opens_at),
-        "signup_closes_at": _iso(open_day.signup_closes_at),
-        "companions_allowed": open_day.companions_allowed,
-        "capacity": open_day.capacity,
-        "confirmed": open_day.confirmed_count,
-        "places_left": open_day.places_left,
-        "waitlisted": open_day.waitlisted_count,
-        "checked_in": counts.checked_in_people,
-        "no_shows": counts.no_shows,
-        "walk_ins": counts.walk_in_people,
-        "url": url_for("opendays.show_open_day", open_day_id=open_day.id, _external=True),
-        "ics": url_for("opendays.download_ics", open_day_id=open_day.id, _external=True),
-    }
-
-
-@bp.route("/open-days")
-@public_page
-def list_open_days():
-    government = queries.current_government()
-    page_no, per_page = _page_args()
-    query = sa.select(OpenDay).where(OpenDay.government_id == government.id, OpenDay.is_public)
-    page = paginate(query.order_by(OpenDay.starts_at.desc(), OpenDay.id.desc()), page=page_no,
-                    per_page=per_page)
-    filters = {"government": request.args.get("government") or None}
-    return jsonify(_page_json(page, _open_day_json, "api.list_open_days", filters))
-
-
-@bp.route("/open-days/<int:open_day_id>")
-@public_page
-def show_open_day(open_day_id: int):
-    open_day = db.session.get(OpenDay, open_day_id)
-    if open_day is None or not open_day.is_public:
-        return json_error("not_found", _("No public open day has this number."), 404)
-    return jsonify(_open_day_json(open_day))
+from participation.api import opendays as _opendays  # noqa: E402, F401 - its routes
