@@ -55,7 +55,8 @@ class FeedbackError(DomainError):
         "too_long": _l("The text can be at most %(max)d characters."),
         "already_published": _l("This version of the report has just been published."),
         "report_required": _l(
-            "This stage is reached by publishing the feedback report of the consultation."),
+            "Publish the feedback report of the consultation first: the stage \"feedback "
+            "published\" is reached only by publishing it."),
     }
 
 

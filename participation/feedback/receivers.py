@@ -14,8 +14,11 @@ from participation.feedback.operations import FeedbackError, publishing_report
 @signals.decision_stage_checked.connect
 def feedback_stage_needs_the_report(decision, to_stage: Stage, **_kwargs) -> None:
     """A decision that was consulted on reaches "feedback published" only by publishing
-    the feedback report."""
-    if to_stage != Stage.FEEDBACK_PUBLISHED or publishing_report.get():
+    the feedback report, and cannot skip past it (to "evaluated") before it is
+    published."""
+    if to_stage.order < Stage.FEEDBACK_PUBLISHED.order or publishing_report.get():
+        return
+    if to_stage != Stage.FEEDBACK_PUBLISHED and decision.feedback_published_on is not None:
         return
     consulted = db.session.scalar(
         sa.select(sa.func.count(Consultation.id)).where(Consultation.decision_id == decision.id)

@@ -206,6 +206,21 @@ def test_the_stage_feedback_published_is_reached_only_by_publishing(consulted):
     assert refused.value.code == "report_required"
 
 
+def test_the_feedback_stage_cannot_be_skipped_before_the_report_is_published(consulted):
+    decision = consulted["decision"]
+    with pytest.raises(feedback_ops.FeedbackError) as refused:
+        catalogue_ops.move_to_stage(decision, Stage.EVALUATED)
+    assert refused.value.code == "report_required"
+    db.session.rollback()
+    _dispose(consulted)
+    feedback_ops.publish(consulted["consultation"])
+    db.session.commit()
+    assert decision.stage == Stage.FEEDBACK_PUBLISHED
+    catalogue_ops.move_to_stage(decision, Stage.EVALUATED)
+    db.session.commit()
+    assert decision.stage == Stage.EVALUATED
+
+
 def _issue(case, issued_on: date) -> None:
     decision = case["decision"]
     decision.document_issued_on = issued_on
