@@ -108,14 +108,17 @@ def _stored_values(opinion_id: int) -> dict:
     return {key: value for key, value in row.items() if key not in _OWN_COLUMNS}
 
 
-def test_an_imported_row_is_stored_as_a_recorded_opinion_is(client, world, consultation):
+@pytest.mark.parametrize("body", [
+    "建议第3条延长公示期，联系电话139 1234 5678，我叫王小明。",
+    "建议延长公示期。",  # nothing found: the JSON columns' cached texts
+])
+def test_an_imported_row_is_stored_as_a_recorded_opinion_is(client, world, consultation, body):
     """The bulk path writes plain tuples (COPY or executemany): every column holds what
     the ORM stores for the same opinion recorded one by one, derived columns included."""
     from datetime import datetime
 
     from participation.opinions.operations import record_offline
 
-    body = "建议第3条延长公示期，联系电话139 1234 5678，我叫王小明。"
     recorded = record_offline(consultation, {
         "channel": "hotline", "reference": "12345-000001",
         "received_at": datetime(2026, 3, 2, 2, 0), "body": body,
@@ -136,7 +139,7 @@ def test_an_imported_row_is_stored_as_a_recorded_opinion_is(client, world, consu
     assert record.state == ImportState.IMPORTED
     (imported,) = [o for o in _opinions(consultation) if o.import_id == record.id]
     assert _stored_values(imported.id) == _stored_values(recorded.id)
-    assert "139****5678" in imported.public_body
+    assert ("139****5678" in imported.public_body) == ("139" in body)
     assert imported.receipt_number != recorded.receipt_number
     factories.assert_counters_agree()
 
