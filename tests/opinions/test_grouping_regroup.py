@@ -230,3 +230,25 @@ def test_the_api_pages_through_concentrated_opinions_by_cursor(client, consultat
     ids = [g["id"] for g in first["items"] + second["items"]]
     assert ids == sorted(ids, reverse=True)
     assert len(set(ids)) == 3
+
+
+def test_a_full_regrouping_of_many_campaigns_places_every_member(runner, consultation):
+    """Thousands of groups are written in bulk (more than a handful of target groups):
+    every copy lands in its own campaign's group, with the counts right."""
+    import random
+
+    rng = random.Random(5)
+    bases = ["".join(chr(rng.randrange(0x4E00, 0x9FA5)) for _ in range(60)) for _ in range(12)]
+    campaigns = [[record(consultation, base + "！" * n) for n in range(3)] for base in bases]
+    db.session.commit()
+    _forget_grouping([o.id for members in campaigns for o in members])
+    db.session.commit()
+    result = runner.invoke(args=["opinions", "group", "--consultation", str(consultation.id)])
+    assert result.exit_code == 0, result.output
+    assert "36 opinions looked at, 36 moved, 12 groups created." in result.output
+    db.session.expire_all()
+    placed = [{db.session.get(Opinion, o.id).group_id for o in members} for members in campaigns]
+    assert all(len(ids) == 1 and None not in ids for ids in placed)
+    group_ids = {next(iter(ids)) for ids in placed}
+    assert len(group_ids) == 12
+    assert {db.session.get(OpinionGroup, gid).opinion_count for gid in group_ids} == {3}
