@@ -252,3 +252,30 @@ def test_a_full_regrouping_of_many_campaigns_places_every_member(runner, consult
     group_ids = {next(iter(ids)) for ids in placed}
     assert len(group_ids) == 12
     assert {db.session.get(OpinionGroup, gid).opinion_count for gid in group_ids} == {3}
+
+
+def _fingerprint_rows() -> tuple[list, list]:
+    return (db.session.execute(sa.select(
+                OpinionFingerprint.opinion_id, OpinionFingerprint.exact_key,
+                OpinionFingerprint.person_key).order_by(OpinionFingerprint.opinion_id)).all(),
+            db.session.execute(sa.select(OpinionBand.opinion_id, OpinionBand.band_hash)
+                               .order_by(OpinionBand.opinion_id, OpinionBand.band_hash)).all())
+
+
+def test_a_full_regrouping_writes_the_fingerprints_an_arriving_opinion_gets(runner,
+                                                                            consultation):
+    """The full regrouping builds fingerprints and band rows in bulk from its own
+    arrays: they are the ones each opinion got when it arrived (exact key, person key,
+    the distinct band hashes), so later arrivals find the same neighbours."""
+    opinions = [record(consultation, CAMPAIGN + "！" * n, contact=f"1390000000{n % 2}")
+                for n in range(4)]
+    opinions += [record(consultation, OTHER), record(consultation, THIRD)]
+    db.session.commit()
+    arrived = _fingerprint_rows()
+    assert len(arrived[0]) == 6 and arrived[1]
+    _forget_grouping([o.id for o in opinions])
+    db.session.commit()
+    result = runner.invoke(args=["opinions", "group", "--consultation", str(consultation.id)])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert _fingerprint_rows() == arrived

@@ -23,13 +23,14 @@ import sqlalchemy as sa
 from participation.extensions import db
 from participation.opinions.grouping import engine
 from participation.opinions.grouping.models import GroupKind, OpinionBand, OpinionFingerprint
+from participation.opinions.grouping.normalise import exact_key, person_key
 from participation.opinions.grouping.store import (
     FINGERPRINT_COLUMNS,
     chunks,
     move_many,
     store_fingerprints,
     tidy_groups,
-    write_fingerprints,
+    write_fingerprint_rows,
 )
 from participation.opinions.models import Opinion, OpinionGroup
 
@@ -88,7 +89,9 @@ def _neighbours(consultation_id: int, first: int, last: int) -> set[int]:
 
 
 _LOADED = (Opinion.id, Opinion.body, Opinion.group_id, OpinionFingerprint.pinned,
-           OpinionFingerprint.opinion_id.label("fingerprinted"))
+           OpinionFingerprint.opinion_id.label("fingerprinted"),
+           # Who sent it, for the person key of a fingerprint written here.
+           Opinion.author_id, Opinion.contact, Opinion.display_name, Opinion.channel)
 
 
 def _load(consultation_id: int, ids: set[int] | None) -> list:
@@ -106,17 +109,18 @@ def _load(consultation_id: int, ids: set[int] | None) -> list:
 def _fingerprint_loaded(consultation_id: int, rows: list, prepared: engine.Prepared,
                         progress: Progress | None, total: int) -> None:
     """Write the missing fingerprints of a full regrouping from what :func:`engine.prepare`
-    computed for the grouping (nothing is normalised or hashed twice)."""
+    computed for the grouping (nothing is normalised or hashed twice; the band rows are
+    built from the band matrix in numpy)."""
     missing = [i for i, r in enumerate(rows) if r.fingerprinted is None]
-    for first in range(0, len(missing), LOAD_BATCH * 5):
-        part = missing[first:first + LOAD_BATCH * 5]
-        people = {r.id: r for r in db.session.execute(
-            sa.select(*FINGERPRINT_COLUMNS[:2], *FINGERPRINT_COLUMNS[3:]).where(
-                Opinion.consultation_id == consultation_id,
-                Opinion.id.between(rows[part[0]].id, rows[part[-1]].id)))}
-        write_fingerprints([people[rows[i].id] for i in part],
-                           [prepared.both[i][0] for i in part],
-                           [prepared.text_bands(i) for i in part])
+    step = LOAD_BATCH * 5
+    for first in range(0, len(missing), step):
+        part = missing[first:first + step]
+        chosen = [rows[i] for i in part]
+        exact = [exact_key(prepared.both[i][0]) for i in part]
+        people = [person_key(r.id, r.author_id, r.contact, r.display_name, str(r.channel))
+                  for r in chosen]
+        write_fingerprint_rows(consultation_id, [r.id for r in chosen], exact, people,
+                               prepared.bands[prepared.distinct_of[np.asarray(part)]])
         if progress:
             progress(total + min(first + len(part), len(missing)) * total // len(missing),
                      total * 3)

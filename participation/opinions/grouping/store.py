@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -74,18 +75,47 @@ def write_fingerprints(rows: Sequence, norms: Sequence[str],
     band_rows = [(r.consultation_id, h, r.id)
                  for r, hashes in zip(rows, bands, strict=True) for h in hashes]
     _bulk_insert(_FINGERPRINT.name, _FINGERPRINT_FIELDS, fingerprints)
-    _bulk_insert(_BAND.name, _BAND_FIELDS, band_rows)
+    _bulk_insert(_BAND.name, _BAND_FIELDS, band_rows, integers=True)
 
 
-def _bulk_insert(table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+def write_fingerprint_rows(consultation_id: int, ids: Sequence[int], exact: Sequence[int],
+                           people: Sequence[str], bands: np.ndarray) -> None:
+    """:func:`write_fingerprints` from what a full regrouping computed: per opinion its
+    id, exact key, person key and row of band hashes (``bands``: len(ids) × BANDS), the
+    distinct hashes of each row written."""
+    import numpy as np
+
+    if not len(ids):
+        return
+    _bulk_insert(_FINGERPRINT.name, _FINGERPRINT_FIELDS,
+                 list(zip(ids, itertools.repeat(consultation_id), exact, people,
+                          itertools.repeat(False), strict=False)))
+    ordered = np.sort(bands, axis=1)
+    distinct = np.ones(ordered.shape, dtype=bool)
+    distinct[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    owners = np.repeat(np.asarray(ids, dtype=np.int64), distinct.sum(axis=1))
+    _bulk_insert(_BAND.name, _BAND_FIELDS,
+                 list(zip(itertools.repeat(consultation_id), ordered[distinct].tolist(),
+                          owners.tolist(), strict=False)), integers=True)
+
+
+def _bulk_insert(table: str, columns: Sequence[str], rows: list[tuple], *,
+                 integers: bool = False) -> None:
+    """Insert ``rows`` (tuples of ``columns``) in bulk; ``integers``: every value is an
+    int (COPY's text is then written directly, 100,000 rows at a time)."""
     if not rows:
         return
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         cursor = connection.connection.driver_connection.cursor()
         with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+            if integers:
+                line = "\t".join("%d" for _ in columns) + "\n"
+                for part in chunks(rows, 100_000):
+                    copy.write("".join(line % row for row in part))
+            else:
+                for row in rows:
+                    copy.write_row(row)
         cursor.close()
         return
     marks = ", ".join("?" for _ in columns)
