@@ -48,13 +48,16 @@ def statements_condition(decision_id: int):
 def open_day_opinions_condition(decision_id: int):
     """SQL: the opinions heard at the open days linked to a decision (their
     questionnaires' open answers)."""
-    return sa.and_(Opinion.decision_id == decision_id, Opinion.open_day_id.is_not(None))
+    return sa.and_(Opinion.decision_id == decision_id, Opinion.consultation_id.is_(None),
+                   Opinion.open_day_id.is_not(None))
 
 
 def taken_condition(decision_id: int):
     """SQL: every opinion about a decision that came from another source than a
     consultation (statements at meetings, opinions heard at open days); exactly one
-    source is set, so this is ``consultation_id IS NULL`` (indexed by decision)."""
+    source is set, so this is ``consultation_id IS NULL`` (the partial index
+    ``ix_opinion_other_sources``: a decision's 100,000 consultation opinions are never
+    read to find none)."""
     return sa.and_(Opinion.decision_id == decision_id, Opinion.consultation_id.is_(None))
 
 

@@ -3,7 +3,9 @@
 feedback_report.open_day_id (the event feedback report of an open day);
 consultation_id and decision_id become nullable, with a CHECK that exactly one of
 consultation_id and open_day_id is set; one draft per open day and versions unique per
-open day.
+open day. The partial index ix_opinion_other_sources (a decision's opinions without a
+consultation source: statements at meetings, opinions heard at open days), for the
+consultation workspace that takes them.
 
 Revision ID: e41f0581db4b
 Revises: 72fa89c4527a
@@ -22,6 +24,7 @@ depends_on = None
 
 DRAFT_WHERE = "state = 'draft'"
 OPEN_DAY_DRAFT_WHERE = "state = 'draft' AND open_day_id IS NOT NULL"
+OTHER_SOURCES_WHERE = "consultation_id IS NULL"
 ONE_SUBJECT = "(consultation_id IS NULL) <> (open_day_id IS NULL)"
 
 
@@ -44,9 +47,13 @@ def upgrade():
     op.create_index('uq_feedback_report_open_day_draft', 'feedback_report', ['open_day_id'], unique=True,
                     sqlite_where=sa.text(OPEN_DAY_DRAFT_WHERE),
                     postgresql_where=sa.text(OPEN_DAY_DRAFT_WHERE))
+    op.create_index('ix_opinion_other_sources', 'opinion', ['decision_id', 'id'], unique=False,
+                    sqlite_where=sa.text(OTHER_SOURCES_WHERE),
+                    postgresql_where=sa.text(OTHER_SOURCES_WHERE))
 
 
 def downgrade():
+    op.drop_index('ix_opinion_other_sources', table_name='opinion')
     op.execute("DELETE FROM feedback_report WHERE open_day_id IS NOT NULL")
     op.drop_index('uq_feedback_report_open_day_draft', table_name='feedback_report')
     op.drop_index('uq_feedback_report_draft', table_name='feedback_report')
