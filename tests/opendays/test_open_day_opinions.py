@@ -230,3 +230,18 @@ def test_a_hidden_open_day_opinion_is_never_on_public_pages(client, world):
     assert counter_mismatches() == []
     client.post("/logout")
     assert "含有广告" not in client.get(f"/open-days/{open_day.id}").get_data(as_text=True)
+
+
+def test_the_workspace_finds_other_sources_from_a_partial_index(world, linked):
+    """The consultation's workspace probes for its decision's opinions without a
+    consultation source (open days, meetings) in a partial index: the decision's
+    consultation opinions are never read to find none."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the query plan is checked on SQLite")
+    _open_day, consultation = linked
+    from participation.opinions.workspace import taken_condition
+
+    query = sa.select(Opinion.id).where(taken_condition(consultation.decision_id)).limit(1)
+    compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
+    plan = db.session.execute(sa.text(f"EXPLAIN QUERY PLAN {compiled}")).all()
+    assert "ix_opinion_other_sources" in " ".join(str(row[-1]) for row in plan)
