@@ -15,6 +15,7 @@ from participation.core.errors import json_error
 from participation.core.page_cache import public_page
 from participation.core.web_helpers import paginate
 from participation.extensions import db
+from participation.feedback.operations import published_versions
 from participation.opendays.models import OpenDay
 from participation.opendays.queries import figures as open_day_figures
 
@@ -66,4 +67,29 @@ def show_open_day(open_day_id: int):
     open_day = db.session.get(OpenDay, open_day_id)
     if open_day is None or not open_day.is_public:
         return json_error("not_found", _("No public open day has this number."), 404)
-    return jsonify(_open_day_json(open_day))
+    return jsonify({**_open_day_json(open_day), "feedback_report": _report_json(open_day)})
+
+
+def _report_json(open_day) -> dict[str, Any] | None:
+    """The event feedback report's link and summary (its latest published version; None
+    before one is published). Counts only, no personal data."""
+    versions = published_versions(open_day)
+    if not versions:
+        return None
+    report = versions[0]
+    data = report.data or {}
+    opinions = data.get("opinions") or {}
+    return {
+        "url": url_for("feedback.show_open_day_report", open_day_id=open_day.id,
+                       _external=True),
+        "version": report.version,
+        "versions": len(versions),
+        "published_at": _iso(report.published_at),
+        "correction_reason": report.correction_reason or None,
+        "attendance": data.get("attendance"),
+        "questionnaire": {key: (data.get("questionnaire") or {}).get(key)
+                          for key in ("responses", "average", "scale")},
+        "opinions": {"received": opinions.get("received"),
+                     "by_disposition": {row["code"]: row["opinions"]
+                                        for row in opinions.get("by_disposition", [])}},
+    }

@@ -18,6 +18,7 @@ from participation.consultations.models import Consultation, DraftNode, DraftVer
 from participation.core.timeutil import utc_to_local
 from participation.extensions import db
 from participation.meetings.models import Meeting
+from participation.opendays.models import OpenDay
 from participation.opinions.grouping.models import OpinionFingerprint
 from participation.opinions.grouping.operations import threshold as concentration_threshold
 from participation.opinions.models import (
@@ -29,7 +30,11 @@ from participation.opinions.models import (
     OpinionGroup,
     Topic,
 )
-from participation.opinions.workspace import statements_condition, statements_taken_by
+from participation.opinions.workspace import (
+    open_day_opinions_condition,
+    statements_condition,
+    statements_taken_by,
+)
 
 REPORT_DATA_VERSION = 1
 
@@ -191,6 +196,7 @@ def report_data(consultation: Consultation) -> dict[str, Any]:
         "threshold": threshold,
         "concentrated": _groups(consultation, threshold),
         "representatives": _representatives(consultation),
+        "open_days": _open_days(consultation),
         "not_published": {
             "total": sum(hidden.values()),
             "by_reason": [{"reason": r.value, "opinions": hidden[r]}
@@ -222,6 +228,55 @@ def _representatives(consultation: Consultation) -> dict[str, Any]:
                   for o, title, starts_at in rows]
     return {"statements": statements,
             "without": sum(1 for s in statements if not s["disposition"])}
+
+
+def heard_text(opinion: Opinion) -> str:
+    """What a report shows of an opinion heard at an open day: the masked text when its
+    author agreed and it is published, else why it is not shown."""
+    from flask_babel import gettext
+
+    if not opinion.consent_to_publish:
+        return gettext("(not published: the author did not agree)")
+    if opinion.moderation_state != ModerationState.PUBLISHED:
+        return gettext("(not published)")
+    return opinion.shown_body
+
+
+def _open_days(consultation: Consultation) -> dict[str, Any]:
+    """The section of the opinions heard at the decision's open days (the decision's
+    latest consultation classifies and reports them, as statements): each with its open
+    day, the masked name (「朱**」, with consent only), the masked text, the disposition and
+    reason; hidden ones are only counted."""
+    from participation.feedback.annex import masked_name
+
+    empty = {"opinions": [], "without": 0, "pending": 0, "hidden": 0}
+    if not statements_taken_by(consultation):
+        return empty
+    condition = open_day_opinions_condition(consultation.decision_id)
+    counts = dict(db.session.execute(
+        sa.select(Opinion.moderation_state, sa.func.count(Opinion.id)).where(condition)
+        .group_by(Opinion.moderation_state)).tuples().all())
+    if not counts:
+        return empty
+    without = db.session.scalar(sa.select(sa.func.count(Opinion.id)).where(
+        condition, Opinion.moderation_state != ModerationState.HIDDEN,
+        Opinion.disposition.is_(None))) or 0
+    rows = db.session.execute(
+        sa.select(Opinion, OpenDay.title, OpenDay.starts_at)
+        .join(OpenDay, OpenDay.id == Opinion.open_day_id)
+        .where(condition, Opinion.moderation_state != ModerationState.HIDDEN)
+        .order_by(OpenDay.starts_at, Opinion.id).limit(STATEMENTS_MAX)).all()
+    opinions = [{"id": o.id, "open_day_id": o.open_day_id, "open_day": title,
+                 "held_on": _local(starts_at),
+                 "name": masked_name(o.display_name) if o.consent_to_publish else "",
+                 "text": heard_text(o),
+                 "disposition": o.disposition.value if o.disposition else None,
+                 "reason": o.disposition_reason or ""}
+                for o, title, starts_at in rows]
+    state = {ModerationState(k): v for k, v in counts.items()}
+    return {"opinions": opinions, "without": without,
+            "pending": state.get(ModerationState.PENDING, 0),
+            "hidden": state.get(ModerationState.HIDDEN, 0)}
 
 
 def _changes(consultation: Consultation) -> list[dict[str, Any]]:
@@ -265,6 +320,10 @@ def completeness_problems(data: dict[str, Any]) -> list[str]:
         problems.append("opinions_without_disposition")
     if (data.get("representatives") or {}).get("without"):
         problems.append("statements_without_disposition")
+    if (data.get("open_days") or {}).get("pending"):
+        problems.append("open_day_opinions_pending")
+    if (data.get("open_days") or {}).get("without"):
+        problems.append("open_day_opinions_without_disposition")
     for group in data["concentrated"]:
         if not group["disposition"] or not group["reason"].strip():
             problems.append("concentrated_without_reason")

@@ -24,11 +24,19 @@ class ReportState(enum.StrEnum):
 
 
 class FeedbackReport(TimestampMixin, db.Model):
-    """One version of a consultation's feedback report."""
+    """One version of a feedback report: of a consultation (意见采纳情况反馈), or of an
+    open day (the event feedback report: what was heard and the answers given). Exactly
+    one subject is set; the versions, approval and publication work the same for both."""
 
     __tablename__ = "feedback_report"
     __table_args__ = (
         sa.UniqueConstraint("consultation_id", "version"),
+        sa.UniqueConstraint("open_day_id", "version"),
+        sa.CheckConstraint("(consultation_id IS NULL) <> (open_day_id IS NULL)",
+                           name="one_subject"),
+        sa.Index("uq_feedback_report_open_day_draft", "open_day_id", unique=True,
+                 sqlite_where=sa.text("state = 'draft' AND open_day_id IS NOT NULL"),
+                 postgresql_where=sa.text("state = 'draft' AND open_day_id IS NOT NULL")),
         # At most one draft per consultation (the next version being prepared).
         sa.Index("uq_feedback_report_draft", "consultation_id", unique=True,
                  sqlite_where=sa.text("state = 'draft'"),
@@ -40,10 +48,15 @@ class FeedbackReport(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     government_id: Mapped[int] = mapped_column(
         sa.ForeignKey("government.id", ondelete="RESTRICT"), nullable=False, index=True)
-    decision_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("decision.id", ondelete="RESTRICT"), nullable=False)
-    consultation_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("consultation.id", ondelete="RESTRICT"), nullable=False)
+    decision_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("decision.id", ondelete="RESTRICT"), nullable=True,
+        comment="the decision (an open day's report: its linked decision, if any)")
+    consultation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("consultation.id", ondelete="RESTRICT"), nullable=True,
+        comment="subject: the consultation reported on")
+    open_day_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("open_day.id", ondelete="RESTRICT"), nullable=True, index=True,
+        comment="subject: the open day reported on (the event feedback report)")
     version: Mapped[int] = mapped_column(sa.Integer, nullable=False,
                                          comment="1 for the first publication, then +1")
     state: Mapped[ReportState] = mapped_column(enum_column(ReportState), nullable=False,
@@ -72,10 +85,12 @@ class FeedbackReport(TimestampMixin, db.Model):
         comment="working days after the due date it was published (0: on time)")
 
     consultation = relationship("Consultation")
+    open_day = relationship("OpenDay")
     approved_by = relationship("User")
 
     def __repr__(self) -> str:
-        return f"<FeedbackReport {self.consultation_id} v{self.version} {self.state}>"
+        subject = self.consultation_id or f"open day {self.open_day_id}"
+        return f"<FeedbackReport {subject} v{self.version} {self.state}>"
 
     @property
     def automatic(self) -> bool:

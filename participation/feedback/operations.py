@@ -11,6 +11,7 @@ at once; the outbox's dedupe keys send each person's message once, whatever vers
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Callable
 from datetime import date
 from typing import Any, ClassVar
 
@@ -48,6 +49,14 @@ class FeedbackError(DomainError):
         "statements_without_disposition": _l(
             "%(count)d statements by representatives have no disposition yet: every "
             "statement needs one before the report is published."),
+        "open_day_opinions_without_disposition": _l(
+            "%(count)d opinions heard at open days have no disposition yet: every one "
+            "needs one before the report is published."),
+        "open_day_opinions_pending": _l(
+            "%(count)d opinions heard at open days await moderation: publish or hide them "
+            "before the report is published."),
+        "open_day_not_ended": _l("The event feedback report can be published once the "
+                                 "open day has ended."),
         "concentrated_without_reason": _l(
             "A concentrated opinion has no disposition or no reason: the report cannot be "
             "published while one lacks its reason."),
@@ -60,10 +69,19 @@ class FeedbackError(DomainError):
     }
 
 
-def published_versions(consultation: Consultation) -> list[FeedbackReport]:
-    """The published versions, newest first."""
+def subject_condition(subject: Any):
+    """SQL: the report versions of ``subject`` (a consultation, or an open day for the
+    event feedback report)."""
+    if isinstance(subject, Consultation):
+        return FeedbackReport.consultation_id == subject.id
+    return FeedbackReport.open_day_id == subject.id
+
+
+def published_versions(subject: Any) -> list[FeedbackReport]:
+    """The published versions of a consultation's (or an open day's) report, newest
+    first."""
     return list(db.session.scalars(
-        sa.select(FeedbackReport).where(FeedbackReport.consultation_id == consultation.id,
+        sa.select(FeedbackReport).where(subject_condition(subject),
                                         FeedbackReport.state == ReportState.PUBLISHED)
         .order_by(FeedbackReport.version.desc())))
 
@@ -85,36 +103,44 @@ def _default_narrative(data: dict[str, Any]) -> tuple[str, str]:
     return how_held, adoption
 
 
-def draft_for(consultation: Consultation, create: bool = True,
-              data: dict[str, Any] | None = None) -> FeedbackReport:
+def draft_for(subject: Any, create: bool = True, data: dict[str, Any] | None = None,
+              narrative: Callable[[dict[str, Any]], tuple[str, str]] | None = None,
+              ) -> FeedbackReport:
     """The version being prepared, created with a generated narrative (from ``data``, the
-    figures if already computed) when missing; ``create=False``: an unsaved one, for
-    pages that only show it."""
+    figures if already computed; ``narrative`` turns them into the two texts, for a
+    subject other than a consultation) when missing; a correction starts from the last
+    published texts. ``create=False``: an unsaved one, for pages that only show it."""
     draft = db.session.scalar(sa.select(FeedbackReport).where(
-        FeedbackReport.consultation_id == consultation.id,
-        FeedbackReport.state == ReportState.DRAFT))
+        subject_condition(subject), FeedbackReport.state == ReportState.DRAFT))
     if draft is not None:
         return draft
     latest = db.session.scalar(sa.select(sa.func.max(FeedbackReport.version)).where(
-        FeedbackReport.consultation_id == consultation.id)) or 0
-    how_held, adoption = _default_narrative(data or report_data(consultation))
+        subject_condition(subject))) or 0
     if latest:
-        previous = published_versions(consultation)[0]
+        previous = published_versions(subject)[0]
         how_held, adoption = previous.how_held, previous.adoption_summary
-    draft = FeedbackReport(government_id=consultation.government_id,
-                           decision_id=consultation.decision_id,
-                           consultation_id=consultation.id, version=latest + 1,
+    elif isinstance(subject, Consultation):
+        how_held, adoption = _default_narrative(data or report_data(subject))
+    else:
+        how_held, adoption = narrative(data) if narrative and data else ("", "")
+    if isinstance(subject, Consultation):
+        keys = {"consultation_id": subject.id, "decision_id": subject.decision_id}
+    else:
+        keys = {"open_day_id": subject.id, "decision_id": subject.decision_id}
+    draft = FeedbackReport(government_id=subject.government_id, version=latest + 1,
                            state=ReportState.DRAFT, how_held=how_held,
-                           adoption_summary=adoption, correction_reason="")
+                           adoption_summary=adoption, correction_reason="", **keys)
     if create:
         db.session.add(draft)
         db.session.flush()
     return draft
 
 
-def save_narrative(consultation: Consultation, how_held: str, adoption_summary: str,
-                   correction_reason: str = "", actor=None) -> FeedbackReport:
-    """Save the narrative parts of the report being prepared. Audited."""
+def save_narrative(subject: Any, how_held: str, adoption_summary: str,
+                   correction_reason: str = "", actor=None, **draft_args: Any
+                   ) -> FeedbackReport:
+    """Save the narrative parts of the report being prepared (of a consultation, or of an
+    open day: ``draft_args`` as for :func:`draft_for`). Audited."""
     from participation.core.sanitize import plain_text
 
     values = {"how_held": plain_text(how_held or ""),
@@ -123,8 +149,8 @@ def save_narrative(consultation: Consultation, how_held: str, adoption_summary: 
     for field, text in values.items():
         if len(text) > NARRATIVE_MAX:
             raise FeedbackError("too_long", field=field, max=NARRATIVE_MAX)
-    _lock(consultation)
-    draft = draft_for(consultation)
+    lock_subject(subject)
+    draft = draft_for(subject, **draft_args)
     changes = audit.diff(draft, values)
     db.session.flush()
     if changes:
@@ -137,20 +163,37 @@ def publication_problems(consultation: Consultation, data: dict[str, Any]) -> li
     problems = []
     if consultation.status != ConsultationStatus.CLOSED:
         problems.append(FeedbackError("not_closed"))
+    counts = {"statements_without_disposition": data["representatives"]["without"],
+              "open_day_opinions_without_disposition":
+                  (data.get("open_days") or {}).get("without", 0),
+              "open_day_opinions_pending": (data.get("open_days") or {}).get("pending", 0)}
     for code in completeness_problems(data):
-        count = data["representatives"]["without"] \
-            if code == "statements_without_disposition" else data["dispositions"]["without"]
+        count = counts.get(code, data["dispositions"]["without"])
         problems.append(FeedbackError(code, count=count))
     return problems
 
 
-def _lock(consultation: Consultation) -> None:
-    """Take the consultation's row lock (PostgreSQL; on SQLite the writer turn) and read
-    it again: publications and edits of its report then happen one after the other, and
-    each sees what the one before it committed."""
-    db.session.execute(sa.select(Consultation.id).where(Consultation.id == consultation.id)
-                       .with_for_update())
-    db.session.refresh(consultation)
+def lock_subject(subject: Any) -> None:
+    """Take the subject's row lock (the consultation's or the open day's; on SQLite the
+    writer turn) and read it again: publications and edits of its report then happen one
+    after the other, and each sees what the one before it committed."""
+    model = type(subject)
+    db.session.execute(sa.select(model.id).where(model.id == subject.id).with_for_update())
+    db.session.refresh(subject)
+
+
+_lock = lock_subject
+
+
+def freeze(draft: FeedbackReport, data: dict[str, Any], actor, today: date) -> None:
+    """Turn the draft into a published version: the figures frozen as ``data``, the
+    approver (None: published by the job) and the dates. Flushes."""
+    draft.state = ReportState.PUBLISHED
+    draft.data = data
+    draft.published_at = utcnow()
+    draft.published_on = today
+    draft.approved_by_id = getattr(actor, "id", None)
+    db.session.flush()
 
 
 def publish(consultation: Consultation, actor=None, today: date | None = None, *,
@@ -181,11 +224,7 @@ def publish(consultation: Consultation, actor=None, today: date | None = None, *
         raise FeedbackError("correction_reason", field="correction_reason")
     decision = db.session.get(Decision, consultation.decision_id)
     due = decision.feedback_due_on
-    draft.state = ReportState.PUBLISHED
-    draft.data = data
-    draft.published_at = utcnow()
-    draft.published_on = today
-    draft.approved_by_id = getattr(actor, "id", None)
+    freeze(draft, data, actor, today)
     draft.due_on = due
     draft.late_working_days = working_days_between(due, today) if due and today > due else 0
     consultation.feedback_published_at = draft.published_at

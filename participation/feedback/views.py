@@ -13,12 +13,14 @@ from participation.core.args import int_arg
 from participation.core.page_cache import public_page
 from participation.core.permissions import load_or_404
 from participation.core.transaction import perform
-from participation.feedback import annex, docx_report, operations
+from participation.feedback import annex, docx_report, open_day_report, operations
 from participation.feedback.data import report_data
-from participation.feedback.forms import NarrativeForm, PublishForm
+from participation.feedback.forms import NarrativeForm, OpenDayNarrativeForm, PublishForm
 from participation.feedback.models import FeedbackReport, ReportState
 from participation.feedback.permissions import can_prepare_feedback, can_publish_feedback
-from participation.opinions.models import Channel, Disposition, ModerationReason
+from participation.opendays.models import LIKED_OPTIONS, OpenDay
+from participation.opendays.permissions import can_organize_open_day, can_view_open_day
+from participation.opinions.models import Channel, Disposition, ModerationReason, Stance
 
 bp = Blueprint("feedback", __name__)
 
@@ -28,8 +30,8 @@ def _public(consultation_id: int) -> Consultation:
                        private=False)
 
 
-def _published(consultation: Consultation) -> tuple[FeedbackReport, list[FeedbackReport]]:
-    versions = operations.published_versions(consultation)
+def _published(subject) -> tuple[FeedbackReport, list[FeedbackReport]]:
+    versions = operations.published_versions(subject)
     if not versions:
         abort(404)
     wanted = int_arg("version")
@@ -132,6 +134,60 @@ def publish_report(consultation_id: int):
             success=_("The feedback report has been published.")):
         return redirect(url_for("feedback.show_report", consultation_id=consultation.id))
     return redirect(url_for("feedback.prepare_report", consultation_id=consultation.id))
+
+
+# -- the event feedback report of an open day -------------------------------------------
+
+
+def _public_open_day(open_day_id: int) -> OpenDay:
+    return load_or_404(OpenDay, open_day_id, can_view_open_day, hide=True, private=False)
+
+
+@bp.route("/open-days/<int:open_day_id>/feedback-report")
+@public_page
+def show_open_day_report(open_day_id: int):
+    open_day = _public_open_day(open_day_id)
+    report, versions = _published(open_day)
+    return render_template("feedback/open_day_report.html", open_day=open_day,
+                           report=report, data=report.data, versions=versions,
+                           liked_options=LIKED_OPTIONS)
+
+
+@bp.route("/admin/open-days/<int:open_day_id>/feedback-report", methods=["GET", "POST"])
+@login_required
+def prepare_open_day_report(open_day_id: int):
+    open_day = load_or_404(OpenDay, open_day_id, can_organize_open_day)
+    data = open_day_report.report_data(open_day)
+    draft = open_day_report.draft(open_day, create=request.method == "POST", data=data)
+    form = OpenDayNarrativeForm(obj=draft)
+    if form.validate_on_submit() and perform(
+            open_day_report.save, open_day, form.how_held.data, form.adoption_summary.data,
+            form.correction_reason.data, actor=current_user, form=form,
+            success=_("The report has been saved.")):
+        return redirect(url_for("feedback.prepare_open_day_report", open_day_id=open_day.id))
+    return render_template(
+        "feedback/open_day_prepare.html", open_day=open_day, report=draft, data=data,
+        form=form, publish_form=PublishForm(version=str(draft.version)),
+        problems=[p.message for p in open_day_report.publication_problems(open_day, data)],
+        versions=operations.published_versions(open_day), liked_options=LIKED_OPTIONS)
+
+
+@bp.route("/admin/open-days/<int:open_day_id>/feedback-report/publish", methods=["POST"])
+@login_required
+def publish_open_day_report(open_day_id: int):
+    open_day = load_or_404(OpenDay, open_day_id, can_organize_open_day)
+    form = PublishForm()
+    if form.validate_on_submit() and perform(
+            open_day_report.publish, open_day, actor=current_user,
+            version=int(form.version.data) if form.version.data else None,
+            success=_("The event feedback report has been published.")):
+        return redirect(url_for("feedback.show_open_day_report", open_day_id=open_day.id))
+    return redirect(url_for("feedback.prepare_open_day_report", open_day_id=open_day.id))
+
+
+@bp.app_template_global()
+def stance_label(code: str) -> str:
+    return Stance(code).label
 
 
 # -- what the report's templates show -------------------------------------------------

@@ -32,7 +32,9 @@ from participation.opendays.permissions import (
     can_organize_open_day,
     can_run_desk,
 )
-from participation.opinions.models import Disposition, ModerationState
+from participation.opinions.models import Disposition, ModerationState, Stance
+from participation.opinions.moderation_forms import hiding_reason_choices
+from participation.opinions.workspace import latest_consultation
 
 bp = Blueprint("opendays_admin", __name__)
 
@@ -175,8 +177,11 @@ def manage_open_day(open_day_id: int):
         capacity_form=CapacityForm(capacity=open_day.capacity),
         summary=questionnaire.summary(open_day),
         opinions=questionnaire.opinions(open_day, public_only=False),
+        workspace=latest_consultation(open_day.decision_id),
         liked_options=LIKED_OPTIONS,
         moderation_states=ModerationState,
+        reason_choices=hiding_reason_choices(),
+        stances=Stance,
         dispositions=Disposition,
         can_organize=can_organize_open_day(current_user, open_day),
     )
@@ -375,6 +380,9 @@ def handle_opinion(open_day_id: int, opinion_id: int):
             open_day,
             opinion,
             moderation_state=request.form.get("moderation_state", "")[:20],
+            moderation_reason=request.form.get("moderation_reason", "")[:32] or None,
+            moderation_note=request.form.get("moderation_note", "")[:1000] or None,
+            stance=request.form["stance"][:32] if "stance" in request.form else None,
             disposition=request.form.get("disposition", "")[:32] or None,
             reason=request.form.get("reason", "")[:2000],
             actor=current_user,

@@ -14,7 +14,8 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from participation.core import audit
+from participation.consultations.models import ModerationMode
+from participation.core import audit, signals
 from participation.core.database import utcnow
 from participation.core.errors import DomainError
 from participation.core.outbox import queue_message
@@ -28,18 +29,23 @@ from participation.opendays.models import (
     Signup,
 )
 from participation.opendays.operations import manage_url
+from participation.opinions.classification import (
+    ClassificationError,
+    set_disposition,
+    set_stance,
+)
 from participation.opinions.counters import count
 from participation.opinions.models import (
     Channel,
     Disposition,
-    ModerationReason,
     ModerationState,
     Opinion,
-    disposition_problem,
+    Stance,
 )
-from participation.opinions.moderation_words import matched_words
+from participation.opinions.moderation import moderation_fields, set_moderation_state
 from participation.opinions.operations import public_fields
 from participation.opinions.receipts import new_receipt_number
+from participation.opinions.workspace import Selection, handling_consultation, latest_consultation
 
 OPEN_ANSWER_MAX = 5000
 
@@ -54,6 +60,8 @@ class QuestionnaireError(DomainError):
         "too_long": _l("Write at most 5,000 characters."),
         "bad_state": _l("Choose one of the options offered."),
         "disposition": "%(message)s",
+        "in_workspace": _l("This opinion is classified and disposed in the workspace of "
+                           "the decision's consultation."),
     }
 
 
@@ -150,8 +158,14 @@ def answer(
 
 
 def _opinion(open_day: OpenDay, signup: Signup, text: str, consent: bool) -> Opinion:
+    """The open answer as an opinion of the open day, moderated by the rule of the
+    consultation that will classify it: linked to a decision, the decision's latest
+    consultation (pre-moderated there: held here too); otherwise post-moderation (published
+    at once unless a sensitive word holds it). Sends ``opinion_received`` like every
+    other channel."""
     name = signup.name if consent else None
-    words = matched_words(open_day.government_id, text, name)
+    consultation = latest_consultation(open_day.decision_id)
+    pre = consultation is not None and consultation.moderation_mode == ModerationMode.PRE
     opinion = Opinion(
         receipt_number=new_receipt_number(),
         government_id=open_day.government_id,
@@ -164,9 +178,7 @@ def _opinion(open_day: OpenDay, signup: Signup, text: str, consent: bool) -> Opi
         contact=signup.contact,
         consent_to_publish=bool(consent),
         author_id=signup.user_id,
-        moderation_state=ModerationState.PENDING if words else ModerationState.PUBLISHED,
-        pending_since=utcnow() if words else None,
-        moderation_flags={"words": words} if words else None,
+        **moderation_fields(open_day.government_id, pre, text, name),
         **public_fields(text, name),
     )
     db.session.add(opinion)
@@ -175,9 +187,10 @@ def _opinion(open_day: OpenDay, signup: Signup, text: str, consent: bool) -> Opi
     audit.record(
         "opinion.recorded",
         opinion,
-        {"channel": Channel.OPEN_DAY, "source": "open_day"},
+        {"channel": Channel.OPEN_DAY, "source": "open_day", "open_day_id": open_day.id},
         government_id=open_day.government_id,
     )
+    signals.opinion_received.send(opinion, source=open_day)
     return opinion
 
 
@@ -215,62 +228,57 @@ def open_day_opinion(open_day: OpenDay, opinion_id: int) -> Opinion | None:
     return opinion if opinion is not None and opinion.open_day_id == open_day.id else None
 
 
+def handled_here(opinion: Opinion) -> bool:
+    """Whether the open day's page classifies and disposes the opinion: yes unless the
+    open day's decision has a consultation, whose workspace then does (the same way as
+    the statements made at meetings)."""
+    return handling_consultation(opinion) is None
+
+
 def handle_opinion(
     open_day: OpenDay,
     opinion: Opinion,
     *,
     moderation_state: str,
-    disposition: str | None,
-    reason: str | None,
+    moderation_reason: str | None = None,
+    moderation_note: str | None = None,
+    stance: str | None = None,  # None: leave it; "": no stance
+    disposition: str | None = None,
+    reason: str | None = None,
     actor=None,
 ) -> None:
-    """The organizer's handling of an open-day opinion: its moderation state (published
-    or hidden as spam, abusive …, or back to pending) and its disposition with the reason
-    the one rule requires (:func:`disposition_problem`); the open day's public counter
-    moves by exactly the change. Audited as ``opinion.moderated`` and
-    ``opinion.disposition_set``."""
+    """The organizer's handling of an open-day opinion, through the opinions' own
+    operations: its moderation state (:func:`moderation.set_moderation_state`: hidden
+    needs a reason, the open day's public counter moves by exactly the change), its
+    stance and its disposition with the reason the one rule requires
+    (:func:`classification.set_disposition`). An opinion the decision's consultation
+    handles is classified and disposed in that consultation's workspace instead (its
+    moderation state may still be set here). Each change is audited by its operation."""
     try:
         state = ModerationState(moderation_state)
     except ValueError:
         raise QuestionnaireError("bad_state", field="moderation_state") from None
-    hide_reason = None
-    if state == ModerationState.HIDDEN:
-        hide_reason = ModerationReason.IRRELEVANT
-    code = Disposition(disposition) if disposition else None
+    try:
+        code = Disposition(disposition) if disposition else None
+        chosen_stance = Stance(stance) if stance else None
+    except ValueError:
+        raise QuestionnaireError("bad_state", field="disposition") from None
     text = plain_text(reason or "")
-    if code is not None or text:
-        problem = disposition_problem(code, text)
-        if problem:
-            raise QuestionnaireError("disposition", field="reason", message=problem)
-    was_public = opinion.is_public
-    old_state = opinion.moderation_state
-    if state != old_state:
-        opinion.moderation_state = state
-        opinion.moderation_reason = hide_reason
-        opinion.pending_since = utcnow() if state == ModerationState.PENDING else None
-        db.session.flush()
-        audit.record(
-            "opinion.moderated",
-            opinion,
-            {"moderation_state": [old_state, state], "moderation_reason": hide_reason},
-            actor=actor,
-            government_id=open_day.government_id,
-        )
-    delta = int(opinion.is_public) - int(was_public)
-    if delta:
-        count(open_day, None, 0, public=delta)
-        db.session.expire(open_day, ["public_opinion_count"])
-    if code is not None and (code, text or None) != (
+    here = handled_here(opinion)
+    if not here and (code or text or chosen_stance):
+        raise QuestionnaireError("in_workspace")
+    set_moderation_state([opinion], state, moderation_reason or None,
+                         moderation_note or None, actor=actor)
+    if not here:
+        return
+    if stance is not None and chosen_stance != opinion.stance:  # "" clears it
+        set_stance(Selection(None, ids=(opinion.id,)), chosen_stance, actor=actor)
+    if (code is not None or text) and (code, text or None) != (
         opinion.disposition,
         opinion.disposition_reason,
     ):
-        opinion.disposition = code
-        opinion.disposition_reason = text or None
-        db.session.flush()
-        audit.record(
-            "opinion.disposition_set",
-            opinion,
-            {"disposition": code, "reason": text, "count": 1},
-            actor=actor,
-            government_id=open_day.government_id,
-        )
+        try:
+            set_disposition(opinion, code, text, actor=actor)
+        except ClassificationError as error:
+            raise QuestionnaireError("disposition", field="reason",
+                                     message=error.message) from None

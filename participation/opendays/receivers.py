@@ -11,9 +11,12 @@ from participation.core.database import utcnow
 from participation.extensions import db
 from participation.opendays.models import OpenDay, OpenDayState
 from participation.opinions.counters import SourceCounters, register_source_counters
+from participation.opinions.moderation_queries import ModeratedSource, register_moderated_source
 
-# Opinions from an open day's questionnaire are counted on the open day.
+# Opinions from an open day's questionnaire are counted on the open day, and moderated in
+# the moderation queue by the moderators of the organizing unit.
 register_source_counters(SourceCounters(OpenDay, "open_day_id"))
+register_moderated_source(ModeratedSource("OpenDay", "open_day_id"))
 
 
 @signals.dashboard_sections_requested.connect

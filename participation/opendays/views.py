@@ -30,6 +30,7 @@ from participation.core.page_cache import public_page
 from participation.core.permissions import load_or_404, require
 from participation.core.transaction import perform
 from participation.extensions import db, limiter
+from participation.feedback.operations import published_versions
 from participation.opendays import calendar, operations, queries, questionnaire
 from participation.opendays.forms import (
     CompanionsForm,
@@ -78,6 +79,7 @@ def show_open_day(open_day_id: int):
         now=utcnow(),
         can_sign_up=can_sign_up(current_user, open_day),
         heard=questionnaire.opinions(open_day),
+        reports=published_versions(open_day),
         summary=questionnaire.summary(open_day) if open_day.questionnaire_sent_at else None,
         liked_options=LIKED_OPTIONS,
     )

@@ -170,8 +170,8 @@ def find_topic(consultation: Consultation, topic_id: int | None) -> Topic | None
 # -- topic and stance --------------------------------------------------------------------
 
 
-def _tally(consultation: Consultation, kind: str, accepted: int, changed: int) -> None:
-    if not accepted and not changed:
+def _tally(consultation: Consultation | None, kind: str, accepted: int, changed: int) -> None:
+    if (not accepted and not changed) or consultation is None:
         return
     table = SuggestionTally.__table__
     updated = db.session.execute(
@@ -229,8 +229,9 @@ def set_stance(selection: Selection, stance: Stance | None, actor=None) -> int:
     _tally(selection.consultation, "stance", accepted, changed)
     updated = _bulk_update(selection, {"stance": stance, "suggested_stance": None,
                                        "suggested_stance_confidence": None})
-    audit.record("opinion.stance_set", selection.consultation,
-                 {**selection.describe(), "stance": stance, "count": updated}, actor=actor)
+    audit.record("opinion.stance_set", _audit_target(selection),
+                 {**selection.describe(), "stance": stance, "count": updated}, actor=actor,
+                 government_id=_government_id(selection))
     return updated
 
 
@@ -307,7 +308,23 @@ def _as_selection(opinions) -> Selection:
     return Selection(consultation, ids=tuple(o.id for o in opinions))
 
 
+def _audit_target(selection: Selection):
+    """What an audit entry names: the one opinion selected, else the consultation."""
+    if selection.ids is not None and len(selection.ids) == 1:
+        return db.session.get(Opinion, selection.ids[0])
+    return selection.consultation
+
+
+def _government_id(selection: Selection) -> int | None:
+    if selection.consultation is not None:
+        return selection.consultation.government_id
+    opinion = db.session.get(Opinion, selection.ids[0]) if selection.ids else None
+    return opinion.government_id if opinion is not None else None
+
+
 def _in_concentrated_group(selection: Selection) -> bool:
+    if selection.consultation is None:
+        return False  # groups belong to consultations
     threshold = concentration_threshold(selection.consultation)
     return db.session.scalar(sa.select(sa.func.count(Opinion.id)).join(
         OpinionGroup, OpinionGroup.id == Opinion.group_id).where(
@@ -341,10 +358,8 @@ def set_disposition(opinions, code: Disposition | str | None, reason: str | None
              "count": updated}
     if change:
         entry["change"] = {"node_id": change.node_id, "text": change.text}
-    target = db.session.get(Opinion, selection.ids[0]) \
-        if selection.ids is not None and len(selection.ids) == 1 else selection.consultation
-    audit.record("opinion.disposition_set", target, entry, actor=actor,
-                 government_id=selection.consultation.government_id)
+    audit.record("opinion.disposition_set", _audit_target(selection), entry, actor=actor,
+                 government_id=_government_id(selection))
     return updated
 
 

@@ -284,6 +284,11 @@ class Opinion(TimestampMixin, db.Model):
         sa.Index("ix_opinion_statements", "decision_id", "id",
                  sqlite_where=sa.text("meeting_id IS NOT NULL"),
                  postgresql_where=sa.text("meeting_id IS NOT NULL")),
+        # A decision's opinions from other sources than a consultation (statements at
+        # meetings, opinions heard at open days): the workspace's probe and condition.
+        sa.Index("ix_opinion_other_sources", "decision_id", "id",
+                 sqlite_where=sa.text("consultation_id IS NULL"),
+                 postgresql_where=sa.text("consultation_id IS NULL")),
         sa.CheckConstraint("length(body) >= 1", name="body_not_empty"),
         sa.CheckConstraint(one_source_check(), name="one_source"),
     )

@@ -24,6 +24,7 @@ from participation.core.database import utcnow
 from participation.core.errors import DomainError
 from participation.core.sanitize import plain_text
 from participation.extensions import db
+from participation.opinions import counters as _counters
 from participation.opinions.counters import count
 from participation.opinions.models import ModerationReason, ModerationState, Opinion
 from participation.opinions.moderation_models import NOT_PUBLISHED
@@ -64,8 +65,18 @@ def initial_moderation(consultation: Consultation, body: str,
     list in the body or the name holds it too, with the words that fired stored in
     ``moderation_flags``; anything else is published at once.
     """
-    words = matched_words(consultation.government_id, body, display_name)
-    if words or consultation.moderation_mode == ModerationMode.PRE:
+    return moderation_fields(consultation.government_id,
+                             consultation.moderation_mode == ModerationMode.PRE,
+                             body, display_name)
+
+
+def moderation_fields(government_id: int, pre_moderated: bool, body: str,
+                      display_name: str | None) -> dict[str, Any]:
+    """The rule of :func:`initial_moderation` for any source: held (``pending``) when
+    ``pre_moderated`` or when a sensitive word of the government's list is in the body or
+    the name, else published at once."""
+    words = matched_words(government_id, body, display_name)
+    if words or pre_moderated:
         return {"moderation_state": ModerationState.PENDING, "pending_since": utcnow(),
                 "moderation_flags": {"words": words} if words else None}
     return {"moderation_state": ModerationState.PUBLISHED, "pending_since": None,
@@ -130,27 +141,36 @@ def set_moderation_state(opinions: Iterable[Opinion], state: ModerationState | s
                            Opinion.moderation_reason.is_distinct_from(reason),
                            Opinion.moderation_note.is_distinct_from(note))
         moves = [(published, -1), (sa.and_(~published, different), 0)]
-    public_delta: dict[int, int] = {}
+    public_delta: dict[tuple[int, int], int] = {}
     changed: list[int] = []
     ids = sorted(by_id)
+    source_kinds = _counters.SOURCE_COUNTERS
+    source_columns = [getattr(Opinion, counters.opinion_column) for counters in source_kinds]
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         for condition, sign in moves:
             rows = db.session.execute(
                 sa.update(Opinion).where(Opinion.id.in_(chunk), condition).values(values)
-                .returning(Opinion.id, Opinion.consultation_id, Opinion.consent_to_publish)
+                .returning(Opinion.id, Opinion.consent_to_publish, *source_columns)
                 .execution_options(synchronize_session=False)).all()
-            for opinion_id, consultation_id, consented in rows:
+            for opinion_id, consented, *sources in rows:
                 changed.append(opinion_id)
                 if sign == -1:
                     old[opinion_id] = (ModerationState.PUBLISHED, None, None)
-                if sign and consented and consultation_id is not None:
-                    public_delta[consultation_id] = public_delta.get(consultation_id, 0) + sign
-    for consultation_id, delta in sorted(public_delta.items()):
+                if not (sign and consented):
+                    continue
+                for kind, source_id in enumerate(sources):
+                    if source_id is not None:
+                        key = (kind, source_id)
+                        public_delta[key] = public_delta.get(key, 0) + sign
+    # Every kind of source moves its public counter (a consultation's, an open day's …).
+    for (kind, source_id), delta in sorted(public_delta.items()):
         if delta:
-            consultation = db.session.get(Consultation, consultation_id)
-            count(consultation, None, 0, public=delta)
-            db.session.expire(consultation, ["public_opinion_count"])
+            counters = source_kinds[kind]
+            source = db.session.get(counters.model_class, source_id)
+            count(source, None, 0, public=delta)
+            if counters.public:
+                db.session.expire(source, [counters.public])
     for opinion in by_id.values():
         db.session.expire(opinion, _MODERATION_COLUMNS)
     for opinion_id in sorted(changed):

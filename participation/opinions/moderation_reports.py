@@ -25,6 +25,7 @@ from participation.core.outbox import queue_message
 from participation.core.ratelimit import keyed_digest
 from participation.core.sanitize import plain_text
 from participation.extensions import db
+from participation.opinions import moderation_queries
 from participation.opinions.models import ModerationReason, ModerationState, Opinion
 from participation.opinions.moderation import ModerationError, set_moderation_state
 from participation.opinions.moderation_models import (
@@ -168,7 +169,25 @@ def _pending_by_unit(government_id: int) -> dict[int, tuple[int, datetime | None
         .where(Opinion.government_id == government_id,
                Opinion.moderation_state == ModerationState.PENDING, NOT_PUBLISHED)
         .group_by(Decision.unit_id)).tuples().all()
-    return {unit_id: (number, latest, last_id) for unit_id, number, latest, last_id in rows}
+    pending = {unit_id: (number, latest, last_id) for unit_id, number, latest, last_id in rows}
+    # Other sources in the queue (open days): pending opinions by their organizing unit.
+    for source in moderation_queries.MODERATED_SOURCES:
+        model = source.model_class
+        for unit_id, number, latest, last_id in db.session.execute(
+                sa.select(model.unit_id, sa.func.count(Opinion.id),
+                          sa.func.max(Opinion.pending_since), sa.func.max(Opinion.id))
+                .join(model, model.id == source.column)
+                .where(Opinion.government_id == government_id,
+                       Opinion.moderation_state == ModerationState.PENDING, NOT_PUBLISHED)
+                .group_by(model.unit_id)).tuples().all():
+            before = pending.get(unit_id)
+            if before is not None:
+                times = [t for t in (before[1], latest) if t is not None]
+                number += before[0]
+                latest = max(times) if times else None
+                last_id = max(before[2], last_id)
+            pending[unit_id] = (number, latest, last_id)
+    return pending
 
 
 @register_job("moderation.digest", every=timedelta(minutes=15))

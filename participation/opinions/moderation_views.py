@@ -32,6 +32,7 @@ from participation.opinions.moderation_forms import (
 from participation.opinions.moderation_models import SensitiveWord
 from participation.opinions.permissions import (
     can_manage_sensitive_words,
+    can_moderate_opinion,
     can_moderate_opinions,
     can_open_moderation_queue,
     can_report_opinion,
@@ -162,8 +163,8 @@ def _chosen(government: Government, form: ModerationActionForm):
         abort(400)
     opinions = list(db.session.scalars(sa.select(Opinion).where(Opinion.id.in_(ids[:500]))))
     for opinion in opinions:
-        require(opinion.government_id == government.id and opinion.consultation is not None
-                and can_moderate_opinions(current_user, opinion.consultation))
+        require(opinion.government_id == government.id
+                and can_moderate_opinion(current_user, opinion))
     return opinions, _ACTIONS[action], reason, (note or "")[:1000] or None, error_key
 
 

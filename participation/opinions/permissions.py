@@ -52,6 +52,15 @@ def can_moderate_opinions(user, consultation: Consultation) -> bool:
     return has_unit_role(user, consultation.decision.unit, MODERATION_ROLES)
 
 
+def can_moderate_opinion(user, opinion: Opinion) -> bool:
+    """Publish and hide one opinion: the moderators of the unit handling its source (a
+    consultation's decision's unit, an open day's organizing unit) and administrators."""
+    from participation.opinions.moderation_queries import moderating_unit
+
+    unit = moderating_unit(opinion)
+    return unit is not None and has_unit_role(user, unit, MODERATION_ROLES)
+
+
 def can_open_moderation_queue(user, government) -> bool:
     """The government's moderation queue: anyone moderating one of its units."""
     if not (user and user.is_authenticated and user.is_official):

@@ -45,29 +45,52 @@ def statements_condition(decision_id: int):
     return sa.and_(Opinion.decision_id == decision_id, Opinion.meeting_id.is_not(None))
 
 
+def open_day_opinions_condition(decision_id: int):
+    """SQL: the opinions heard at the open days linked to a decision (their
+    questionnaires' open answers)."""
+    return sa.and_(Opinion.decision_id == decision_id, Opinion.consultation_id.is_(None),
+                   Opinion.open_day_id.is_not(None))
+
+
+def taken_condition(decision_id: int):
+    """SQL: every opinion about a decision that came from another source than a
+    consultation (statements at meetings, opinions heard at open days); exactly one
+    source is set, so this is ``consultation_id IS NULL`` (the partial index
+    ``ix_opinion_other_sources``: a decision's 100,000 consultation opinions are never
+    read to find none)."""
+    return sa.and_(Opinion.decision_id == decision_id, Opinion.consultation_id.is_(None))
+
+
 def in_workspace(consultation: Consultation):
     """SQL: the opinions the consultation's workspace handles: its own, and the
-    decision's statements by representatives when it takes them (only when there are
-    any, so the usual condition stays a plain indexed equality)."""
+    decision's statements by representatives and opinions heard at its open days when it
+    takes them (only when there are any, so the usual condition stays a plain indexed
+    equality)."""
     own = Opinion.consultation_id == consultation.id
     if not statements_taken_by(consultation):
         return own
-    statements = statements_condition(consultation.decision_id)
-    if db.session.scalar(sa.select(Opinion.id).where(statements).limit(1)) is None:
+    taken = taken_condition(consultation.decision_id)
+    if db.session.scalar(sa.select(Opinion.id).where(taken).limit(1)) is None:
         return own
-    return sa.or_(own, statements)
+    return sa.or_(own, taken)
 
 
 def handling_consultation(opinion: Opinion) -> Consultation | None:
     """The consultation whose workspace classifies the opinion: its source, or for a
-    statement by a representative its decision's latest consultation (None: the
-    decision was never consulted on)."""
+    statement by a representative or an opinion heard at an open day its decision's
+    latest consultation (None: no decision, or the decision was never consulted on)."""
     if opinion.consultation_id is not None:
         return opinion.consultation
-    if opinion.decision_id is None:
+    return latest_consultation(opinion.decision_id)
+
+
+def latest_consultation(decision_id: int | None) -> Consultation | None:
+    """The decision's latest consultation (the one taking its other sources' opinions);
+    None without a decision or when it was never consulted on."""
+    if decision_id is None:
         return None
     return db.session.scalar(
-        sa.select(Consultation).where(Consultation.decision_id == opinion.decision_id)
+        sa.select(Consultation).where(Consultation.decision_id == decision_id)
         .order_by(Consultation.opens_at.desc(), Consultation.id.desc()).limit(1))
 
 
@@ -137,14 +160,20 @@ class WorkspaceFilters:
 @dataclass(frozen=True)
 class Selection:
     """The opinions a bulk action works on: ``ids`` ticked on the page (only those of the
-    consultation count), or, when ``ids`` is None, every opinion matching ``filters``."""
+    consultation count), or, when ``ids`` is None, every opinion matching ``filters``.
 
-    consultation: Consultation
+    ``consultation`` None: opinions no consultation handles (an open day's without a
+    consulted decision, handled on the open day's page), by ``ids`` only."""
+
+    consultation: Consultation | None
     filters: WorkspaceFilters = field(default_factory=WorkspaceFilters)
     ids: tuple[int, ...] | None = None
 
     def id_query(self) -> sa.Select:
         """``SELECT opinion.id`` of the selection, for ``UPDATE … WHERE id IN (…)``."""
+        if self.consultation is None:
+            return sa.select(Opinion.id).where(Opinion.consultation_id.is_(None),
+                                               Opinion.id.in_(self.ids or (0,)))
         query = sa.select(Opinion.id).where(in_workspace(self.consultation))
         if self.ids is not None:
             return query.where(Opinion.id.in_(self.ids or (0,)))

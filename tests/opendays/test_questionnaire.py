@@ -153,16 +153,31 @@ def test_the_organizer_moderates_and_disposes_open_day_opinions(client, world, h
     assert opinion.disposition.value == "explained"
     public = client.get(f"/open-days/{open_day.id}").get_data(as_text=True)
     assert "停车场扩建已列入明年计划。" in public
-    client.post(
+    # Hiding needs a reason, as in the moderation queue (the same operation).
+    refused = client.post(
         url,
         data={
             "moderation_state": "hidden",
             "disposition": "explained",
             "reason": "停车场扩建已列入明年计划。",
         },
+        follow_redirects=True,
+    )
+    assert "请选择屏蔽原因" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert opinion.moderation_state.value == "published"
+    client.post(
+        url,
+        data={
+            "moderation_state": "hidden",
+            "moderation_reason": "irrelevant",
+            "disposition": "explained",
+            "reason": "停车场扩建已列入明年计划。",
+        },
     )
     db.session.expire_all()
     assert opinion.moderation_state.value == "hidden"
+    assert opinion.moderation_reason.value == "irrelevant"
     assert open_day.public_opinion_count == 0
     assert "希望增加停车位。" not in client.get(f"/open-days/{open_day.id}").get_data(as_text=True)
     assert not [m for m in counter_mismatches() if m.table == "open_day"]
