@@ -272,7 +272,8 @@ def test_a_full_regrouping_writes_the_fingerprints_an_arriving_opinion_gets(runn
     opinions += [record(consultation, OTHER), record(consultation, THIRD)]
     db.session.commit()
     arrived = _fingerprint_rows()
-    assert len(arrived[0]) == 6 and arrived[1]
+    assert len(arrived[0]) == 6
+    assert arrived[1]
     _forget_grouping([o.id for o in opinions])
     db.session.commit()
     result = runner.invoke(args=["opinions", "group", "--consultation", str(consultation.id)])
