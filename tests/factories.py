@@ -180,3 +180,16 @@ def import_through_page(client, consultation, data: bytes, name: str = "opinions
     page = client.get(location)
     page.record = db.session.get(OpinionImport, int(location.rstrip("/").rsplit("/", 1)[1]))
     return page
+
+
+def docx_text(data: bytes) -> str:
+    """Every paragraph and table cell of a Word document, one per line."""
+    import io
+
+    from docx import Document
+
+    document = Document(io.BytesIO(data))
+    lines = [paragraph.text for paragraph in document.paragraphs]
+    for table in document.tables:
+        lines.extend(cell.text for row in table.rows for cell in row.cells)
+    return "\n".join(lines)

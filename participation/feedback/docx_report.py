@@ -25,6 +25,37 @@ def _table(document, header: list[str], rows: list[list[Any]]) -> None:
             cell.text = str(value)
 
 
+def _disposition(code: str | None) -> str:
+    return Disposition(code).label if code else ""
+
+
+def _heard(document, data: dict[str, Any]) -> None:
+    """The sections the HTML report has after the hidden opinions: the statements by
+    representatives at the decision meeting, and the opinions heard at open days (both
+    masked and with their dispositions, as in ``data``)."""
+    representatives = data.get("representatives") or {}
+    if representatives.get("statements"):
+        document.add_heading(
+            gettext("6. Statements by representatives at the decision meeting"), level=1)
+        _table(document, [gettext("Meeting"), gettext("Representative"), gettext("Statement"),
+                          gettext("Disposition"), gettext("Reason")],
+               [[s["meeting"], s.get("name") or s.get("code") or "", s["text"],
+                 _disposition(s["disposition"]), s["reason"]]
+                for s in representatives["statements"]])
+    open_days = data.get("open_days") or {}
+    if open_days.get("opinions"):
+        document.add_heading(gettext("Opinions heard at open days"), level=1)
+        if open_days.get("hidden"):
+            document.add_paragraph(gettext(
+                "%(count)d opinions heard at open days were not published.",
+                count=open_days["hidden"]))
+        _table(document, [gettext("Open day"), gettext("Name"), gettext("Opinion"),
+                          gettext("Disposition"), gettext("Reason")],
+               [[o["open_day"], o.get("name") or gettext("Anonymous"), o["text"],
+                 _disposition(o["disposition"]), o["reason"]]
+                for o in open_days["opinions"]])
+
+
 def render(consultation: Consultation, report: FeedbackReport, data: dict[str, Any]) -> bytes:
     """The DOCX bytes of ``report`` (its frozen ``data``)."""
     document = Document()
@@ -66,6 +97,7 @@ def render(consultation: Consultation, report: FeedbackReport, data: dict[str, A
         _table(document, [gettext("Reason"), gettext("Opinions")],
                [[ModerationReason(r["reason"]).label, r["opinions"]]
                 for r in hidden["by_reason"]])
+    _heard(document, data)
     if report.correction_reason:
         document.add_heading(gettext("Correction"), level=1)
         document.add_paragraph(report.correction_reason)

@@ -123,6 +123,12 @@ def test_the_statement_goes_through_the_workspace_into_the_report(client, world,
     assert "建议补贴标准按耕地面积分档" in page
     assert "分档标准采纳，名单按规定公开。" in page
     assert "部分采纳" in page
+    # The Word document an official files has the same section.
+    docx = factories.docx_text(
+        client.get(f"/consultations/{consultation.id}/feedback-report.docx").data)
+    assert "代表发言" in docx
+    assert "建议补贴标准按耕地面积分档" in docx
+    assert "分档标准采纳，名单按规定公开。" in docx
     # The dossier links the meeting, its attendance.
     dossier = client.get(f"/decisions/{consultation.decision_id}").get_data(as_text=True)
     assert f"/meetings/{meeting.id}" in dossier

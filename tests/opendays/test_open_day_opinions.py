@@ -175,6 +175,12 @@ def test_a_linked_open_day_opinion_is_handled_in_the_consultation(client, world,
     assert "13912345678" not in page
     assert "材料清单已精简三项。" in page
     assert "市**" in page  # the masked name, shown with consent
+    docx = factories.docx_text(
+        client.get(f"/consultations/{consultation.id}/feedback-report.docx").data)
+    assert "开放日听取的意见" in docx
+    assert "建议补贴申请材料再精简一些" in docx
+    assert "13912345678" not in docx
+    assert "材料清单已精简三项。" in docx
 
 
 def test_an_unlinked_open_day_opinion_gets_stance_and_disposition_on_its_page(client, world):
