@@ -92,7 +92,7 @@ def seed(url: str, tmp: Path, citizens: int) -> int:
     from participation.accounts.models import User
     from participation.core.database import utcnow
     from participation.extensions import db
-    from participation.opendays import operations
+    from participation.open_days import operations
 
     app = create_app(
         {

@@ -90,7 +90,7 @@ def _connect_receivers() -> None:
     import participation.feedback.notify
     import participation.feedback.receivers
     import participation.meetings.receivers
-    import participation.opendays.receivers
+    import participation.open_days.receivers
     import participation.opinions.receivers  # noqa: F401
 
 
@@ -102,8 +102,8 @@ def _register_blueprints(app: Flask) -> None:
     from participation.dossier.views import bp as dossier_bp
     from participation.feedback.views import bp as feedback_bp
     from participation.meetings.views import bp as meetings_bp
-    from participation.opendays.admin_views import bp as opendays_admin_bp
-    from participation.opendays.views import bp as opendays_bp
+    from participation.open_days.admin_views import bp as opendays_admin_bp
+    from participation.open_days.views import bp as opendays_bp
     from participation.opinions.views import bp as opinions_bp
 
     for blueprint in (

@@ -11,6 +11,6 @@ from participation.core.workdays import models as workdays_models  # noqa: F401
 from participation.dossier import models as dossier_models  # noqa: F401
 from participation.feedback import models as feedback_models  # noqa: F401
 from participation.meetings import models as meetings_models  # noqa: F401
-from participation.opendays import models as opendays_models  # noqa: F401
+from participation.open_days import models as opendays_models  # noqa: F401
 from participation.opinions import models as opinions_models  # noqa: F401
 from participation.opinions.grouping import models as grouping_models  # noqa: F401

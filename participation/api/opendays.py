@@ -16,8 +16,8 @@ from participation.core.page_cache import public_page
 from participation.core.web_helpers import paginate
 from participation.extensions import db
 from participation.feedback.operations import published_versions
-from participation.opendays.models import OpenDay
-from participation.opendays.queries import figures as open_day_figures
+from participation.open_days.models import OpenDay
+from participation.open_days.queries import figures as open_day_figures
 
 
 def _open_day_json(open_day) -> dict[str, Any]:

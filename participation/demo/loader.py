@@ -24,7 +24,7 @@ from participation.demo import content
 from participation.demo.meetings import load_meetings
 from participation.dossier import operations as dossier_ops
 from participation.extensions import db
-from participation.opendays.demo import load_demo_open_days
+from participation.open_days.demo import load_demo_open_days
 from participation.opinions import counters as opinion_counters
 from participation.opinions import operations as opinion_ops
 from participation.opinions.models import Channel

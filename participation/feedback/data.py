@@ -18,7 +18,7 @@ from participation.consultations.models import Consultation, DraftNode, DraftVer
 from participation.core.timeutil import utc_to_local
 from participation.extensions import db
 from participation.meetings.models import Meeting
-from participation.opendays.models import OpenDay
+from participation.open_days.models import OpenDay
 from participation.opinions.grouping.models import OpinionFingerprint
 from participation.opinions.grouping.operations import threshold as concentration_threshold
 from participation.opinions.models import (

@@ -30,8 +30,8 @@ from participation.feedback.operations import (
     lock_subject,
     save_narrative,
 )
-from participation.opendays import queries, questionnaire
-from participation.opendays.models import LIKED_OPTIONS, SATISFACTION_SCALE, OpenDay
+from participation.open_days import queries, questionnaire
+from participation.open_days.models import LIKED_OPTIONS, SATISFACTION_SCALE, OpenDay
 from participation.opinions.models import Disposition, ModerationReason, ModerationState, Opinion
 from participation.opinions.workspace import latest_consultation
 

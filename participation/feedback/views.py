@@ -18,8 +18,8 @@ from participation.feedback.data import report_data
 from participation.feedback.forms import NarrativeForm, OpenDayNarrativeForm, PublishForm
 from participation.feedback.models import FeedbackReport, ReportState
 from participation.feedback.permissions import can_prepare_feedback, can_publish_feedback
-from participation.opendays.models import LIKED_OPTIONS, OpenDay
-from participation.opendays.permissions import can_organize_open_day, can_view_open_day
+from participation.open_days.models import LIKED_OPTIONS, OpenDay
+from participation.open_days.permissions import can_organize_open_day, can_view_open_day
 from participation.opinions.models import Channel, Disposition, ModerationReason, Stance
 
 bp = Blueprint("feedback", __name__)

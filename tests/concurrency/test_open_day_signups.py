@@ -168,7 +168,7 @@ def _open_day(world, capacity: int, confirmed: int = 0, waiting: int = 0) -> int
     from participation.accounts.models import Government, Unit
     from participation.core.database import utcnow
     from participation.extensions import db
-    from participation.opendays import operations
+    from participation.open_days import operations
 
     with world["app"].app_context():
         now = utcnow()

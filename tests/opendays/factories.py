@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from participation.core.database import utcnow
-from participation.opendays import operations
-from participation.opendays.models import OpenDay
+from participation.open_days import operations
+from participation.open_days.models import OpenDay
 
 
 def open_day_values(**overrides) -> dict:

@@ -16,8 +16,8 @@ from participation.extensions import db
 from participation.feedback import open_day_report
 from participation.feedback.models import FeedbackReport, ReportState
 from participation.feedback.operations import FeedbackError, published_versions
-from participation.opendays import operations, questionnaire
-from participation.opendays.models import OpenDay
+from participation.open_days import operations, questionnaire
+from participation.open_days.models import OpenDay
 from participation.opinions.classification import set_disposition
 from participation.opinions.models import Disposition
 from participation.opinions.moderation import set_moderation_state

@@ -20,8 +20,8 @@ from participation.core.outbox import OutboxMessage
 from participation.core.timeutil import local_today
 from participation.extensions import db
 from participation.feedback import operations as feedback_ops
-from participation.opendays import operations, questionnaire
-from participation.opendays.models import OpenDay
+from participation.open_days import operations, questionnaire
+from participation.open_days.models import OpenDay
 from participation.opinions import moderation_words
 from participation.opinions.counters import counter_mismatches
 from participation.opinions.models import Disposition, ModerationState, Opinion, Stance

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from participation.extensions import db
-from participation.opendays import operations
-from participation.opendays.models import OpenDay, Signup, SignupState
+from participation.open_days import operations
+from participation.open_days.models import OpenDay, Signup, SignupState
 from tests import factories
 from tests.conftest import login
 from tests.opendays.factories import make_open_day, open_day_values, sign_up

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 
 from participation.core.outbox import OutboxMessage
 from participation.extensions import db
-from participation.opendays import operations, questionnaire
-from participation.opendays.models import OpenDay
-from participation.opendays.questionnaire import QuestionnaireError
+from participation.open_days import operations, questionnaire
+from participation.open_days.models import OpenDay
+from participation.open_days.questionnaire import QuestionnaireError
 from participation.opinions.counters import counter_mismatches
 from participation.opinions.models import Channel, Opinion
 from tests.conftest import login

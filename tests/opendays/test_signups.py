@@ -12,9 +12,9 @@ from participation.core.audit import AuditEntry
 from participation.core.database import utcnow
 from participation.core.outbox import OutboxMessage
 from participation.extensions import db
-from participation.opendays import operations
-from participation.opendays.models import CODE_ALPHABET, OpenDay, Signup, SignupState
-from participation.opendays.operations import OpenDayError
+from participation.open_days import operations
+from participation.open_days.models import CODE_ALPHABET, OpenDay, Signup, SignupState
+from participation.open_days.operations import OpenDayError
 from tests.opendays.factories import make_open_day, sign_up
 
 
@@ -291,7 +291,7 @@ def test_a_deleted_account_frees_its_place_and_leaves_no_trace(world):
 
 
 def test_used_and_expired_verifications_are_purged(world):
-    from participation.opendays.models import SignupVerification
+    from participation.open_days.models import SignupVerification
 
     open_day = make_open_day(world)
     token, code = operations.start_mobile_signup(

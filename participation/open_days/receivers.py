@@ -9,7 +9,7 @@ from participation.accounts.queries import internal_unit_ids
 from participation.core import signals
 from participation.core.database import utcnow
 from participation.extensions import db
-from participation.opendays.models import OpenDay, OpenDayState
+from participation.open_days.models import OpenDay, OpenDayState
 from participation.opinions.counters import SourceCounters, register_source_counters
 from participation.opinions.moderation_queries import ModeratedSource, register_moderated_source
 
@@ -41,8 +41,8 @@ def open_days_section(user) -> signals.DashboardSection:
 def anonymise_signups(user) -> None:
     """A deleted account's coming signups are cancelled (their places go to the waitlist
     at once) and every signup of the account loses its link to the person."""
-    from participation.opendays import operations
-    from participation.opendays.models import ACTIVE_STATES, Signup
+    from participation.open_days import operations
+    from participation.open_days.models import ACTIVE_STATES, Signup
 
     active = db.session.scalars(
         sa.select(Signup).where(Signup.user_id == user.id, Signup.state.in_(ACTIVE_STATES))

@@ -7,7 +7,7 @@ from datetime import UTC
 from icalendar import Calendar, Event
 
 from participation.core.database import utcnow
-from participation.opendays.models import OpenDay, OpenDayState
+from participation.open_days.models import OpenDay, OpenDayState
 
 
 def ics(open_day: OpenDay, url: str) -> bytes:

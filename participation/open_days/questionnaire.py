@@ -21,14 +21,14 @@ from participation.core.errors import DomainError
 from participation.core.outbox import queue_message
 from participation.core.sanitize import plain_text
 from participation.extensions import db
-from participation.opendays.models import (
+from participation.open_days.models import (
     LIKED_OPTIONS,
     SATISFACTION_SCALE,
     OpenDay,
     QuestionnaireResponse,
     Signup,
 )
-from participation.opendays.operations import manage_url
+from participation.open_days.operations import manage_url
 from participation.opinions.classification import (
     ClassificationError,
     set_disposition,

@@ -31,8 +31,8 @@ from participation.core.permissions import load_or_404, require
 from participation.core.transaction import perform
 from participation.extensions import db, limiter
 from participation.feedback.operations import published_versions
-from participation.opendays import calendar, operations, queries, questionnaire
-from participation.opendays.forms import (
+from participation.open_days import calendar, operations, queries, questionnaire
+from participation.open_days.forms import (
     CompanionsForm,
     QuestionnaireForm,
     TokenForm,
@@ -40,8 +40,13 @@ from participation.opendays.forms import (
     answers_of,
     signup_form,
 )
-from participation.opendays.models import LIKED_OPTIONS, OpenDay, QuestionnaireResponse, SignupState
-from participation.opendays.permissions import (
+from participation.open_days.models import (
+    LIKED_OPTIONS,
+    OpenDay,
+    QuestionnaireResponse,
+    SignupState,
+)
+from participation.open_days.permissions import (
     can_answer_questionnaire,
     can_manage_signup,
     can_sign_up,

@@ -3,7 +3,7 @@ waitlist (候补), check-in (签到) and walk-ins.
 
 Capacity is the database's business: ``open_day.confirmed_count`` (places taken by
 confirmed signups, companions included) only moves through guarded conditional updates in
-:mod:`participation.opendays.operations`, and a CHECK keeps it between 0 and the capacity.
+:mod:`participation.open_days.operations`, and a CHECK keeps it between 0 and the capacity.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ import io
 from flask_babel import format_datetime, gettext
 from openpyxl import Workbook
 
-from participation.opendays import queries
-from participation.opendays.models import OpenDay
+from participation.open_days import queries
+from participation.open_days.models import OpenDay
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

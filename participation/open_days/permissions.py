@@ -10,7 +10,7 @@ from __future__ import annotations
 from participation.accounts.models import Unit
 from participation.accounts.permissions import ANY_ROLE, EDITING_ROLES, has_unit_role
 from participation.core.database import utcnow
-from participation.opendays.models import OpenDay, Signup
+from participation.open_days.models import OpenDay, Signup
 
 
 def can_view_open_day(user, open_day: OpenDay) -> bool:

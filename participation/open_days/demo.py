@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from participation.accounts.models import Government, Unit
 from participation.core.database import utcnow
 from participation.core.timeutil import local_to_utc
-from participation.opendays import operations
-from participation.opendays.models import OpenDay, OpenDayState
+from participation.open_days import operations
+from participation.open_days.models import OpenDay, OpenDayState
 
 NAMES = [
     "周桂英",

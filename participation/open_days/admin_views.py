@@ -18,16 +18,16 @@ from participation.core.permissions import load_or_404, require, require_officia
 from participation.core.timeutil import local_to_utc, utc_to_local
 from participation.core.transaction import perform
 from participation.extensions import db
-from participation.opendays import exports, operations, queries, questionnaire
-from participation.opendays.forms import (
+from participation.open_days import exports, operations, queries, questionnaire
+from participation.open_days.forms import (
     CapacityForm,
     CheckInForm,
     OpenDayForm,
     TokenForm,
     WalkInForm,
 )
-from participation.opendays.models import LIKED_OPTIONS, OpenDay, Signup, SignupState
-from participation.opendays.permissions import (
+from participation.open_days.models import LIKED_OPTIONS, OpenDay, Signup, SignupState
+from participation.open_days.permissions import (
     can_create_open_day,
     can_organize_open_day,
     can_run_desk,

@@ -41,7 +41,7 @@ from participation.core.outbox import queue_message
 from participation.core.ratelimit import keyed_digest
 from participation.core.sanitize import plain_text
 from participation.extensions import db
-from participation.opendays.models import (
+from participation.open_days.models import (
     ACTIVE_STATES,
     CODE_ALPHABET,
     CODE_LENGTH,

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from participation.core.database import utcnow
 from participation.extensions import db
-from participation.opendays.models import OpenDay, OpenDayState, Signup, SignupState, WalkIn
+from participation.open_days.models import OpenDay, OpenDayState, Signup, SignupState, WalkIn
 
 
 def public_open_days(government_id: int | None = None, upcoming: bool = True) -> sa.Select:
