@@ -292,7 +292,9 @@ def update_open_day(
     open_day: OpenDay, values: dict[str, Any], actor=None, now: datetime | None = None
 ) -> dict[str, list[Any]]:
     """Change an open day's details and capacity. A capacity below the confirmed places
-    is refused; a larger one promotes from the waitlist in the same transaction. Audited."""
+    is refused; a larger one promotes from the waitlist in the same transaction. Linking
+    it to another decision (or to none) moves the opinions already heard with it, so the
+    decision's consultation classifies and reports them. Audited."""
     cleaned = _clean_values(values)
     capacity = _check_capacity(values.get("capacity"))
     _lock(open_day)
@@ -300,9 +302,22 @@ def update_open_day(
     if capacity != open_day.capacity:
         changes.update(_set_capacity(open_day, capacity, actor, now))
     db.session.flush()
+    if "decision_id" in changes:
+        _relink_opinions(open_day)
     if changes:
         audit.record("open_day.updated", open_day, changes, actor=actor)
     return changes
+
+
+def _relink_opinions(open_day: OpenDay) -> None:
+    """The open day's opinions take its decision (None: no decision)."""
+    from participation.opinions.models import Opinion
+
+    db.session.execute(sa.update(Opinion).where(Opinion.open_day_id == open_day.id)
+                       .values(decision_id=open_day.decision_id))
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Opinion) and obj.open_day_id == open_day.id:
+            db.session.expire(obj, ["decision_id"])
 
 
 def change_capacity(

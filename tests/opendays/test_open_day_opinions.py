@@ -251,3 +251,30 @@ def test_the_workspace_finds_other_sources_from_a_partial_index(world, linked):
     compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
     plan = db.session.execute(sa.text(f"EXPLAIN QUERY PLAN {compiled}")).all()
     assert "ix_opinion_other_sources" in " ".join(str(row[-1]) for row in plan)
+
+
+def test_linking_the_open_day_later_moves_the_opinions_already_heard(world):
+    """The organizer links the open day to a decision after the answers came in: they
+    go to that decision's consultation workspace, and back out when unlinked."""
+    catalogue = factories.make_catalogue(world.government)
+    decision = factories.make_decision(catalogue, world.unit)
+    consultation = factories.make_consultation(decision)
+    open_day = make_open_day(world)
+    opinion = _answered(open_day, "建议开放日之后公布问卷统计结果。")
+    db.session.commit()
+    assert opinion.decision_id is None
+    assert opinion.id not in set(db.session.scalars(Selection(consultation).id_query()))
+    names = ("title", "theme", "description", "starts_at", "ends_at", "place",
+             "accessibility", "signup_opens_at", "signup_closes_at", "companions_allowed",
+             "promotion_stop_hours", "capacity")
+    values = {name: getattr(open_day, name) for name in names}
+    values.update(decision_id=decision.id, questions=operations.questions_text(open_day))
+    operations.update_open_day(open_day, values, actor=world.editor)
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Opinion, opinion.id).decision_id == decision.id
+    assert opinion.id in set(db.session.scalars(Selection(consultation).id_query()))
+    values["decision_id"] = None
+    operations.update_open_day(db.session.get(OpenDay, open_day.id), values, actor=world.editor)
+    db.session.commit()
+    assert db.session.get(Opinion, opinion.id).decision_id is None
