@@ -90,6 +90,7 @@ def _connect_receivers() -> None:
     import participation.feedback.notify
     import participation.feedback.receivers
     import participation.meetings.receivers
+    import participation.meetings.retention
     import participation.open_days.receivers
     import participation.opinions.receivers  # noqa: F401
 

@@ -97,6 +97,9 @@ def default_config(instance_path: Path) -> dict:
         # A new verification code may be asked for this long after the previous one.
         "VERIFICATION_RESEND_SECONDS": _env_int("VERIFICATION_RESEND_SECONDS", 60),
         "OPINION_RATE_LIMIT": _env("OPINION_RATE_LIMIT", "20 per 10 minutes;100 per day"),
+        # Days after a meeting was held or cancelled before its applicants' contact
+        # details and free texts are erased (the periodic job meetings.erase_applicant_data).
+        "MEETING_APPLICANT_DATA_DAYS": _env_int("MEETING_APPLICANT_DATA_DAYS", 180),
         "UPLOAD_FOLDER": str(instance_path / "uploads"),
         # The site's address as the public reaches it, for links in messages sent later
         # by the worker (no request to take it from).

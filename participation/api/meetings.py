@@ -30,6 +30,9 @@ def _summary_json(meeting: Meeting) -> dict[str, Any]:
         "starts_at": _iso(meeting.starts_at),
         "place": meeting.place,
         "state": meeting.state.value,
+        "cancelled_at": _iso(meeting.cancelled_at),
+        "cancel_reason": meeting.cancel_reason or None,
+        "materials_sent_at": _iso(meeting.materials_sent_at),
         "unit": {"id": meeting.unit_id, "name": meeting.unit.name},
         "open_call": {
             "opens_at": _iso(call.opens_at),

@@ -22,14 +22,16 @@ from participation.core.timeutil import local_to_utc, utc_to_local
 from participation.core.transaction import perform
 from participation.dossier.models import Document
 from participation.extensions import db
-from participation.meetings import operations, queries, statements
+from participation.meetings import operations, queries, schedule, statements
 from participation.meetings.forms import (
     AgendaItemForm,
     AttendanceForm,
+    CancelMeetingForm,
     CheckInForm,
     ChooseForm,
     DrawForm,
     MaterialForm,
+    MeetingEditForm,
     MeetingForm,
     MinutesForm,
     OpenCallForm,
@@ -47,7 +49,9 @@ from participation.meetings.models import (
     SeatCategory,
 )
 from participation.meetings.permissions import (
+    can_cancel_meeting,
     can_create_meeting,
+    can_edit_meeting,
     can_manage_meeting,
     can_select_representatives,
     can_take_roll,
@@ -150,6 +154,11 @@ def _manage_page(meeting: Meeting):
         (e.id, f"{e.application.public_code} {e.application.name}") for e in roll
     ]
     statement_form.item_id.choices = [(i.id, i.decision.title[:60]) for i in meeting.agenda_items]
+    edit_form = MeetingEditForm(prefix="edit")
+    edit_form.title.data = meeting.title
+    edit_form.kind.data = meeting.kind.value
+    edit_form.starts_at.data = utc_to_local(meeting.starts_at)
+    edit_form.place.data = meeting.place
     return render_template(
         "meetings/admin_manage.html",
         meeting=meeting,
@@ -166,6 +175,9 @@ def _manage_page(meeting: Meeting):
         check_in_form=CheckInForm(),
         attendance_form=AttendanceForm(),
         statement_form=statement_form,
+        edit_form=edit_form,
+        cancel_form=CancelMeetingForm(prefix="cancel"),
+        hearing_notice_days=operations.HEARING_NOTICE.days,
         roll=roll,
         counts=queries.category_counts(meeting),
         fills=queries.reserve_fills(meeting),
@@ -173,6 +185,8 @@ def _manage_page(meeting: Meeting):
         attendance=Attendance,
         can_manage=can_manage_meeting(current_user, meeting),
         can_select=can_select_representatives(current_user, meeting),
+        can_edit=can_edit_meeting(current_user, meeting),
+        can_cancel=can_cancel_meeting(current_user, meeting),
     )
 
 
@@ -215,6 +229,58 @@ def publish_meeting(meeting_id: int):
         meeting,
         success=_("The meeting is public."),
         anchor="meeting",
+    )
+
+
+@bp.route("/admin/meetings/<int:meeting_id>/edit", methods=["POST"])
+@login_required
+def edit_meeting(meeting_id: int):
+    meeting = _managed(meeting_id, can_edit_meeting)
+    form = MeetingEditForm(prefix="edit")
+    values = {
+        "title": form.title.data,
+        "kind": form.kind.data,
+        "starts_at": local_to_utc(form.starts_at.data) if form.starts_at.data else None,
+        "place": form.place.data,
+    }
+    return _act(
+        meeting,
+        form,
+        schedule.edit_meeting,
+        meeting,
+        values,
+        success=_("The meeting has been updated."),
+        anchor="meeting",
+    )
+
+
+@bp.route("/admin/meetings/<int:meeting_id>/cancel", methods=["POST"])
+@login_required
+def cancel_meeting(meeting_id: int):
+    meeting = _managed(meeting_id, can_cancel_meeting)
+    form = CancelMeetingForm(prefix="cancel")
+    return _act(
+        meeting,
+        form,
+        schedule.cancel_meeting,
+        meeting,
+        form.reason.data,
+        success=_("The meeting has been cancelled and the applicants told."),
+        anchor="meeting",
+    )
+
+
+@bp.route("/admin/meetings/<int:meeting_id>/send-materials", methods=["POST"])
+@login_required
+def send_materials(meeting_id: int):
+    meeting = _managed(meeting_id, can_edit_meeting)
+    return _act(
+        meeting,
+        ConfirmForm(),
+        schedule.send_materials,
+        meeting,
+        success=_("The materials have been sent to the selected participants."),
+        anchor="agenda",
     )
 
 

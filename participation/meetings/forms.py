@@ -47,6 +47,42 @@ class MeetingForm(Form):
     published = BooleanField(_l("Announce the meeting publicly now"))
 
 
+class MeetingEditForm(Form):
+    """Edit a scheduled meeting: title, kind, date and place."""
+
+    title = StringField(
+        _l("Title"), validators=[required(_l("Give the meeting a title.")), length(max=300)]
+    )
+    kind = RadioField(
+        _l("Kind of meeting"),
+        choices=[(k.value, v) for k, v in MEETING_KIND_LABELS.items()],
+        validators=[InputRequired(_l("Choose the kind of meeting."))],
+    )
+    starts_at = DateTimeLocalField(
+        _l("Starts"),
+        format=DATETIME_FORMATS,
+        validators=[required(_l("Enter when the meeting starts, e.g. 2026-03-31 09:00."))],
+    )
+    place = StringField(_l("Place"), validators=[Optional(), length(max=300)])
+
+
+class CancelMeetingForm(Form):
+    reason = TextAreaField(
+        _l("Reason for the cancellation (shown publicly, sent to the applicants)"),
+        validators=[
+            required(_l("Give the reason for the cancellation.")),
+            length(max=2000),
+        ],
+    )
+
+
+class WithdrawOwnApplicationForm(Form):
+    confirm = BooleanField(
+        _l("Yes, I withdraw my application"),
+        validators=[InputRequired(_l("Tick the box to confirm that you withdraw."))],
+    )
+
+
 class AgendaItemForm(Form):
     decision_id = SelectField(
         _l("Decision"), coerce=int, validate_choice=False, validators=[Optional()]

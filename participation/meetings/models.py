@@ -26,10 +26,12 @@ from participation.extensions import db
 
 
 class MeetingKind(enum.StrEnum):
-    """Which collective deliberation: the executive meeting or the plenary meeting."""
+    """Which meeting: the executive or the plenary meeting (collective deliberation), or a
+    hearing (听证会), whose materials must reach its participants 7 days ahead."""
 
     EXECUTIVE = "executive"
     PLENARY = "plenary"
+    HEARING = "hearing"
 
     @property
     def label(self) -> str:
@@ -39,6 +41,7 @@ class MeetingKind(enum.StrEnum):
 MEETING_KIND_LABELS = {
     MeetingKind.EXECUTIVE: _l("Executive meeting"),
     MeetingKind.PLENARY: _l("Plenary meeting"),
+    MeetingKind.HEARING: _l("Hearing"),
 }
 
 
@@ -217,6 +220,20 @@ class Meeting(TimestampMixin, db.Model):
     )
     public_opinion_count: Mapped[int] = mapped_column(
         sa.Integer, nullable=False, default=0, server_default="0", comment="of them shown publicly"
+    )
+    materials_sent_at: Mapped[datetime | None] = mapped_column(
+        sa.DateTime,
+        nullable=True,
+        comment="UTC: when the materials were last sent to the selected participants",
+    )
+    held_at: Mapped[datetime | None] = mapped_column(
+        sa.DateTime, nullable=True, comment="UTC: when it was recorded as held"
+    )
+    cancelled_at: Mapped[datetime | None] = mapped_column(
+        sa.DateTime, nullable=True, comment="UTC: when it was cancelled"
+    )
+    cancel_reason: Mapped[str] = mapped_column(
+        sa.Text, nullable=False, default="", server_default="", comment="why, shown publicly"
     )
 
     government = relationship("Government")
@@ -481,6 +498,11 @@ class Application(TimestampMixin, db.Model):
     )
     submission_key: Mapped[str | None] = mapped_column(
         sa.String(64), nullable=True, comment="form token: a repeated POST creates nothing"
+    )
+    personal_data_erased_at: Mapped[datetime | None] = mapped_column(
+        sa.DateTime,
+        nullable=True,
+        comment="UTC: contact, free texts (and the unpublished name) erased after retention",
     )
 
     meeting = relationship("Meeting")

@@ -9,7 +9,7 @@ to applicants are written to the outbox in the same transaction (:mod:`.notify`)
 from __future__ import annotations
 
 import secrets
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -23,7 +23,7 @@ from participation.core import audit
 from participation.core.database import utcnow
 from participation.core.errors import DomainError
 from participation.core.sanitize import plain_text
-from participation.core.timeutil import local_today
+from participation.core.timeutil import local_today, utc_to_local
 from participation.dossier.models import Document
 from participation.extensions import db
 from participation.feedback.models import FeedbackReport
@@ -53,6 +53,8 @@ TEXT_MAX = 5000
 SEATS_MAX = 100
 CODE_LENGTH = 6
 CHECK_IN_LENGTH = 8
+#: A hearing's materials reach its participants at least this long before it starts.
+HEARING_NOTICE = timedelta(days=7)
 
 
 class MeetingError(DomainError):
@@ -126,7 +128,73 @@ class MeetingError(DomainError):
         "not_held_yet": _l("Statements are recorded once the meeting has been held."),
         "already_held": _l("The meeting has already been held."),
         "unknown_representative": _l("Choose a representative on this meeting's roll."),
+        "cancelled": _l("This meeting has been cancelled: nothing more can be done with it."),
+        "cancel_reason_required": _l(
+            "Give the reason for the cancellation: it is shown publicly and sent to the "
+            "applicants."
+        ),
+        "starts_required": _l("Enter when the meeting starts, e.g. 2026-03-31 09:00."),
+        "starts_before_window": _l(
+            "The meeting cannot start before its application window closes (%(closes)s)."
+        ),
+        "materials_too_late": _l(
+            "A hearing's materials must reach its participants at least 7 days ahead: for "
+            "the hearing on %(starts)s they had to be sent by %(latest)s. Postpone the "
+            "hearing to %(earliest)s or later, then send them."
+        ),
+        "materials_not_sent": _l(
+            "A hearing can be recorded as held only if its materials were sent to the "
+            "participants at least 7 days ahead: they were not sent by %(latest)s."
+        ),
+        "date_before_notice": _l(
+            "The materials of this hearing were sent to the participants on %(sent)s: it "
+            "cannot take place before %(earliest)s (7 days later)."
+        ),
+        "no_participants": _l(
+            "No participant has been selected yet: the materials are sent to the selected "
+            "participants."
+        ),
+        "no_materials": _l("Put at least one material before the meeting first."),
+        "already_withdrawn": _l("This application has already been withdrawn."),
     }
+
+
+def _moment(value: datetime) -> str:
+    """A UTC moment as the officials and applicants read it (local time)."""
+    return utc_to_local(value).strftime("%Y-%m-%d %H:%M")
+
+
+def refuse_unless_scheduled(meeting: Meeting) -> None:
+    """Nothing more happens to a cancelled meeting, nor (for what needs a future
+    meeting) to one held: raises ``cancelled`` or ``already_held``."""
+    if meeting.state == MeetingState.CANCELLED:
+        raise MeetingError("cancelled")
+    if meeting.state == MeetingState.HELD:
+        raise MeetingError("already_held")
+
+
+def refuse_if_cancelled(meeting: Meeting) -> None:
+    """Raises ``cancelled`` for a cancelled meeting."""
+    if meeting.state == MeetingState.CANCELLED:
+        raise MeetingError("cancelled")
+
+
+def hearing_notice_problem(
+    kind: MeetingKind, starts_at: datetime, materials_sent_at: datetime | None
+) -> MeetingError | None:
+    """For a hearing starting at ``starts_at``: the refusal when materials sent at
+    ``materials_sent_at`` would not have reached its participants 7 days ahead (None:
+    the rule holds, or the meeting is not a hearing, or nothing was sent yet)."""
+    if kind != MeetingKind.HEARING or materials_sent_at is None:
+        return None
+    if starts_at - materials_sent_at < HEARING_NOTICE:
+        return MeetingError(
+            "date_before_notice",
+            field="starts_at",
+            sent=_moment(materials_sent_at),
+            earliest=_moment(materials_sent_at + HEARING_NOTICE),
+        )
+    return None
 
 
 def _text(value: str | None, field: str, maximum: int = TEXT_MAX, multiline: bool = True) -> str:
@@ -187,6 +255,7 @@ def add_agenda_item(
     """Put a decision of the meeting's government on the agenda with the unit's proposal
     whether to invite representatives and why (the reason is required either way).
     Audited as ``agenda_item.added``."""
+    refuse_unless_scheduled(meeting)
     decision = db.session.get(Decision, decision_id) if decision_id else None
     if (
         decision is None
@@ -239,6 +308,7 @@ def add_material(
     """Put a material before the meeting for an agenda item: a document of the decision's
     dossier, or the feedback report's draft or the interim summary of one of its
     consultations (which must exist). Audited as ``meeting_material.added``."""
+    refuse_if_cancelled(item.meeting)
     material = MeetingMaterial(agenda_item_id=item.id, kind=kind)
     if kind == MaterialKind.DOCUMENT:
         document = db.session.get(Document, object_id) if object_id else None
@@ -337,6 +407,7 @@ def record_minutes(item: AgendaItem, values: dict[str, Any], actor=None) -> Agen
     """Record the minutes of an agenda item: the discussion, the dissent and the result.
     A result (the decision taken) is refused while a rule of :func:`agenda_problems`
     fails. Audited as ``agenda_item.minutes_recorded``."""
+    refuse_if_cancelled(item.meeting)
     fields = {name: _text(values.get(name), name) for name in ("discussion", "dissent", "result")}
     if fields["result"]:
         problems = agenda_problems(item)
@@ -356,15 +427,21 @@ def record_minutes(item: AgendaItem, values: dict[str, Any], actor=None) -> Agen
 
 
 def mark_held(meeting: Meeting, actor=None) -> Meeting:
-    """The meeting took place: refused while an agenda item breaks a rule. Audited as
-    ``meeting.held``."""
-    if meeting.state == MeetingState.HELD:
-        raise MeetingError("already_held")
+    """The meeting took place: refused while an agenda item breaks a rule, and for a
+    hearing unless its materials were sent to the participants at least 7 days before
+    it started. Audited as ``meeting.held``."""
+    refuse_unless_scheduled(meeting)
     for item in meeting.agenda_items:
         problems = agenda_problems(item)
         if problems:
             raise problems[0]
+    if meeting.kind == MeetingKind.HEARING and (
+        meeting.materials_sent_at is None
+        or meeting.starts_at - meeting.materials_sent_at < HEARING_NOTICE
+    ):
+        raise MeetingError("materials_not_sent", latest=_moment(meeting.starts_at - HEARING_NOTICE))
     meeting.state = MeetingState.HELD
+    meeting.held_at = utcnow()
     db.session.flush()
     audit.record("meeting.held", meeting, {}, actor=actor)
     return meeting
@@ -374,6 +451,7 @@ def mark_held(meeting: Meeting, actor=None) -> Meeting:
 
 
 def _refuse_after_announcement(meeting: Meeting) -> None:
+    refuse_unless_scheduled(meeting)
     if meeting.open_call is not None and meeting.open_call.announced_at is not None:
         raise MeetingError("call_announced")
 
@@ -507,6 +585,7 @@ def apply(
     """Accept an application while the call is open: one per person (by contact) per
     meeting, in a category with seats. Returns ``(application, created)``; the same form
     sent twice returns the first. Audited as ``application.submitted``."""
+    refuse_if_cancelled(meeting)
     call = meeting.open_call
     if call is None or not call.is_open_at(utcnow()):
         raise MeetingError("call_not_open")
@@ -591,6 +670,7 @@ def review_application(
     """Record the eligibility review: eligible or not, with a reason the applicant sees
     (required when not eligible); possible until the selection. The applicant is told.
     Audited as ``application.reviewed``."""
+    refuse_if_cancelled(application.meeting)
     if application.state not in (
         ApplicationState.APPLIED,
         ApplicationState.ELIGIBLE,
@@ -656,6 +736,7 @@ def _eligible_by_category(meeting: Meeting) -> dict[SeatCategory, list[Applicati
 
 
 def _ready_for_selection(meeting: Meeting, method: SelectionMethod) -> OpenCall:
+    refuse_if_cancelled(meeting)
     call = meeting.open_call
     if call is None or call.announced_at is None:
         raise MeetingError("no_call")
@@ -764,11 +845,13 @@ def choose_applicant(application: Application, reason: str, actor=None) -> Appli
     return application
 
 
-def withdraw(application: Application, actor=None) -> ReserveFill:
-    """A selected representative withdraws: the first of the category's reserve list (in
-    order) takes the seat and is told; the fill is logged publicly. Audited as
-    ``application.withdrawn``."""
+def withdraw(application: Application, actor=None, by_applicant: bool = False) -> ReserveFill:
+    """A selected representative withdraws (recorded by an official, or by the applicant
+    through their receipt page): the first of the category's reserve list (in order)
+    takes the seat and is told (with the materials, once they were sent); the fill is
+    logged publicly. Audited as ``application.withdrawn``."""
     meeting = application.meeting
+    refuse_if_cancelled(meeting)
     db.session.execute(sa.select(Meeting.id).where(Meeting.id == meeting.id).with_for_update())
     db.session.refresh(application)
     if application.state != ApplicationState.SELECTED:
@@ -802,12 +885,40 @@ def withdraw(application: Application, actor=None) -> ReserveFill:
     audit.record(
         "application.withdrawn",
         application,
-        {"promoted": promoted.public_code if promoted else None},
+        {"promoted": promoted.public_code if promoted else None, "by_applicant": by_applicant},
         actor=actor,
     )
     if promoted is not None:
         notify.reserve_promoted(promoted, entry.check_in_code)
+        if meeting.materials_sent_at is not None:
+            lines = notify.material_lines(meeting)
+            notify.materials_sent(promoted, lines, meeting.materials_sent_at)
     return fill
+
+
+def withdraw_own_application(application: Application) -> Application:
+    """The applicant withdraws their application from its receipt page. Before the
+    selection (or from the reserve list) it is simply withdrawn; a selected
+    representative's withdrawal is :func:`withdraw` (the first reserve takes the seat,
+    publicly logged). Refused once the meeting was held or cancelled, or when already
+    withdrawn. The applicant is told. Audited as ``application.withdrawn``."""
+    meeting = application.meeting
+    refuse_unless_scheduled(meeting)
+    db.session.execute(sa.select(Meeting.id).where(Meeting.id == meeting.id).with_for_update())
+    db.session.refresh(application)
+    if application.state == ApplicationState.WITHDRAWN:
+        raise MeetingError("already_withdrawn")
+    if application.state == ApplicationState.SELECTED:
+        withdraw(application, by_applicant=True)
+    else:
+        changes = audit.diff(
+            application, {"state": ApplicationState.WITHDRAWN, "reserve_rank": None}
+        )
+        db.session.flush()
+        changes["by_applicant"] = True
+        audit.record("application.withdrawn", application, changes)
+    notify.application_withdrawn(application)
+    return application
 
 
 # -- the roll --------------------------------------------------------------------------
@@ -817,6 +928,7 @@ def check_in(meeting: Meeting, code: str, actor=None) -> RollEntry:
     """Check a representative in at the door by the code they were given: present, at
     this time, by this official. Checking in twice changes nothing. Audited as
     ``roll_entry.checked_in``."""
+    refuse_if_cancelled(meeting)
     code = "".join((code or "").split()).upper()[:CHECK_IN_LENGTH]
     entry = (
         db.session.scalar(
@@ -850,6 +962,7 @@ def record_attendance(
 ) -> RollEntry:
     """Take the roll by hand: present, absent, excused, or a substitute (named). Audited
     as ``roll_entry.recorded``."""
+    refuse_if_cancelled(entry.application.meeting)
     name = _text(substitute_name, "substitute_name", 100, multiline=False)
     if attendance == Attendance.SUBSTITUTE and not name:
         raise MeetingError("substitute_name", field="substitute_name")

@@ -1,6 +1,7 @@
 """Who may do what with decision meetings: the public sees published meetings; the
-unit's editors and approvers prepare the meeting and review applications; approvers
-announce the call and hold the selection; any official of the unit takes the roll."""
+unit's editors and approvers prepare and edit the meeting and review applications;
+approvers announce the call, hold the selection and cancel the meeting; any official of
+the unit takes the roll; an applicant withdraws through the receipt's private link."""
 
 from __future__ import annotations
 
@@ -27,6 +28,22 @@ def can_create_meeting(user, unit: Unit) -> bool:
 def can_manage_meeting(user, meeting: Meeting) -> bool:
     """The agenda, materials, seats, call, reviews and minutes."""
     return has_unit_role(user, meeting.unit, EDITING_ROLES)
+
+
+def can_edit_meeting(user, meeting: Meeting) -> bool:
+    """Title, date, place and kind (until held), and sending the materials."""
+    return has_unit_role(user, meeting.unit, EDITING_ROLES)
+
+
+def can_cancel_meeting(user, meeting: Meeting) -> bool:
+    """Cancelling, with a reason: the unit's approvers, who announce the call."""
+    return has_unit_role(user, meeting.unit, PUBLISHING_ROLES)
+
+
+def can_withdraw_own_application(user, application) -> bool:
+    """Whoever holds the receipt number (the private link the applicant got) may
+    withdraw the application, while its personal data has not been erased."""
+    return application.personal_data_erased_at is None
 
 
 def can_select_representatives(user, meeting: Meeting) -> bool:

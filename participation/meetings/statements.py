@@ -1,11 +1,11 @@
 """Statements (发言) made by representatives at a meeting, recorded as opinions.
 
-A statement is an :class:`Opinion` of channel ``representative`` whose source is the
-meeting (``opinion.meeting_id``), about the agenda item's decision; ``reference`` holds
-the representative's public code and the name shown is the one the attendance record
-shows (the name only with consent). It counts in the meeting's opinion counters, goes
-through the classification workspace of the decision's latest consultation and has its
-own section in the feedback report.
+A statement is an :class:`Opinion` of channel ``representative`` (``hearing`` for a
+statement at a hearing) whose source is the meeting (``opinion.meeting_id``), about the
+agenda item's decision; ``reference`` holds the representative's public code and the
+name shown is the one the attendance record shows (the name only with consent). It
+counts in the meeting's opinion counters, goes through the classification workspace of
+the decision's latest consultation and has its own section in the feedback report.
 """
 
 from __future__ import annotations
@@ -15,7 +15,13 @@ import sqlalchemy as sa
 from participation.core import audit, signals
 from participation.core.database import utcnow
 from participation.extensions import db
-from participation.meetings.models import AgendaItem, Meeting, MeetingState, RollEntry
+from participation.meetings.models import (
+    AgendaItem,
+    Meeting,
+    MeetingKind,
+    MeetingState,
+    RollEntry,
+)
 from participation.meetings.operations import MeetingError
 from participation.opinions.counters import count
 from participation.opinions.models import Channel, ModerationState, Opinion
@@ -27,7 +33,8 @@ def record_statement(
     meeting: Meeting, entry_id: int | None, item_id: int | None, body: str, actor=None
 ) -> Opinion:
     """Record what a representative on the roll said about an agenda item as an opinion
-    (channel representative, source the meeting), published under the name the
+    (channel representative, or hearing at a hearing; source the meeting), published
+    under the name the
     attendance record shows. Only once the meeting has been held. Audited as
     ``opinion.recorded``."""
     if meeting.state != MeetingState.HELD:
@@ -44,12 +51,13 @@ def record_statement(
         raise MeetingError("body_too_short", field="body") from None
     application = entry.application
     name = application.public_label
+    channel = Channel.HEARING if meeting.kind == MeetingKind.HEARING else Channel.REPRESENTATIVE
     opinion = Opinion(
         receipt_number=new_receipt_number(),
         government_id=meeting.government_id,
         decision_id=item.decision_id,
         meeting_id=meeting.id,
-        channel=Channel.REPRESENTATIVE,
+        channel=channel,
         reference=application.public_code,
         received_at=utcnow(),
         body=text,
@@ -66,7 +74,7 @@ def record_statement(
         "opinion.recorded",
         opinion,
         {
-            "channel": Channel.REPRESENTATIVE,
+            "channel": channel,
             "meeting_id": meeting.id,
             "reference": application.public_code,
         },

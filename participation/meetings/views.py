@@ -30,9 +30,13 @@ from participation.core.transaction import perform
 from participation.core.web_helpers import paginate
 from participation.extensions import limiter
 from participation.meetings import lottery, operations, queries
-from participation.meetings.forms import ApplicationForm
-from participation.meetings.models import Meeting, SeatCategory
-from participation.meetings.permissions import can_apply_for_seat, can_view_meeting
+from participation.meetings.forms import ApplicationForm, WithdrawOwnApplicationForm
+from participation.meetings.models import ApplicationState, Meeting, MeetingState, SeatCategory
+from participation.meetings.permissions import (
+    can_apply_for_seat,
+    can_view_meeting,
+    can_withdraw_own_application,
+)
 
 bp = Blueprint("meetings", __name__)
 
@@ -58,6 +62,7 @@ def show_meeting(meeting_id: int):
         meeting=meeting,
         call=meeting.open_call,
         draw=meeting.draw,
+        agenda=queries.public_agenda(meeting),
         counts=queries.category_counts(meeting),
         eligible=queries.eligible_codes(meeting),
         selection=queries.selection(meeting),
@@ -104,22 +109,61 @@ def apply_for_seat(meeting_id: int):
         meeting=meeting,
         call=call,
         form=form,
-        is_open=bool(call and call.is_open_at(utcnow())),
+        is_open=bool(
+            call and call.is_open_at(utcnow()) and meeting.state == MeetingState.SCHEDULED
+        ),
+    ), status
+
+
+def _own_application(number: str):
+    application = queries.find_application(number)
+    if application is None:
+        abort(404)
+    g.private_page = True  # the receipt is the applicant's own page: never cached
+    return application
+
+
+def _receipt_page(application, form: WithdrawOwnApplicationForm, status: int = 200):
+    meeting = application.meeting
+    can_withdraw = (
+        can_withdraw_own_application(current_user, application)
+        and application.state != ApplicationState.WITHDRAWN
+        and meeting.state == MeetingState.SCHEDULED
+    )
+    return render_template(
+        "meetings/receipt.html",
+        application=application,
+        meeting=meeting,
+        is_new=request.args.get("new") == "1",
+        withdraw_form=form,
+        can_withdraw=can_withdraw,
     ), status
 
 
 @bp.route("/meeting-applications/<number>")
 def show_application(number: str):
-    application = queries.find_application(number)
-    if application is None:
-        abort(404)
-    g.private_page = True  # the receipt is the applicant's own page: never cached
-    return render_template(
-        "meetings/receipt.html",
-        application=application,
-        meeting=application.meeting,
-        is_new=request.args.get("new") == "1",
-    )
+    application = _own_application(number)
+    return _receipt_page(application, WithdrawOwnApplicationForm())
+
+
+@bp.route("/meeting-applications/<number>/withdraw", methods=["POST"])
+@limiter.limit(_application_limit)
+def withdraw_own_application(number: str):
+    application = _own_application(number)
+    require(can_withdraw_own_application(current_user, application))
+    form = WithdrawOwnApplicationForm()
+    if form.validate_on_submit():
+        done = perform(
+            operations.withdraw_own_application,
+            application,
+            form=form,
+            success=_("Your application has been withdrawn."),
+        )
+        if done:
+            return redirect(
+                url_for("meetings.show_application", number=application.receipt_number)
+            )
+    return _receipt_page(application, form, 400)
 
 
 def _drawn(meeting_id: int):

@@ -29,6 +29,8 @@ PUBLIC_STATE_CHANGES = {
     "opinions.submit_opinion",
     "opinions.report_opinion",
     "meetings.apply_for_seat",
+    # An applicant withdraws through the private link of their receipt.
+    "meetings.withdraw_own_application",
     # Open days: signing up (name and mobile number, verified by a code), and managing a
     # signup and answering the questionnaire through its private link.
     "opendays.sign_up",

@@ -23,6 +23,7 @@ def make_meeting(
     seats=None,
     announce: bool = True,
     decision=None,
+    kind: MeetingKind = MeetingKind.EXECUTIVE,
 ):
     if decision is None:
         catalogue = factories.make_catalogue(world.government)
@@ -31,7 +32,7 @@ def make_meeting(
         world.unit,
         {
             "title": "青禾镇人民政府第12次常务会议",
-            "kind": MeetingKind.EXECUTIVE.value,
+            "kind": kind.value,
             "starts_at": utcnow() + timedelta(days=20),
             "place": "镇政府三楼会议室",
         },
@@ -72,12 +73,12 @@ def meeting(world):
     return make_meeting(world)[0]
 
 
-def make_drawn_meeting(world, decision=None):
+def make_drawn_meeting(world, decision=None, kind: MeetingKind = MeetingKind.EXECUTIVE):
     """A meeting whose lottery has been drawn: two citizens applied (one selected, one on
     the reserve list); returns the meeting, the selected application and its roll entry."""
     from participation.meetings.models import RollEntry
 
-    meeting, _decision = make_meeting(world, decision=decision)
+    meeting, _decision = make_meeting(world, decision=decision, kind=kind)
     applications = []
     for n, name in enumerate(("张三", "李四")):
         application, _created = operations.apply(

@@ -39,3 +39,25 @@ def test_an_unpublished_meeting_is_not_found(client, world):
     response = client.get(f"/api/v1/meetings/{meeting.id}")
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_a_cancelled_hearing_says_why_and_when_its_materials_were_sent(client, world):
+    from participation.core.database import utcnow
+    from participation.extensions import db
+    from participation.meetings import schedule
+    from participation.meetings.models import MeetingKind
+
+    meeting, _application, _entry = make_drawn_meeting(world, kind=MeetingKind.HEARING)
+    data = client.get(f"/api/v1/meetings/{meeting.id}").get_json()
+    assert data["kind"] == "hearing"
+    assert data["materials_sent_at"] is None
+    assert data["cancel_reason"] is None
+    sent = utcnow().replace(microsecond=0)
+    meeting.materials_sent_at = sent
+    schedule.cancel_meeting(meeting, "听证事项已撤回")
+    db.session.commit()
+    data = client.get(f"/api/v1/meetings/{meeting.id}").get_json()
+    assert data["state"] == "cancelled"
+    assert data["cancel_reason"] == "听证事项已撤回"
+    assert data["materials_sent_at"] == sent.isoformat() + "Z"
+    assert data["cancelled_at"] is not None

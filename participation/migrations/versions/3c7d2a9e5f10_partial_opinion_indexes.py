@@ -7,7 +7,7 @@ column is set: an insert (a POST, a million-row import) skips them, and lookups 
 and the foreign keys' checks still use them.
 
 Revision ID: 3c7d2a9e5f10
-Revises: e41f0581db4b
+Revises: 1e671791dd30
 Create Date: 2026-12-02 14:00:00
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '3c7d2a9e5f10'
-down_revision = 'e41f0581db4b'
+down_revision = '1e671791dd30'
 branch_labels = None
 depends_on = None
 
