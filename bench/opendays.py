@@ -221,12 +221,14 @@ def main() -> None:
 
         log(f"measuring: {args.clients} clients for {args.seconds:.0f} s")
         started = time.monotonic()
+        client_cpu = time.process_time()
         threads = [threading.Thread(target=client) for _ in range(args.clients)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         elapsed = time.monotonic() - started
+        client_cpu = time.process_time() - client_cpu
     finally:
         server.stop()
     completed = [r for r in results if r[0]]
@@ -262,6 +264,9 @@ def main() -> None:
         f"| {lost} | {overbooked} | {day.confirmed_count} / {day.capacity} | "
         f"{day.waitlisted_count} |"
     )
+    print(f"\nThe clients themselves (this process) used {client_cpu:.1f} s of CPU in "
+          f"{elapsed:.1f} s ({100 * client_cpu / elapsed / (os.cpu_count() or 1):.0f} % of "
+          f"the machine's {os.cpu_count()} CPUs).")
     verdict = "meets" if rate >= BAR and not lost and not overbooked else "misses"
     print(f"\n{verdict} the bar ({BAR:.0f} completed signups/s, none lost, none overbooked)")
     if args.database_url:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
+from sqlalchemy.orm import joinedload
 
 from participation.extensions import db
 
@@ -21,7 +22,9 @@ def init_login_manager(login_manager: LoginManager) -> None:
         user_id, _, version = session_id.partition(":")
         if not user_id.isdigit():
             return None
-        user = db.session.get(User, int(user_id))
+        # With the memberships in the same query: every page's header asks whether the
+        # user is an official, and permissions read them (one round trip, not two).
+        user = db.session.get(User, int(user_id), options=[joinedload(User.memberships)])
         if user is None or str(user.session_version) != version or not user.is_active:
             return None
         return user
