@@ -46,7 +46,7 @@ from participation.meetings.models import (
     SeatQuota,
     SelectionMethod,
 )
-from participation.opinions.models import Channel, Opinion
+from participation.opinions.models import ENTERPRISE_KINDS, Channel, ModerationState, Opinion
 from participation.opinions.receipts import RECEIPT_ALPHABET, new_receipt_number
 
 TEXT_MAX = 5000
@@ -74,9 +74,10 @@ class MeetingError(DomainError):
         ),
         "enterprises_not_heard": _l(
             "“%(title)s” affects enterprises: it cannot be taken at a meeting until "
-            "enterprise opinions have been heard (an opinion from a symposium, a statement "
-            "by an enterprise or trade association representative, or a symposium with "
-            "enterprises recorded on the agenda item)."
+            "enterprise opinions have been heard (an opinion given by an enterprise or a "
+            "trade association, an opinion from a symposium, a statement by an enterprise "
+            "or trade association representative, or a symposium with enterprises recorded "
+            "on the agenda item)."
         ),
         "report_missing": _l(
             "The material before the meeting on “%(title)s” must include the report on how "
@@ -353,10 +354,19 @@ def add_material(
 
 def enterprises_heard(item: AgendaItem) -> bool:
     """Enterprise opinions were heard on the item's decision: a symposium recorded on the
-    item, an opinion from a symposium, or a statement by an enterprise or trade
-    association representative at another meeting. (An online opinion does not say
-    whether it comes from an enterprise, so it cannot count.)"""
+    item, an opinion given on behalf of an enterprise or a trade association (any
+    channel; not hidden), an opinion from a symposium, or a statement by an enterprise
+    or trade association representative at another meeting."""
     if item.enterprise_symposium.strip():
+        return True
+    from_enterprises = db.session.scalar(
+        sa.select(Opinion.id).where(
+            Opinion.decision_id == item.decision_id,
+            Opinion.submitter_kind.in_(ENTERPRISE_KINDS),
+            Opinion.moderation_state != ModerationState.HIDDEN,
+        ).limit(1)
+    )
+    if from_enterprises is not None:
         return True
     symposium = db.session.scalar(
         sa.select(sa.func.count(Opinion.id)).where(

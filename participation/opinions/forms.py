@@ -16,7 +16,15 @@ from wtforms.validators import DataRequired, Optional
 
 from participation.consultations.forms import DATETIME_FORMATS
 from participation.core.forms_common import Form, file_required, length, required
-from participation.opinions.models import CHANNEL_LABELS, OFFLINE_CHANNELS, Channel
+from participation.opinions.models import (
+    CHANNEL_LABELS,
+    OFFLINE_CHANNELS,
+    SUBMITTER_KIND_LABELS,
+    Channel,
+    SubmitterKind,
+)
+
+SUBMITTER_KIND_CHOICES = [(kind.value, SUBMITTER_KIND_LABELS[kind]) for kind in SubmitterKind]
 
 
 class OpinionForm(Form):
@@ -33,6 +41,11 @@ class OpinionForm(Form):
                        "are hidden if you do."),
         render_kw={"rows": 8, "maxlength": 5000},
     )
+    submitter_kind = SelectField(
+        _l("You give this opinion"), choices=SUBMITTER_KIND_CHOICES,
+        default=SubmitterKind.PERSON.value,
+        description=_l("On behalf of an enterprise or an association: the officials must "
+                       "hear enterprises before deciding policies that affect them."))
     attachment = FileField(_l("Attachment (optional)"),
                            description=_l("PDF, Word, OpenDocument or an image."))
     display_name = StringField(_l("Name to show"), validators=[Optional(), length(max=100)])
@@ -69,6 +82,8 @@ class OfflineOpinionForm(Form):
                                      length(min=5, max=5000, message=_l(
                                          "Enter the opinion in 5 to 5,000 characters."))],
                          render_kw={"rows": 8})
+    submitter_kind = SelectField(_l("Given on behalf of"), choices=SUBMITTER_KIND_CHOICES,
+                                 default=SubmitterKind.PERSON.value)
     display_name = StringField(_l("Name (as the person wants it shown)"),
                                validators=[Optional(), length(max=100)])
     contact = StringField(_l("Contact (private)"), validators=[Optional(), length(max=200)])
@@ -80,8 +95,9 @@ class ImportForm(Form):
                      validators=[file_required(_l("Choose the file to import."))],
                      description=_l("Columns: reference, channel, received_at, article, body, "
                                     "name, contact, consent_to_publish (是/否; empty: not "
-                                    "public). Up to 1,000,000 rows; CSV in UTF-8, GBK or "
-                                    "GB18030."))
+                                    "public), submitter_kind (个人/企业/行业协会/其他组织; "
+                                    "empty: a person). Up to 1,000,000 rows; CSV in UTF-8, "
+                                    "GBK or GB18030."))
 
 
 class ConfirmImportForm(Form):

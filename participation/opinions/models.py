@@ -158,6 +158,32 @@ STANCE_LABELS = {
 }
 
 
+class SubmitterKind(enum.StrEnum):
+    """On whose behalf an opinion is given: a person, or an enterprise, a trade
+    association (or chamber of commerce) or another organisation. A policy affecting
+    enterprises is taken at a meeting only after enterprise opinions were heard
+    (seed 003, task 18)."""
+
+    PERSON = "person"
+    ENTERPRISE = "enterprise"
+    TRADE_ASSOCIATION = "trade_association"
+    ORGANISATION = "organisation"
+
+    @property
+    def label(self) -> str:
+        return label(SUBMITTER_KIND_LABELS[self])
+
+
+SUBMITTER_KIND_LABELS = {
+    SubmitterKind.PERSON: _l("A person"),
+    SubmitterKind.ENTERPRISE: _l("An enterprise"),
+    SubmitterKind.TRADE_ASSOCIATION: _l("A trade association or chamber of commerce"),
+    SubmitterKind.ORGANISATION: _l("Another organisation"),
+}
+#: The kinds whose opinions count as enterprise opinions heard.
+ENTERPRISE_KINDS = (SubmitterKind.ENTERPRISE, SubmitterKind.TRADE_ASSOCIATION)
+
+
 class Disposition(enum.StrEnum):
     """What the government did with an opinion or a concentrated opinion (采纳情况).
 
@@ -383,6 +409,11 @@ class Opinion(TimestampMixin, db.Model):
         comment="what it is about, given by an official")
     stance: Mapped[Stance | None] = mapped_column(
         enum_column(Stance), nullable=True, comment="support, oppose, suggestion, question")
+    submitter_kind: Mapped[SubmitterKind] = mapped_column(
+        enum_column(SubmitterKind), nullable=False, default=SubmitterKind.PERSON,
+        server_default=SubmitterKind.PERSON.value,
+        comment="given on behalf of a person, an enterprise, a trade association, another "
+                "organisation")
     group_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("opinion_group.id", ondelete="SET NULL"), nullable=True,
         comment="the group of opinions saying the same thing")

@@ -30,7 +30,7 @@ from participation.core.uploads import clean_filename, store_upload
 from participation.extensions import db
 from participation.opinions.articles import cited_fields
 from participation.opinions.counters import count
-from participation.opinions.models import Channel, Opinion
+from participation.opinions.models import Channel, Opinion, SubmitterKind
 from participation.opinions.moderation import initial_moderation
 from participation.opinions.receipts import new_receipt_number
 
@@ -51,6 +51,9 @@ class OpinionError(DomainError):
         "offline_channel_required": _l("Choose the channel the opinion came through."),
         "duplicate_reference": _l("An opinion with this reference number is already recorded."),
         "future_date": _l("The date received cannot be in the future."),
+        "unknown_submitter_kind": _l(
+            "Choose whether the opinion is given by a person, an enterprise, a trade "
+            "association or another organisation."),
     }
 
 
@@ -130,8 +133,8 @@ def _new_opinion(consultation: Consultation, node: DraftNode | None, **fields: A
 
 def submit_online(consultation: Consultation, *, body: str, node_id: int | None,
                   consent_to_publish: bool, display_name: str | None, contact: str | None,
-                  submission_key: str, author=None, attachment: tuple[str, bytes] | None = None
-                  ) -> tuple[Opinion, bool]:
+                  submission_key: str, author=None, attachment: tuple[str, bytes] | None = None,
+                  submitter_kind: str | None = None) -> tuple[Opinion, bool]:
     """Accept an online opinion while the consultation is open.
 
     Returns ``(opinion, created)``. A repeated submission of the same form (same
@@ -155,6 +158,7 @@ def submit_online(consultation: Consultation, *, body: str, node_id: int | None,
         display_name=name, contact=plain_text(contact, multiline=False)[:200] or None,
         consent_to_publish=bool(consent_to_publish), author_id=getattr(author, "id", None),
         submission_key=submission_key[:64] if submission_key else None,
+        submitter_kind=_submitter_kind(submitter_kind),
     )
     if attachment is not None:
         stored = store_upload(attachment[1])
@@ -174,6 +178,16 @@ def submit_online(consultation: Consultation, *, body: str, node_id: int | None,
                  {"channel": Channel.ONLINE, "node_id": opinion.node_id}, actor=author)
     signals.opinion_received.send(opinion, source=consultation)
     return opinion, True
+
+
+def _submitter_kind(value: str | None) -> SubmitterKind:
+    """On whose behalf (a person when not said)."""
+    if not value:
+        return SubmitterKind.PERSON
+    try:
+        return SubmitterKind(value)
+    except ValueError:
+        raise OpinionError("unknown_submitter_kind", field="submitter_kind") from None
 
 
 def _by_submission_key(consultation: Consultation, key: str | None) -> Opinion | None:
@@ -215,6 +229,7 @@ def record_offline(consultation: Consultation, values: dict[str, Any], actor=Non
         consent_to_publish=bool(values.get("consent_to_publish")),
         recorded_by_id=getattr(actor, "id", None),
         is_late=received_at >= consultation.closes_at,
+        submitter_kind=_submitter_kind(values.get("submitter_kind")),
     )
     try:
         with db.session.begin_nested():

@@ -151,7 +151,7 @@ def _submit_from_form(consultation: Consultation, form: OpinionForm,
         consultation, body=form.body.data, node_id=form.node_id.data or None,
         consent_to_publish=form.consent_to_publish.data,
         display_name=None if form.anonymous.data else form.display_name.data,
-        contact=form.contact.data,
+        contact=form.contact.data, submitter_kind=form.submitter_kind.data,
         submission_key=form.submission_key.data or secrets.token_urlsafe(24),
         author=current_user if current_user.is_authenticated else None,
         attachment=attachment,
@@ -283,6 +283,7 @@ def record_opinion(consultation_id: int):
             "node_id": form.node_id.data or None, "body": form.body.data,
             "display_name": form.display_name.data, "contact": form.contact.data,
             "consent_to_publish": form.consent_to_publish.data,
+            "submitter_kind": form.submitter_kind.data,
         }, actor=current_user, form=form, field="body")
         if done:
             flash(_("The opinion has been recorded. Receipt number: %(number)s",

@@ -26,6 +26,7 @@ from participation.meetings.models import (
 )
 from participation.meetings.operations import MeetingError
 from participation.opinions import operations as opinion_ops
+from participation.opinions.models import ModerationState, Opinion, SubmitterKind
 from tests import factories
 from tests.conftest import login
 from tests.meetings.conftest import PUBLIC_VALUE, close_call, make_drawn_meeting, make_meeting
@@ -70,6 +71,39 @@ def test_a_symposium_opinion_counts_as_enterprises_heard(world):
         },
     )
     assert operations.enterprises_heard(item)
+
+
+def test_an_opinion_given_by_an_enterprise_counts_as_enterprises_heard(client, world):
+    """From any channel: online (the form's "you give this opinion"), or a letter from a
+    trade association recorded by an official. A hidden one does not count."""
+    meeting, decision = make_meeting(world)
+    item = meeting.agenda_items[0]
+    item.affects_enterprises = True
+    consultation = factories.make_consultation(decision)
+    person = opinion_ops.record_offline(consultation, {
+        "channel": "letter", "received_at": utcnow() - timedelta(hours=1),
+        "body": "建议放宽申报期限，便于小微企业准备材料。"})
+    db.session.commit()
+    assert not operations.enterprises_heard(item)
+    page = client.get(f"/consultations/{consultation.id}/opinions/new")
+    assert 'name="submitter_kind"' in page.get_data(as_text=True)
+    data = {"body": "本公司建议第三条的补贴按季度发放。", "submitter_kind": "enterprise",
+            "consent_to_publish": "y"}
+    response = client.post(f"/consultations/{consultation.id}/opinions/new", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:1500]
+    online = db.session.scalar(sa.select(Opinion).where(
+        Opinion.consultation_id == consultation.id, Opinion.channel == "online"))
+    assert online.submitter_kind == SubmitterKind.ENTERPRISE
+    assert person.submitter_kind == SubmitterKind.PERSON
+    assert operations.enterprises_heard(item)
+    online.moderation_state = ModerationState.HIDDEN
+    db.session.flush()
+    assert not operations.enterprises_heard(item)
+    opinion_ops.record_offline(consultation, {
+        "channel": "letter", "received_at": utcnow() - timedelta(hours=1),
+        "body": "商会会员企业普遍反映申报材料过多。", "submitter_kind": "trade_association"})
+    assert operations.enterprises_heard(item)
+    assert "enterprises_not_heard" not in [p.code for p in operations.agenda_problems(item)]
 
 
 def test_the_report_on_public_opinions_must_be_among_the_materials(world):

@@ -759,6 +759,8 @@ def _file_producing_every_error() -> dict[str, object]:
         "too_long": parse("a.csv", csv_bytes([HEADER, row(contact="1" * 201)])),
         "duplicate_reference": parse("a.csv", csv_bytes([HEADER, row(reference="1")] * 2)),
         "bad_consent": parse("a.csv", csv_bytes([[*HEADER, "同意公开"], [*row(), "也许"]])),
+        "bad_submitter_kind": parse("a.csv", csv_bytes([[*HEADER, "提出者类型"],
+                                                         [*row(), "政府"]])),
     }
 
 
@@ -801,7 +803,7 @@ def test_template_csv_round_trips(babel_app):
 
     assert data.startswith(b"\xef\xbb\xbf")
     lines = data.decode("utf-8-sig").splitlines()
-    assert lines[0] == ",".join([*HEADER, "consent_to_publish"])
+    assert lines[0] == ",".join([*HEADER, "consent_to_publish", "submitter_kind"])
     assert len(lines) == 2
     result = parse("template.csv", data)
     assert result.ok, codes(result)
@@ -810,6 +812,7 @@ def test_template_csv_round_trips(babel_app):
     assert parsed.reference == "20260312001"
     assert parsed.received_at == datetime(2026, 3, 12, 14, 30)
     assert parsed.article_id == 12
+    assert parsed.submitter_kind == "person"
 
 
 # --------------------------------------------------------------------------------------------

@@ -344,3 +344,21 @@ def test_the_kept_file_of_a_failed_task_is_removed_a_day_later(client, world, co
     db.session.expire_all()
     assert record.state == ImportState.DISCARDED
     assert not path.exists()
+
+
+def test_the_submitter_kind_column_is_read_and_checked(client, world, consultation):
+    """提出者类型: 企业, 商会 … are stored with each opinion (an empty cell: a person); a
+    value that is none of them is an error naming the line and what to write."""
+    header = [*HEADER, "提出者类型"]
+    bad = [header, *[[*row, kind] for row, kind in zip(good_rows(2), ["企业", "政府"],
+                                                         strict=True)]]
+    login(client, world.editor)
+    refused = factories.import_through_page(client, consultation, csv_bytes(bad))
+    assert refused.record.state == ImportState.REFUSED
+    assert "第3行“提出者类型”列：“政府”不是提出者类型。" in refused.get_data(as_text=True)
+    rows = [[*row, kind] for row, kind in zip(good_rows(3, start=10), ["企业", "", "商会"],
+                                              strict=True)]
+    done = factories.import_through_page(client, consultation, csv_bytes([header, *rows]))
+    assert done.record.state == ImportState.IMPORTED
+    assert [o.submitter_kind.value for o in _opinions(consultation)] == [
+        "enterprise", "person", "trade_association"]

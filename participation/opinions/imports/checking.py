@@ -122,8 +122,9 @@ def _drain(buffer: io.StringIO) -> bytes:
 
 
 #: One valid row as the import stores it: line, reference, channel code, received (naive
-#: UTC), article id, body (plain text), name, contact, consent.
-ValidRow = tuple[int, str | None, str, datetime, int | None, str, str | None, str | None, bool]
+#: UTC), article id, body (plain text), name, contact, consent, submitter kind.
+ValidRow = tuple[int, str | None, str, datetime, int | None, str, str | None, str | None, bool,
+                 str]
 
 
 @dataclass
@@ -160,7 +161,7 @@ class FileCheck:
                 body = plain_text(row.body)
                 hashes.add(line, received, row_hash(row.channel, received, body, row.name))
                 yield (line, row.reference, row.channel, received, row.article_id, body,
-                       row.name, row.contact, row.consent_to_publish)
+                       row.name, row.contact, row.consent_to_publish, row.submitter_kind)
         except FileProblem as problem:
             self._problem(problem)
             return

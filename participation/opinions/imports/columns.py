@@ -68,6 +68,7 @@ COLUMNS: tuple[str, ...] = (
     "name",
     "contact",
     "consent_to_publish",
+    "submitter_kind",
 )
 REQUIRED_COLUMNS: tuple[str, ...] = ("channel", "received_at", "body")
 
@@ -99,6 +100,10 @@ COLUMN_ALIASES: dict[str, str] = {
     "consent": "consent_to_publish",
     "同意公开": "consent_to_publish",
     "是否同意公开": "consent_to_publish",
+    "submitter_kind": "submitter_kind",
+    "提出者类型": "submitter_kind",
+    "意见提出者类型": "submitter_kind",
+    "身份": "submitter_kind",
 }
 
 #: The Chinese header shown next to the English one when a required column is missing.
@@ -111,6 +116,7 @@ _COLUMN_CHINESE: dict[str, str] = {
     "name": "姓名",
     "contact": "联系方式",
     "consent_to_publish": "同意公开",
+    "submitter_kind": "提出者类型",
 }
 
 BODY_MIN_LENGTH = 5
@@ -141,6 +147,25 @@ _CONSENT_LOOKUP = {_lookup_key(text): True for text in CONSENT_YES} | {
 }
 
 
+#: Accepted answers of the submitter-kind column (an empty cell: a person).
+SUBMITTER_KIND_ALIASES: dict[str, str] = {
+    "person": "person", "个人": "person", "公民": "person", "群众": "person",
+    "enterprise": "enterprise", "企业": "enterprise", "公司": "enterprise",
+    "trade_association": "trade_association", "行业协会": "trade_association",
+    "协会": "trade_association", "商会": "trade_association",
+    "organisation": "organisation", "organization": "organisation",
+    "其他组织": "organisation", "组织": "organisation", "社会组织": "organisation",
+}
+_SUBMITTER_KIND_LOOKUP = {_lookup_key(alias): kind
+                          for alias, kind in SUBMITTER_KIND_ALIASES.items()}
+
+
+def submitter_kind_code(text: str) -> str | None:
+    """The submitter kind for a code or Chinese name (个人, 企业, 行业协会, 商会, 其他组织),
+    or None."""
+    return _SUBMITTER_KIND_LOOKUP.get(_lookup_key(text))
+
+
 def consent_answer(text: str) -> bool | None:
     """True for 是/同意/1/true/yes, False for 否/不同意/0/false/no, None for anything else."""
     return _CONSENT_LOOKUP.get(_lookup_key(text))
@@ -164,6 +189,7 @@ _TEMPLATE_EXAMPLE = (
     "张先生",
     "138****0000",
     "否",
+    "个人",
 )
 
 

@@ -28,6 +28,7 @@ class ImportRow:
     name: str | None
     contact: str | None
     consent_to_publish: bool = False
+    submitter_kind: str = "person"
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,11 @@ _MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "bad_consent": lambda v: gettext(
         "Line %(line)d, column %(column)s: “%(value)s” is neither yes nor no. Write 是 or 否"
         " (同意/不同意, 1/0, true/false, yes/no), or leave the cell empty: not public.",
+        **v,
+    ),
+    "bad_submitter_kind": lambda v: gettext(
+        "Line %(line)d, column %(column)s: “%(value)s” is not a kind of submitter. Write 个人,"
+        " 企业, 行业协会 (or 商会) or 其他组织, or leave the cell empty: a person.",
         **v,
     ),
 }

@@ -32,6 +32,7 @@ from participation.opinions.imports.columns import (
     _lookup_key,
     channel_code,
     consent_answer,
+    submitter_kind_code,
 )
 from participation.opinions.imports.messages import ImportResult, ImportRow, RowError
 from participation.opinions.imports.reading import (
@@ -206,6 +207,15 @@ class _RowParser:
             else:
                 consent = answer
 
+        submitter_kind = "person"
+        kind_text = _single_line(cell("submitter_kind"))
+        if kind_text:
+            kind = submitter_kind_code(kind_text)
+            if kind is None:
+                error("submitter_kind", "bad_submitter_kind", value=_quote(kind_text))
+            else:
+                submitter_kind = kind
+
         if errors:
             order = {column: index for column, index in self.header.positions.items()}
             errors.sort(key=lambda e: order.get(e.column, len(order)) if e.column else -1)
@@ -224,6 +234,7 @@ class _RowParser:
                 name=optional["name"],
                 contact=optional["contact"],
                 consent_to_publish=consent,
+                submitter_kind=submitter_kind,
             ),
             [],
         )

@@ -40,7 +40,13 @@ from participation.core.database import utcnow
 from participation.extensions import db
 from participation.opinions.articles import cited_fields_for
 from participation.opinions.imports.checking import ValidRow
-from participation.opinions.models import Channel, ModerationState, Opinion, OpinionImport
+from participation.opinions.models import (
+    Channel,
+    ModerationState,
+    Opinion,
+    OpinionImport,
+    SubmitterKind,
+)
 from participation.opinions.operations import written_fields
 from participation.opinions.receipts import new_receipt_numbers
 
@@ -102,6 +108,7 @@ def store_rows(record: OpinionImport, consultation: Consultation, rows: Iterator
     closes_at = consultation.closes_at
     cite = cited_fields_for(consultation.draft_version_id)
     channels = {channel.value: channel for channel in Channel}
+    kinds = {kind.value: kind for kind in SubmitterKind}
     published = ModerationState.PUBLISHED
     per_node = stored.per_node
 
@@ -117,7 +124,7 @@ def store_rows(record: OpinionImport, consultation: Consultation, rows: Iterator
         derived = list(hooks(first[5], first[6]))
         columns = [*constant, "receipt_number", "node_id", "channel", "reference",
                    "received_at", "body", "display_name", "contact", "consent_to_publish",
-                   "is_late", *derived]
+                   "is_late", "submitter_kind", *derived]
         processors = [(index, process) for index, name in enumerate(columns)
                       if (process := _bind_processor(table.c[name], dialect))]
         head = list(constant.values())
@@ -126,13 +133,13 @@ def store_rows(record: OpinionImport, consultation: Consultation, rows: Iterator
             batch: list[tuple] = []
             receipts: Iterator[str] = iter(())
             for _line, reference, channel, received_at, article_id, body, name, contact, \
-                    consent in itertools.chain((first,), rows):
+                    consent, submitter_kind in itertools.chain((first,), rows):
                 fields = hooks(body, name)
                 if not batch:
                     receipts = iter(new_receipt_numbers(BATCH))
                 values = [*head, next(receipts), article_id, channels[channel], reference,
                           received_at, body, name, contact, consent, received_at >= closes_at,
-                          *[fields[key] for key in derived]]
+                          kinds[submitter_kind], *[fields[key] for key in derived]]
                 for index, process in processors:
                     values[index] = process(values[index])
                 batch.append(tuple(values))
