@@ -94,6 +94,10 @@ def test_an_opinion_given_by_an_enterprise_counts_as_enterprises_heard(client, w
     online = db.session.scalar(sa.select(Opinion).where(
         Opinion.consultation_id == consultation.id, Opinion.channel == "online"))
     assert online.submitter_kind == SubmitterKind.ENTERPRISE
+    login(client, world.editor)
+    shown = client.get(f"/admin/opinions/{online.id}").get_data(as_text=True)
+    assert '<dd class="submitter-kind">企业</dd>' in shown
+    client.post("/logout")
     assert person.submitter_kind == SubmitterKind.PERSON
     assert operations.enterprises_heard(item)
     online.moderation_state = ModerationState.HIDDEN
