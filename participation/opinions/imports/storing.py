@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy.exc import IntegrityError
 
 from participation.consultations.models import Consultation
@@ -203,7 +204,11 @@ def _copy(connection: sa.Connection, names: list[str], batches: Iterator[list[tu
     dbapi = connection.dialect.dbapi
     statement = f"COPY opinion ({', '.join(names)}) FROM STDIN"
     try:
-        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        # The rows go to the server from a thread of psycopg's (QueuedLibpqWriter), so
+        # preparing the next rows here never waits for the socket: the server's inserts
+        # and this process's work overlap.
+        with raw.cursor() as cursor, cursor.copy(
+                statement, writer=QueuedLibpqWriter(cursor)) as copy:
             for batch in batches:
                 for row in batch:
                     copy.write_row(row)
