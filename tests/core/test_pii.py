@@ -214,3 +214,12 @@ def test_plain_opinions_raise_no_flags():
     assert possible_personal_data(text) == []
     assert analyse(text)[1] == {"masked": {}, "possible": [], "spans": [],
                                 "possible_spans": []}
+
+
+def test_an_address_starting_with_a_digit_after_a_number_masks_once():
+    """Found by the property test above: the kept first digit of a masked address
+    completed the number before it into a card number that a second masking hid."""
+    text = "100092480086182 4000-0000zhang.san@example.com"
+    masked, _findings = mask(text)
+    assert masked == "100092480086182 ***@example.com"
+    assert mask(masked)[0] == masked

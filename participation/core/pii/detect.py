@@ -171,7 +171,12 @@ def _keep_ends(digits: str, head: int, tail: int) -> str:
 
 
 def _email(match: re.Match) -> str | None:
-    return match.group(0)[0] + "***" + match.group(0)[match.group(0).index("@"):]
+    """``z***@example.com``: the first character of the address is kept when it is not a
+    digit (a kept digit could complete a number typed just before the address, which a
+    second masking would then find: masking twice must change nothing)."""
+    address = match.group(0)
+    first = "" if address[0].isdigit() else address[0]
+    return first + "***" + address[address.index("@"):]
 
 
 def _id(match: re.Match) -> str | None:
