@@ -53,6 +53,9 @@ class AuditEntry(db.Model):
         return f"<AuditEntry {self.action} {self.object_type}#{self.object_id}>"
 
 
+_INSERT = sa.insert(AuditEntry.__table__)
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
@@ -74,27 +77,31 @@ def record(
     *,
     government_id: int | None = None,
     actor: Any = None,
-) -> AuditEntry:
-    """Add an audit entry for ``obj`` to the session (the caller's commit writes it).
+    actor_id: int | None = None,
+) -> None:
+    """Write an audit entry for ``obj`` in the caller's transaction (its commit keeps it,
+    its rollback drops it).
 
-    ``obj`` must be flushed (have an id). ``actor`` defaults to the signed-in user.
+    ``obj`` must be flushed (have an id). ``actor`` defaults to the signed-in user;
+    ``actor_id`` names one without loading it. One INSERT with parameters (a cached
+    statement), not an ORM object: every state change of every request writes one.
     """
     obj = getattr(obj, "_get_current_object", lambda: obj)()
-    if actor is None and has_request_context() and current_user.is_authenticated:
+    if actor is None and actor_id is None and has_request_context() \
+            and current_user.is_authenticated:
         actor = current_user
     if government_id is None:
         government_id = getattr(obj, "government_id", None)
-    entry = AuditEntry(
-        actor_id=getattr(actor, "id", None),
-        government_id=government_id,
-        action=action,
-        object_type=type(obj).__tablename__ if hasattr(obj, "__tablename__") else str(obj),
-        object_id=getattr(obj, "id", None),
-        changes=_jsonable(changes or {}),
-        ip_address=request.remote_addr if has_request_context() else None,
-    )
-    db.session.add(entry)
-    return entry
+    db.session.execute(_INSERT, {
+        "created_at": utcnow(),
+        "actor_id": actor_id if actor_id is not None else getattr(actor, "id", None),
+        "government_id": government_id,
+        "action": action,
+        "object_type": type(obj).__tablename__ if hasattr(obj, "__tablename__") else str(obj),
+        "object_id": getattr(obj, "id", None),
+        "changes": _jsonable(changes or {}),
+        "ip_address": request.remote_addr if has_request_context() else None,
+    })
 
 
 def diff(obj: Any, values: dict[str, Any]) -> dict[str, list[Any]]:

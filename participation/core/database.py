@@ -68,6 +68,14 @@ class WriterBusy(Exception):  # noqa: N818 - reads as what the visitor is told
 DEFAULT_WRITER_TIMEOUT = 5.0  # seconds; SQLITE_WRITER_TIMEOUT in the configuration
 COMMAND_BUSY_TIMEOUT_MS = 30000  # SQLite's busy timeout outside requests (commands, jobs)
 _WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|SAVEPOINT)\b", re.IGNORECASE)
+# What needs a transaction on PostgreSQL besides a write: row locks (also in text SQL),
+# transaction-scoped advisory locks, SET LOCAL, LOCK TABLE, COPY.
+_NEEDS_TRANSACTION = re.compile(
+    r"\bFOR\s+(UPDATE|NO\s+KEY\s+UPDATE|SHARE|KEY\s+SHARE)\b|_xact_lock|\bSET\s+LOCAL\b"
+    r"|^\s*(LOCK|COPY|WITH)\b",
+    re.IGNORECASE,
+)
+READ_UNTIL_WRITE = "autocommit_until_write"
 
 
 def configure_engine_events() -> None:
@@ -103,6 +111,7 @@ def configure_engine_events() -> None:
     @event.listens_for(Engine, "begin")
     def _sqlite_begin(connection) -> None:
         if connection.dialect.name != "sqlite":
+            _read_until_write(connection)
             return
         if _writing_request():
             connection.info["begin_before_write"] = True  # see _sqlite_first_write
@@ -112,7 +121,14 @@ def configure_engine_events() -> None:
     @event.listens_for(Engine, "before_cursor_execute")
     def _sqlite_first_write(connection, cursor, statement, _parameters, _context,
                             _executemany) -> None:
-        if not connection.info.get("begin_before_write"):
+        info = connection.info
+        if info.get(READ_UNTIL_WRITE) and _needs_transaction(statement, _context):
+            # The first write of a reading request: psycopg begins the transaction
+            # right before this statement.
+            del info[READ_UNTIL_WRITE]
+            cursor.connection.autocommit = False
+            return
+        if not info.get("begin_before_write"):
             return
         if not _WRITE.match(statement) and not _locks_rows(_context):
             return
@@ -140,10 +156,14 @@ def configure_engine_events() -> None:
         if connection.dialect.name == "sqlite":
             connection.info.pop("begin_before_write", None)
             _end_writer_turn(connection.info)
+        elif connection.info.pop(READ_UNTIL_WRITE, False):
+            connection.connection.dbapi_connection.autocommit = False
 
     @event.listens_for(Pool, "checkin")
-    def _sqlite_checkin(_dbapi_connection, record) -> None:
+    def _sqlite_checkin(dbapi_connection, record) -> None:
         # A connection returned without commit or rollback events still ends its turn.
+        if record.info.pop(READ_UNTIL_WRITE, False) and dbapi_connection is not None:
+            dbapi_connection.autocommit = False
         record.info.pop("begin_before_write", None)
         _end_writer_turn(record.info)
         record.info["returned_at"] = time.monotonic()
@@ -225,6 +245,20 @@ def _end_writer_turn(info: dict) -> None:
         os.close(_writer.fd)
 
 
+def _needs_transaction(statement: str, context) -> bool:
+    """Whether a statement of a reading request must run in a transaction: a write, a
+    row lock; for SQL written by hand (text, driver SQL), what the text says."""
+    if _WRITE.match(statement):
+        return True
+    compiled = getattr(context, "compiled", None)
+    target = getattr(compiled, "statement", None)
+    if target is not None and not isinstance(target, sa.TextClause):
+        # SQLAlchemy built it: no need to scan its (long) text.
+        return bool(compiled.isinsert or compiled.isupdate or compiled.isdelete
+                    or getattr(target, "_for_update_arg", None) is not None)
+    return _NEEDS_TRANSACTION.search(statement) is not None
+
+
 def _locks_rows(context) -> bool:
     """True for a statement compiled from a ``with_for_update()`` select."""
     compiled = getattr(context, "compiled", None)
@@ -249,6 +283,36 @@ def writer_turn_on_first_write() -> Iterator[None]:
         yield
     finally:
         _background.lazy = previous
+
+
+def _read_until_write(connection) -> None:
+    """PostgreSQL, in a request that only reads (GET, HEAD, OPTIONS): no transaction
+    until the first write. psycopg's connection goes into autocommit, so a page that
+    only reads costs no BEGIN and ROLLBACK round trips; the first write (or row lock)
+    turns autocommit off and psycopg begins the transaction before it. Under READ
+    COMMITTED every statement reads its own snapshot anyway, so the reads see what they
+    would have seen inside a transaction."""
+    if connection.dialect.driver != "psycopg" or not _reading_request():
+        return
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection is None or dbapi_connection.autocommit:
+        return
+    from psycopg.pq import TransactionStatus
+
+    if dbapi_connection.info.transaction_status != TransactionStatus.IDLE:
+        return
+    dbapi_connection.autocommit = True
+    connection.info[READ_UNTIL_WRITE] = True
+
+
+def _reading_request() -> bool:
+    from flask import has_request_context, request
+
+    return (
+        has_request_context()
+        and request.method in ("GET", "HEAD", "OPTIONS")
+        and not getattr(_background, "lazy", False)
+    )
 
 
 def _writing_request() -> bool:

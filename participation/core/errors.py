@@ -44,6 +44,15 @@ class DomainError(Exception):
         return self.message
 
 
+class RetryOperation(Exception):  # noqa: N818 - reads as what perform does
+    """The operation met a conflict that a new attempt resolves (a random code another
+    request took a moment before). Its transaction is spoilt: :func:`perform` rolls
+    back and runs the operation again, at most ``RETRY_ATTEMPTS`` times."""
+
+
+RETRY_ATTEMPTS = 3
+
+
 class PermissionDenied(DomainError):
     status = 403
     messages: ClassVar[dict[str, object]] = {

@@ -113,6 +113,18 @@ CONSOLE_SENT: list[tuple[str, str, str]] = []  # the last console messages, for 
 BACKENDS: dict[str, Callable[[SimpleNamespace], None]] = {"console": _console, "mail": _mail}
 
 
+# Text SQL, the same on PostgreSQL and SQLite: the dialects' INSERT … ON CONFLICT
+# constructs are compiled anew at every execution (SQLAlchemy caches no such statement),
+# which cost a signup more than the insert itself.
+_QUEUE = sa.text(
+    "INSERT INTO outbox_message (channel, recipient, subject, body, dedupe_key, state, "
+    "attempts, next_attempt_at, created_at, updated_at) VALUES (:channel, :recipient, "
+    ":subject, :body, :dedupe_key, :state, :attempts, :next_attempt_at, :created_at, "
+    ":updated_at) ON CONFLICT DO NOTHING"
+).bindparams(*(sa.bindparam(name, type_=OutboxMessage.__table__.c[name].type)
+               for name in ("next_attempt_at", "created_at", "updated_at")))
+
+
 def queue_message(recipient: str, subject: str, body: str, *, channel: str | None = None,
                   dedupe_key: str | None = None) -> None:
     """Write a message to send once the caller's transaction commits (``channel``
@@ -122,17 +134,12 @@ def queue_message(recipient: str, subject: str, body: str, *, channel: str | Non
     from participation.core.transaction import after_commit
 
     channel = channel or ("email" if "@" in recipient else "sms")
-    table = OutboxMessage.__table__
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     now = utcnow()
-    db.session.execute(insert(table).values(
-        channel=channel, recipient=recipient, subject=subject, body=body,
-        dedupe_key=dedupe_key, state=MessageState.PENDING.value, attempts=0,
-        next_attempt_at=now, created_at=now, updated_at=now,
-    ).on_conflict_do_nothing())
+    db.session.execute(_QUEUE, {
+        "channel": channel, "recipient": recipient, "subject": subject, "body": body,
+        "dedupe_key": dedupe_key, "state": MessageState.PENDING.value, "attempts": 0,
+        "next_attempt_at": now, "created_at": now, "updated_at": now,
+    })
     if has_request_context() and current_app.config.get("OUTBOX_INLINE"):
         after_commit(deliver_due)
 

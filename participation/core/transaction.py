@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from flask import current_app, flash, g, has_request_context
 
-from participation.core.errors import DomainError
+from participation.core.errors import RETRY_ATTEMPTS, DomainError, RetryOperation
 from participation.extensions import db
 
 T = TypeVar("T")
@@ -67,12 +67,22 @@ def perform(operation: Callable[..., T], *args: Any, form: Any = None,
       ``keep_on_error``, e.g. a counted failed attempt), then show the error beside
       ``form``'s field (the error's own field, else ``field``) or, without a form, as a
       flash message.
+    - :class:`RetryOperation`: roll back and run the operation again (at most
+      ``RETRY_ATTEMPTS`` times in all; then the last one propagates).
     Any other exception propagates (the error handler rolls back and answers 500).
     """
     try:
-        value = operation(*args, **kwargs)
+        for attempt in range(1, RETRY_ATTEMPTS + 1):
+            try:
+                value = operation(*args, **kwargs)
+                break
+            except RetryOperation:
+                db.session.rollback()
+                _discard_after_commit()
+                if attempt == RETRY_ATTEMPTS:
+                    raise
     except DomainError as error:
-        if keep_on_error:
+        if keep_on_error and _transaction_usable():
             db.session.commit()
         else:
             db.session.rollback()
@@ -87,6 +97,12 @@ def perform(operation: Callable[..., T], *args: Any, form: Any = None,
     if success:
         flash(success, "success")
     return Outcome(ok=True, value=value)
+
+
+def _transaction_usable() -> bool:
+    """False once a statement failed in the transaction (a unique index refused a row):
+    then nothing of it can be kept."""
+    return db.session.is_active
 
 
 def attach_error(form: Any, error: DomainError, fallback_field: str | None = None) -> None:

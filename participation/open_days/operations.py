@@ -22,6 +22,7 @@ import os
 import secrets
 import time
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -29,13 +30,14 @@ from flask import current_app
 from flask_babel import format_datetime, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from participation.accounts.models import Government, Unit, User
 from participation.accounts.operations import normalise_identifier
 from participation.accounts.senders import queue_code
 from participation.core import audit
 from participation.core.database import utcnow
-from participation.core.errors import DomainError
+from participation.core.errors import DomainError, RetryOperation
 from participation.core.maintenance import register_purge
 from participation.core.outbox import queue_message
 from participation.core.ratelimit import keyed_digest
@@ -133,6 +135,39 @@ def _take_places(
         .returning(c.signup_sequence)
     ).scalar()
     return position
+
+
+def _place_or_waitlist(open_day_id: int, places: int) -> tuple[int, SignupState]:
+    """A new signup's position and state, decided and counted by one guarded UPDATE:
+    confirmed when the places fit and nobody waits, waitlisted otherwise.
+
+    Every SET expression reads the row as it was, and under concurrency PostgreSQL
+    evaluates them again on the version the previous writer committed (SQLite: one
+    writer at a time), so the decision and the counters cannot drift apart. The row
+    after the update says which it was: when confirmed nobody waits (waitlisted_count
+    0), when waitlisted at least this signup does."""
+    row = db.session.execute(
+        _place_or_waitlist_statement(), {"open_day_id": open_day_id, "places": places}
+    ).one()
+    state = SignupState.CONFIRMED if row.waitlisted_count == 0 else SignupState.WAITLISTED
+    return row.signup_sequence, state
+
+
+@cache
+def _place_or_waitlist_statement() -> sa.Update:
+    c = OpenDay.__table__.c
+    places = sa.bindparam("places", type_=sa.Integer)
+    fits = sa.and_(c.confirmed_count + places <= c.capacity, c.waitlisted_count == 0)
+    return (
+        sa.update(OpenDay.__table__)
+        .where(c.id == sa.bindparam("open_day_id"))
+        .values(
+            confirmed_count=c.confirmed_count + sa.case((fits, places), else_=0),
+            waitlisted_count=c.waitlisted_count + sa.case((fits, 0), else_=1),
+            signup_sequence=c.signup_sequence + 1,
+        )
+        .returning(c.signup_sequence, c.waitlisted_count)
+    )
 
 
 def _read_counts(open_day_id: int) -> Any:
@@ -465,55 +500,45 @@ def sign_up(
     if user is not None and not mobile:
         mobile = user.mobile
     person_key = _person_key(user, mobile)
-    if _active_signup(open_day.id, person_key) is not None:
-        raise OpenDayError("already_signed_up")
     places = 1 + companions
-    snapshot = None
     if guard_bypassed():  # the control test: read first, write later (the race)
         snapshot = _read_counts(open_day.id)
         time.sleep(0.02)
-    signup = None
-    for _attempt in range(3):  # a new code on the rare collision
-        try:
-            with db.session.begin_nested():
-                position = _take_places(open_day.id, places, snapshot=snapshot)
-                if position is None and not guard_bypassed():
-                    # Refused without the row lock: a cancellation may have freed places
-                    # since. Under the lock no one else moves the row; decide again.
-                    db.session.execute(
-                        sa.select(OpenDay.id).where(OpenDay.id == open_day.id).with_for_update()
-                    )
-                    position = _take_places(open_day.id, places)
-                state = SignupState.CONFIRMED
-                if position is None:
-                    state = SignupState.WAITLISTED
-                    _move(open_day.id, waitlisted=1)
-                    position = _next_position(open_day.id)
-                signup = Signup(
-                    open_day_id=open_day.id,
-                    government_id=open_day.government_id,
-                    user_id=getattr(user, "id", None),
-                    person_key=person_key,
-                    name=name,
-                    mobile=mobile,
-                    email=getattr(user, "email", None) if user else None,
-                    companions=companions,
-                    answers=cleaned_answers,
-                    needs=plain_text(needs)[:500],
-                    state=state,
-                    position=position,
-                    code=new_code(),
-                    token=secrets.token_urlsafe(24),
-                )
-                db.session.add(signup)
-                db.session.flush()
-            break
-        except IntegrityError:
-            if _active_signup(open_day.id, person_key) is not None:
-                raise OpenDayError("already_signed_up") from None
-            signup = None
-    if signup is None:
-        raise OpenDayError("not_open")
+        position = _take_places(open_day.id, places, snapshot=snapshot)
+        state = SignupState.CONFIRMED
+        if position is None:
+            state = SignupState.WAITLISTED
+            _move(open_day.id, waitlisted=1)
+            position = _next_position(open_day.id)
+    else:
+        position, state = _place_or_waitlist(open_day.id, places)
+    signup = Signup(
+        open_day_id=open_day.id,
+        government_id=open_day.government_id,
+        user_id=getattr(user, "id", None),
+        person_key=person_key,
+        name=name,
+        mobile=mobile,
+        email=getattr(user, "email", None) if user else None,
+        companions=companions,
+        answers=cleaned_answers,
+        needs=plain_text(needs)[:500],
+        state=state,
+        position=position,
+        code=new_code(),
+        token=secrets.token_urlsafe(24),
+    )
+    db.session.add(signup)
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        # No savepoint on the way (two round trips for every signup): the transaction is
+        # spoilt, and the caller rolls it back with the places taken above. The unique
+        # index on the person (a second signup, even one racing this) or, once in
+        # millions, a check-in code drawn twice: then perform() runs it all again.
+        if "person" in str(error.orig):
+            raise OpenDayError("already_signed_up") from None
+        raise RetryOperation("check-in code taken") from None
     _expire_counters(open_day)
     audit.record(
         "open_day.signed_up",
@@ -641,10 +666,21 @@ def confirm_mobile_signup(
 
 
 def signup_by_token(token: str | None) -> Signup | None:
-    """The signup behind a private manage link, or None."""
+    """The signup behind a private manage link, or None; with its open day (every page
+    of the link shows it), in the same query."""
     if not token or len(token) > 64:
         return None
-    return db.session.scalar(sa.select(Signup).where(Signup.token == token))
+    return db.session.scalar(_signup_by_token(), {"token": token})
+
+
+@cache
+def _signup_by_token() -> sa.Select:
+    # Built once (after the mappers are configured): it keeps its cache key.
+    return (
+        sa.select(Signup)
+        .where(Signup.token == sa.bindparam("token"))
+        .options(joinedload(Signup.open_day))
+    )
 
 
 def _end_signup(signup: Signup, state: SignupState, actor, now) -> SignupState:

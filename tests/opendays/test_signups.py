@@ -301,3 +301,58 @@ def test_used_and_expired_verifications_are_purged(world):
     operations.start_mobile_signup(open_day, name="钱", mobile="13900005556", answers={"q1": "x"})
     assert operations.purge_verifications() == 1
     assert db.session.scalar(sa.select(sa.func.count(SignupVerification.id))) == 1
+
+
+def test_a_check_in_code_drawn_twice_is_drawn_again_by_perform(world, monkeypatch):
+    """Once in millions a new code equals one the event already has: the insert fails,
+    perform() rolls back and runs the signup again with a new code; the person sees
+    nothing of it and the counters stay right."""
+    from participation.core.transaction import perform
+
+    open_day = make_open_day(world, capacity=5)
+    first = sign_up(open_day, 1)
+    db.session.commit()
+    codes = iter([first.code, first.code, "ZZZZZZ"])
+    monkeypatch.setattr(operations, "new_code", lambda: next(codes))
+    done = perform(sign_up, open_day, 2)
+    assert done.ok
+    assert done.value.code == "ZZZZZZ"
+    assert done.value.state == SignupState.CONFIRMED
+    assert len(_states(open_day)) == 2
+    _check_counters(open_day)
+
+
+def test_a_second_signup_of_the_same_person_is_refused_without_taking_places(app, world):
+    from participation.core.transaction import perform
+
+    open_day = make_open_day(world, capacity=5)
+    sign_up(open_day, 1)
+    db.session.commit()
+    with app.test_request_context("/", method="POST"):
+        refused = perform(sign_up, open_day, 1)
+    assert not refused.ok
+    assert refused.error.code == "already_signed_up"
+    db.session.expire_all()
+    assert open_day.confirmed_count == 1
+    _check_counters(open_day)
+
+
+def test_a_code_confirmed_after_the_number_signed_up_otherwise_is_refused(app, world):
+    """The number signed up by another way between asking for the code and typing it:
+    the unique index refuses the second signup, the visitor is told, nothing breaks."""
+    from participation.core.transaction import perform
+
+    open_day = make_open_day(world, capacity=5)
+    token, code = operations.start_mobile_signup(
+        open_day, name="赵大爷", mobile="13900008888", answers={"q1": "退休"}
+    )
+    db.session.commit()
+    operations.sign_up(open_day, name="赵大爷", mobile="13900008888", answers={"q1": "退休"})
+    db.session.commit()
+    with app.test_request_context("/", method="POST"):
+        refused = perform(
+            operations.confirm_mobile_signup, open_day, token, code, keep_on_error=True
+        )
+    assert not refused.ok
+    assert refused.error.code == "already_signed_up"
+    _check_counters(open_day)

@@ -232,12 +232,10 @@ def regroup_consultation(consultation, *, actor=None, actor_id: int | None = Non
     from participation.opinions.grouping.regroup import regroup
 
     result = regroup(consultation, progress=progress)
-    entry = audit.record("opinion_group.regrouped", consultation,
-                         {"count": result.opinions, "moved": result.moved,
-                          "groups_created": result.groups_created}, actor=actor)
-    if actor is None and actor_id is not None:
-        entry.actor_id = actor_id
-    db.session.flush()
+    audit.record("opinion_group.regrouped", consultation,
+                 {"count": result.opinions, "moved": result.moved,
+                  "groups_created": result.groups_created}, actor=actor,
+                 actor_id=actor_id if actor is None else None)
     return result
 
 
