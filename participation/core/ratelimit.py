@@ -18,7 +18,6 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask_limiter import Limiter
 from limits.storage import Storage
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from participation.extensions import db
@@ -29,6 +28,24 @@ rate_limit_counter = sa.Table(
     sa.Column("key", sa.String(255), primary_key=True, comment="limit and identity"),
     sa.Column("count", sa.Integer, nullable=False, comment="hits in the current window"),
     sa.Column("expires_at", sa.Float, nullable=False, comment="window end, Unix time"),
+)
+
+
+# One upsert per hit, in text SQL that PostgreSQL and SQLite both read: the dialects'
+# INSERT … ON CONFLICT constructs have no cache key, so SQLAlchemy would compile one at
+# every hit. A window that has ended starts again at this hit.
+_HIT = sa.text(
+    "INSERT INTO rate_limit_counter (key, count, expires_at) VALUES (:key, :amount, "
+    ":expires_at) ON CONFLICT (key) DO UPDATE SET "
+    "count = CASE WHEN rate_limit_counter.expires_at <= :now THEN :amount "
+    "ELSE rate_limit_counter.count + :amount END, "
+    "expires_at = CASE WHEN rate_limit_counter.expires_at <= :now THEN :expires_at "
+    "ELSE rate_limit_counter.expires_at END "
+    "RETURNING count"
+).bindparams(
+    sa.bindparam("amount", type_=sa.Integer),
+    sa.bindparam("now", type_=sa.Float),
+    sa.bindparam("expires_at", type_=sa.Float),
 )
 
 
@@ -59,28 +76,12 @@ class SQLCounterStorage(Storage):
     def base_exceptions(self) -> type[Exception]:
         return SQLAlchemyError
 
-    def _insert(self):
-        dialect = self.engine.dialect.name
-        if dialect == "postgresql":
-            return postgresql.insert(rate_limit_counter)
-        if dialect == "sqlite":
-            return sqlite.insert(rate_limit_counter)
-        raise RuntimeError(f"unsupported database for rate limits: {dialect}")
-
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         now = time.time()
-        table = rate_limit_counter
-        insert = self._insert().values(key=key, count=amount, expires_at=now + expiry)
-        expired = table.c.expires_at <= now
-        statement = insert.on_conflict_do_update(
-            index_elements=[table.c.key],
-            set_={
-                "count": sa.case((expired, amount), else_=table.c.count + amount),
-                "expires_at": sa.case((expired, now + expiry), else_=table.c.expires_at),
-            },
-        ).returning(table.c.count)
         with self.engine.begin() as connection:
-            return int(connection.execute(statement).scalar_one())
+            return int(connection.execute(_HIT, {
+                "key": key, "amount": amount, "now": now, "expires_at": now + expiry,
+            }).scalar_one())
 
     def get(self, key: str) -> int:
         table = rate_limit_counter
