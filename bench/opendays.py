@@ -210,7 +210,7 @@ def main() -> None:
             return None if n is None else Citizen(server.base_url, f"139{n:08d}")
 
         log("signing the citizens in (not measured)")
-        expected = int(BAR * 3 * args.seconds)  # more than any run will use
+        expected = int(BAR * 5 * args.seconds)  # more than any run will use
         with ThreadPoolExecutor(max_workers=args.clients) as pool:
             ready = [
                 c
