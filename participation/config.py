@@ -134,6 +134,9 @@ def default_config(instance_path: Path) -> dict:
         "GROUPING_INLINE": _env_bool("GROUPING_INLINE", False),
         # A message being sent is held this long; past it another worker takes it over.
         "OUTBOX_LEASE_SECONDS": _env_int("OUTBOX_LEASE_SECONDS", 120),
+        # Days a sent or failed message keeps its recipient (and a failed one its body);
+        # after them the hourly purge blanks both, keeping the row and its dedupe key.
+        "OUTBOX_RETENTION_DAYS": _env_int("OUTBOX_RETENTION_DAYS", 30),
         "MAIL_SERVER": _env("MAIL_SERVER", "localhost"),
         "MAIL_PORT": _env_int("MAIL_PORT", 25),
         "MAIL_USE_TLS": _env_bool("MAIL_USE_TLS", False),

@@ -57,7 +57,9 @@ maintenance_cli = AppGroup("maintenance", help="Periodic clean-up.")
 
 @maintenance_cli.command("purge")
 def purge_command() -> None:
-    """Delete expired rate-limit counters and used or expired verification codes."""
+    """Delete what is no longer needed: expired rate-limit counters, used or expired
+    verification codes, the recipients of messages sent long ago, and the rest of the
+    registered purges."""
     counts = run_purges()
     db.session.commit()
     for name, count in counts.items():

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from participation.core.database import TimestampMixin, enum_column, utcnow
 from participation.core.jobs import register_job, register_worker_step, worker_name
+from participation.core.maintenance import register_purge
 from participation.extensions import db
 
 MAX_ATTEMPTS = 8
@@ -205,6 +206,19 @@ def deliver_due(now: datetime | None = None, owner: str | None = None) -> int:
                            .where(c.id == message_id, c.locked_by == owner).values(**done))
         db.session.commit()
     return sent
+
+
+@register_purge("outbox_recipients")
+def forget_recipients(now: datetime) -> int:
+    """Blank the recipient (and a failed message's body) of the messages sent or failed
+    more than ``OUTBOX_RETENTION_DAYS`` ago; how many were blanked. Flushes."""
+    c = OutboxMessage.__table__.c
+    cutoff = now - timedelta(days=current_app.config.get("OUTBOX_RETENTION_DAYS", 30))
+    return db.session.execute(
+        sa.update(OutboxMessage.__table__)
+        .where(c.state.in_([MessageState.SENT.value, MessageState.FAILED.value]),
+               c.updated_at < cutoff, sa.or_(c.recipient != "", c.body != ""))
+        .values(recipient="", body="", updated_at=now)).rowcount
 
 
 @register_worker_step("outbox")

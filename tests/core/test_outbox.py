@@ -110,3 +110,25 @@ def test_flask_jobs_worker_once_delivers_and_exits(app, runner):
     assert result.exit_code == 0, result.output
     assert CONSOLE_SENT[-1] == ("w@example.com", "Subject", "Body of the message")
     assert _messages()[0].state == MessageState.SENT
+
+
+def test_the_purge_forgets_recipients_of_old_messages_but_never_sends_twice(app, runner):
+    queue_message("old@example.com", "s", "your code 123456", dedupe_key="old")
+    queue_message("13900002222", "s", "b", dedupe_key="kept")
+    assert deliver_due() == 2
+    queue_message("pending@example.com", "s", "not sent yet")
+    for key, days in (("old", 31), ("kept", 29)):  # sent that many days ago
+        db.session.execute(sa.update(OutboxMessage.__table__)
+                           .where(OutboxMessage.dedupe_key == key)
+                           .values(updated_at=utcnow() - timedelta(days=days)))
+    result = runner.invoke(args=["maintenance", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "outbox_recipients: 1" in result.output
+    db.session.expire_all()
+    old, kept, pending = _messages()
+    assert (old.recipient, old.body, old.state) == ("", "", MessageState.SENT)
+    assert kept.recipient == "13900002222"  # within the 30 days
+    assert (pending.recipient, pending.body) == ("pending@example.com", "not sent yet")
+    # The row and its key stay: queuing the same message again adds nothing.
+    queue_message("old@example.com", "s", "your code 123456", dedupe_key="old")
+    assert len(_messages()) == 3
