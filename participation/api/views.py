@@ -357,6 +357,19 @@ def feedback_report(consultation_id: int):
             for g in data["concentrated"]],
         "not_published": {row["reason"]: row["opinions"]
                           for row in data["not_published"]["by_reason"]},
+        "symposiums": data["consultation"].get("symposiums", 0),
+        "hearings": data["consultation"].get("hearings", 0),
+        # Statements by representatives at the decision's meetings (the names the
+        # attendance record shows) and opinions heard at its open days (masked names,
+        # with consent only; texts as published).
+        "statements": [
+            {key: s[key] for key in ("meeting_id", "meeting", "held_on", "name", "text",
+                                     "disposition", "reason")}
+            for s in (data.get("representatives") or {}).get("statements", [])],
+        "open_day_opinions": [
+            {key: o[key] for key in ("open_day_id", "open_day", "held_on", "name", "text",
+                                     "disposition", "reason")}
+            for o in (data.get("open_days") or {}).get("opinions", [])],
         "how_held": report.how_held,
         "adoption_summary": report.adoption_summary,
     })

@@ -17,7 +17,7 @@ from participation.catalogue.models import Decision
 from participation.consultations.models import Consultation, DraftNode, DraftVersion
 from participation.core.timeutil import utc_to_local
 from participation.extensions import db
-from participation.meetings.models import Meeting
+from participation.meetings.models import AgendaItem, Meeting, MeetingKind, MeetingState
 from participation.open_days.models import OpenDay
 from participation.opinions.grouping.models import OpinionFingerprint
 from participation.opinions.grouping.operations import threshold as concentration_threshold
@@ -163,8 +163,9 @@ def report_data(consultation: Consultation) -> dict[str, Any]:
             "channels_used": [c.value for c in Channel if by_channel.get(c)],
             "symposiums": _distinct_events(cid, Channel.SYMPOSIUM)
             if by_channel.get(Channel.SYMPOSIUM) else 0,
-            "hearings": _distinct_events(cid, Channel.HEARING)
-            if by_channel.get(Channel.HEARING) else 0,
+            "hearings": (_distinct_events(cid, Channel.HEARING)
+                         if by_channel.get(Channel.HEARING) else 0)
+            + _hearings_held(consultation),
         },
         "decision": {"id": decision.id, "title": decision.title,
                      "document_issued_on": decision.document_issued_on.isoformat()
@@ -218,7 +219,8 @@ def _representatives(consultation: Consultation) -> dict[str, Any]:
     rows = db.session.execute(
         sa.select(Opinion, Meeting.title, Meeting.starts_at)
         .join(Meeting, Meeting.id == Opinion.meeting_id)
-        .where(statements_condition(consultation.decision_id))
+        .where(statements_condition(consultation.decision_id),
+               Opinion.moderation_state != ModerationState.HIDDEN)
         .order_by(Meeting.starts_at, Opinion.id).limit(STATEMENTS_MAX)).all()
     statements = [{"id": o.id, "meeting_id": o.meeting_id, "meeting": title,
                    "held_on": _local(starts_at), "name": o.shown_name or "",
@@ -310,6 +312,19 @@ def _distinct_events(consultation_id: int, channel: Channel) -> int:
     return db.session.scalar(
         sa.select(sa.func.count(sa.distinct(key)))
         .where(Opinion.consultation_id == consultation_id, Opinion.channel == channel)) or 0
+
+
+def _hearings_held(consultation: Consultation) -> int:
+    """Hearings held on the platform about the consultation's decision (meetings of kind
+    hearing marked held, with the decision on their agenda): counted by the decision's
+    latest consultation, which reports their statements."""
+    if not statements_taken_by(consultation):
+        return 0
+    return db.session.scalar(
+        sa.select(sa.func.count(sa.distinct(Meeting.id)))
+        .join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
+        .where(AgendaItem.decision_id == consultation.decision_id,
+               Meeting.kind == MeetingKind.HEARING, Meeting.state == MeetingState.HELD)) or 0
 
 
 def completeness_problems(data: dict[str, Any]) -> list[str]:

@@ -25,6 +25,7 @@ from participation.meetings.models import (
 )
 from participation.meetings.operations import MeetingError
 from participation.opinions.models import Channel
+from tests import factories
 from tests.conftest import login
 from tests.meetings.conftest import make_drawn_meeting
 
@@ -184,3 +185,21 @@ def test_statements_at_a_hearing_are_opinions_of_channel_hearing(world):
         other, other_entry.id, other.agenda_items[0].id, "同意该方案，建议加快实施。"
     )
     assert statement.channel == Channel.REPRESENTATIVE
+
+
+def test_a_hearing_held_on_the_platform_counts_in_the_feedback_report(world):
+    from participation.feedback import operations as feedback_ops
+    from participation.feedback.data import report_data
+
+    meeting, _selected, _document = _hearing_with_material(world)
+    item = meeting.agenda_items[0]
+    consultation = factories.make_consultation(item.decision)
+    factories.close(consultation)
+    feedback_ops.draft_for(consultation)
+    operations.add_material(item, MaterialKind.FEEDBACK_REPORT, consultation.id)
+    db.session.commit()
+    assert report_data(consultation)["consultation"]["hearings"] == 0  # not held yet
+    schedule.send_materials(meeting)
+    operations.mark_held(meeting)
+    db.session.commit()
+    assert report_data(consultation)["consultation"]["hearings"] == 1

@@ -128,6 +128,13 @@ def test_the_statement_goes_through_the_workspace_into_the_report(client, world,
         client.get(f"/consultations/{consultation.id}/feedback-report.docx").data)
     assert "代表发言" in docx
     assert "建议补贴标准按耕地面积分档" in docx
+    # And the open data: the statement with its meeting, disposition and reason.
+    api = client.get(f"/api/v1/consultations/{consultation.id}/feedback-report").get_json()
+    [said] = api["statements"]
+    assert (said["meeting_id"], said["text"], said["disposition"], said["reason"]) == (
+        meeting.id, "建议补贴标准按耕地面积分档，并公开名单。", "partially_adopted",
+        "分档标准采纳，名单按规定公开。")
+    assert api["hearings"] == 0  # an executive meeting is not a hearing
     assert "分档标准采纳，名单按规定公开。" in docx
     # The dossier links the meeting, its attendance.
     dossier = client.get(f"/decisions/{consultation.decision_id}").get_data(as_text=True)

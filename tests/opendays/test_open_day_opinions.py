@@ -181,6 +181,12 @@ def test_a_linked_open_day_opinion_is_handled_in_the_consultation(client, world,
     assert "建议补贴申请材料再精简一些" in docx
     assert "13912345678" not in docx
     assert "材料清单已精简三项。" in docx
+    api = client.get(f"/api/v1/consultations/{consultation.id}/feedback-report")
+    [heard] = api.get_json()["open_day_opinions"]
+    assert (heard["open_day_id"], heard["name"], heard["reason"]) == (
+        open_day.id, "市**", "材料清单已精简三项。")
+    assert "建议补贴申请材料再精简一些" in heard["text"]
+    assert "13912345678" not in api.get_data(as_text=True)
 
 
 def test_an_unlinked_open_day_opinion_gets_stance_and_disposition_on_its_page(client, world):
