@@ -349,6 +349,8 @@ def feedback_report(consultation_id: int):
         "people": data["participation"]["people"],
         "by_channel": {row["channel"]: row["opinions"]
                        for row in data["participation"]["by_channel"]},
+        "by_submitter_kind": {row["submitter_kind"]: row["opinions"]
+                              for row in data["participation"].get("by_submitter_kind", [])},
         "by_disposition": {row["code"]: row["opinions"]
                            for row in data["dispositions"]["by_code"]},
         "concentrated_opinions": [

@@ -28,6 +28,7 @@ from participation.opinions.models import (
     ModerationState,
     Opinion,
     OpinionGroup,
+    SubmitterKind,
     Topic,
 )
 from participation.opinions.workspace import (
@@ -95,15 +96,19 @@ def _groups(consultation: Consultation, threshold: int) -> list[dict[str, Any]]:
 def _facets(consultation_id: int) -> dict[str, Any]:
     """One pass over the consultation's opinions for every count that does not need the
     article or the day: dispositions (of the opinions not hidden), moderation reasons of
-    the hidden ones, topics and late arrivals."""
+    the hidden ones, topics, late arrivals and on whose behalf they were given."""
     rows = db.session.execute(
         sa.select(Opinion.disposition, Opinion.moderation_state, Opinion.moderation_reason,
-                  Opinion.topic_id, Opinion.is_late, sa.func.count(Opinion.id))
+                  Opinion.topic_id, Opinion.is_late, Opinion.submitter_kind,
+                  sa.func.count(Opinion.id))
         .where(Opinion.consultation_id == consultation_id)
         .group_by(Opinion.disposition, Opinion.moderation_state, Opinion.moderation_reason,
-                  Opinion.topic_id, Opinion.is_late)).all()
-    facets: dict[str, Any] = {"by_disposition": {}, "hidden": {}, "by_topic": {}, "late": 0}
-    for disposition, state, reason, topic_id, late, count in rows:
+                  Opinion.topic_id, Opinion.is_late, Opinion.submitter_kind)).all()
+    facets: dict[str, Any] = {"by_disposition": {}, "hidden": {}, "by_topic": {}, "late": 0,
+                              "by_submitter_kind": {}}
+    for disposition, state, reason, topic_id, late, kind, count in rows:
+        kind = SubmitterKind(kind or SubmitterKind.PERSON)
+        facets["by_submitter_kind"][kind] = facets["by_submitter_kind"].get(kind, 0) + count
         state = ModerationState(state)
         if state == ModerationState.HIDDEN:
             reason = ModerationReason(reason) if reason else ModerationReason.OTHER
@@ -178,6 +183,9 @@ def report_data(consultation: Consultation) -> dict[str, Any]:
             "late": facets["late"],
             "by_channel": [{"channel": c.value, "opinions": by_channel[c]}
                            for c in Channel if by_channel.get(c)],
+            "by_submitter_kind": [{"submitter_kind": k.value,
+                                   "opinions": facets["by_submitter_kind"][k]}
+                                  for k in SubmitterKind if facets["by_submitter_kind"].get(k)],
             "by_article": _by_article(consultation),
             "by_topic": [{"topic": topics.get(topic_id, ""), "topic_id": topic_id,
                           "opinions": count}

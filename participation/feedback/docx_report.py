@@ -11,7 +11,7 @@ from flask_babel import gettext
 
 from participation.consultations.models import Consultation
 from participation.feedback.models import FeedbackReport
-from participation.opinions.models import Channel, Disposition, ModerationReason
+from participation.opinions.models import Channel, Disposition, ModerationReason, SubmitterKind
 
 
 def _table(document, header: list[str], rows: list[list[Any]]) -> None:
@@ -75,6 +75,10 @@ def render(consultation: Consultation, report: FeedbackReport, data: dict[str, A
                                    people=participation["people"]))
     _table(document, [gettext("Channel"), gettext("Opinions")],
            [[Channel(r["channel"]).label, r["opinions"]] for r in participation["by_channel"]])
+    kinds = participation.get("by_submitter_kind") or []
+    if any(r["submitter_kind"] != SubmitterKind.PERSON for r in kinds):
+        _table(document, [gettext("Given by"), gettext("Opinions")],
+               [[SubmitterKind(r["submitter_kind"]).label, r["opinions"]] for r in kinds])
     document.add_heading(gettext("3. Adoption"), level=1)
     document.add_paragraph(report.adoption_summary)
     _table(document, [gettext("Disposition"), gettext("Opinions"), gettext("Share")],

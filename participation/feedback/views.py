@@ -20,7 +20,13 @@ from participation.feedback.models import FeedbackReport, ReportState
 from participation.feedback.permissions import can_prepare_feedback, can_publish_feedback
 from participation.open_days.models import LIKED_OPTIONS, OpenDay
 from participation.open_days.permissions import can_organize_open_day, can_view_open_day
-from participation.opinions.models import Channel, Disposition, ModerationReason, Stance
+from participation.opinions.models import (
+    Channel,
+    Disposition,
+    ModerationReason,
+    Stance,
+    SubmitterKind,
+)
 
 bp = Blueprint("feedback", __name__)
 
@@ -212,6 +218,7 @@ def map_rows(rows: list[dict], kind: str) -> list[tuple[str, int]]:
     """A report section's rows as (label, number) for a chart."""
     labels = {
         "channel": lambda r: Channel(r["channel"]).label,
+        "submitter_kind": lambda r: SubmitterKind(r["submitter_kind"]).label,
         "article": lambda r: r["label"] or _("Whole draft"),
         "topic": lambda r: r["topic"] or "—",
         "day": lambda r: r["day"],

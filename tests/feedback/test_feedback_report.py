@@ -120,6 +120,7 @@ def test_an_approver_publishes_and_the_public_sees_every_part(client, world, con
                      "<svg", "<title", "垃圾信息或广告: 1"):
         assert expected in page
     assert "citizen0@example.com" not in page
+    assert "按提出者类型分的意见数" not in page  # everyone gave them as a person
     api = client.get(f"/api/v1/consultations/{consultation.id}/feedback-report").get_json()
     assert api["by_channel"] == {"online": 6, "hotline": 1, "letter": 1}
     assert api["by_disposition"]["adopted"] == 6
@@ -311,3 +312,24 @@ def test_a_change_of_the_draft_attached_to_a_disposition_is_in_the_report(client
         as_text=True)
     assert "公示期限为三十日。" in page
     assert f"/consultations/{consultation.id}/compare" in page
+
+
+def test_the_report_counts_opinions_by_who_gave_them(client, world, consulted):
+    from participation.opinions.models import SubmitterKind
+
+    consulted["hotline"].submitter_kind = SubmitterKind.ENTERPRISE
+    _dispose(consulted)
+    consultation = consulted["consultation"]
+    login(client, world.approver)
+    assert client.post(
+        f"/admin/consultations/{consultation.id}/feedback-report/publish").status_code == 302
+    client.post("/logout")
+    page = client.get(f"/consultations/{consultation.id}/feedback-report").get_data(
+        as_text=True)
+    assert "按提出者类型分的意见数" in page
+    assert "个人: 7; 企业: 1" in page  # the chart's text alternative
+    api = client.get(f"/api/v1/consultations/{consultation.id}/feedback-report").get_json()
+    assert api["by_submitter_kind"] == {"person": 7, "enterprise": 1}
+    docx = factories.docx_text(
+        client.get(f"/consultations/{consultation.id}/feedback-report.docx").data)
+    assert "提出者类型" in docx
