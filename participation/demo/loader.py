@@ -221,6 +221,9 @@ def _add_opinions(consultation: Consultation, key: str, count: int, seed: int,
         DraftNode.version_id == consultation.draft_version_id, DraftNode.kind == "article")).all()
     by_ordinal = {node.ordinal: node for node in nodes}
     rng = random.Random(seed)
+    # Who spoke at the symposiums: enterprises and a trade association beside residents
+    # (a separate stream, so the rest of the demo stays as it was).
+    kinds = random.Random(seed + 1)
     for spec in content.generate_opinions(key, sorted(by_ordinal), count, seed):
         days = spec["day_offset"] if max_days is None else min(spec["day_offset"], max_days)
         received = consultation.opens_at + timedelta(days=days, hours=rng.randint(1, 10),
@@ -237,9 +240,12 @@ def _add_opinions(consultation: Consultation, key: str, count: int, seed: int,
             db.session.flush()
             opinion_counters.count(consultation, opinion.node_id, public=int(opinion.is_public))
         else:
+            draw = kinds.random() if channel == Channel.SYMPOSIUM else 1.0
             opinion_ops.record_offline(consultation, {
                 "channel": channel, "reference": spec["reference"], "received_at": received,
                 "node_id": node.id if node else None, "body": spec["body"],
                 "display_name": spec["name"], "contact": spec["contact"],
-                "consent_to_publish": spec["consent_to_publish"]})
+                "consent_to_publish": spec["consent_to_publish"],
+                "submitter_kind": "enterprise" if draw < 0.35
+                else "trade_association" if draw < 0.45 else "person"})
     db.session.expire(consultation, ["opinion_count"])

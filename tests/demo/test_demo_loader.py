@@ -11,7 +11,7 @@ from participation.consultations.models import Consultation, DraftNode
 from participation.core.database import utcnow
 from participation.demo import loader
 from participation.extensions import db
-from participation.opinions.models import Opinion
+from participation.opinions.models import Channel, Opinion, SubmitterKind
 from tests import factories
 
 
@@ -44,6 +44,10 @@ def test_the_demo_has_what_the_issue_asks_for(demo):
     counted = db.session.scalar(sa.select(sa.func.count(Opinion.id)).where(
         Opinion.consultation_id == closed.id))
     assert counted == closed.opinion_count
+    # Enterprises and a trade association spoke at the symposiums (seed 003, task 18).
+    kinds = set(db.session.scalars(sa.select(Opinion.submitter_kind).where(
+        Opinion.consultation_id == closed.id, Opinion.channel == Channel.SYMPOSIUM)))
+    assert {SubmitterKind.ENTERPRISE, SubmitterKind.TRADE_ASSOCIATION} <= kinds
     factories.assert_counters_agree()
     assert "approver@qinghe.example.gov.cn" in demo
 
