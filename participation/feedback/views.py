@@ -175,7 +175,8 @@ def prepare_open_day_report(open_day_id: int):
         "feedback/open_day_prepare.html", open_day=open_day, report=draft, data=data,
         form=form, publish_form=PublishForm(version=str(draft.version)),
         problems=[p.message for p in open_day_report.publication_problems(open_day, data)],
-        versions=operations.published_versions(open_day), liked_options=LIKED_OPTIONS)
+        versions=operations.published_versions(open_day), liked_options=LIKED_OPTIONS,
+        can_publish=True)  # organizing the open day is what publishing its report takes
 
 
 @bp.route("/admin/open-days/<int:open_day_id>/feedback-report/publish", methods=["POST"])
