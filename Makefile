@@ -24,6 +24,9 @@ migrate: install
 demo: migrate
 	$(BIN)/flask demo load --if-empty
 
+# Links in the messages (console backend: the server log) point at this server.
+demo run: export PARTICIPATION_PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
+
 # gunicorn, the outbox worker and the periodic jobs (every 60 s) together; Ctrl-C, or
 # gunicorn ending, stops all three.
 run: demo
