@@ -40,6 +40,7 @@ from participation.consultations.models import Consultation
 from participation.core.database import utcnow
 from participation.extensions import db
 from participation.opinions.articles import cited_fields_for
+from participation.opinions.imports import foreign_keys
 from participation.opinions.imports.checking import ValidRow
 from participation.opinions.models import (
     Channel,
@@ -129,6 +130,15 @@ def store_rows(record: OpinionImport, consultation: Consultation, rows: Iterator
         processors = [(index, process) for index, name in enumerate(columns)
                       if (process := _bind_processor(table.c[name], dialect))]
         head = list(constant.values())
+        # PostgreSQL may check the foreign keys once per value (:mod:`.foreign_keys`):
+        # the values of the keys that vary by row are collected as the rows are built.
+        keys = foreign_keys.key_checks(table, columns) if dialect.name == "postgresql" \
+            else []
+        for check in keys:
+            if check.column in constant:
+                check.values.add(constant[check.column])
+        row_keys = [(check.index, check.values) for check in keys
+                    if check.column not in constant]
 
         def batches() -> Iterator[list[tuple]]:
             batch: list[tuple] = []
@@ -141,6 +151,8 @@ def store_rows(record: OpinionImport, consultation: Consultation, rows: Iterator
                 values = [*head, next(receipts), article_id, channels[channel], reference,
                           received_at, body, name, contact, consent, received_at >= closes_at,
                           kinds[submitter_kind], *[fields[key] for key in derived]]
+                for index, seen in row_keys:
+                    seen.add(values[index])
                 for index, process in processors:
                     values[index] = process(values[index])
                 batch.append(tuple(values))
@@ -158,8 +170,10 @@ def store_rows(record: OpinionImport, consultation: Consultation, rows: Iterator
             if batch:
                 yield batch
 
-        insert = _copy if dialect.name == "postgresql" else _executemany
-        insert(connection, columns, batches())
+        if dialect.name == "postgresql":
+            _copy(connection, table, columns, batches(), keys)
+        else:
+            _executemany(connection, columns, batches())
     stored.first_id, stored.last_id = db.session.execute(
         sa.select(sa.func.min(table.c.id), sa.func.max(table.c.id))
         .where(table.c.import_id == record.id)).one()
@@ -198,20 +212,29 @@ def _json_text(value: Any) -> str:
     return json.dumps(value)
 
 
-def _copy(connection: sa.Connection, names: list[str], batches: Iterator[list[tuple]]) -> None:
-    """PostgreSQL: every row through one ``COPY … FROM STDIN`` in the transaction."""
+def _copy(connection: sa.Connection, table: sa.Table, names: list[str],
+          batches: Iterator[list[tuple]], keys: list[foreign_keys.KeyCheck]) -> None:
+    """PostgreSQL: every row through one ``COPY … FROM STDIN`` in the transaction; the
+    foreign keys checked once per value after it when the session may
+    (:mod:`.foreign_keys`), else by their triggers row by row."""
     raw = connection.connection.driver_connection
     dbapi = connection.dialect.dbapi
-    statement = f"COPY opinion ({', '.join(names)}) FROM STDIN"
+    statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
     try:
-        # The rows go to the server from a thread of psycopg's (QueuedLibpqWriter), so
-        # preparing the next rows here never waits for the socket: the server's inserts
-        # and this process's work overlap.
-        with raw.cursor() as cursor, cursor.copy(
-                statement, writer=QueuedLibpqWriter(cursor)) as copy:
-            for batch in batches:
-                for row in batch:
-                    copy.write_row(row)
+        with raw.cursor() as cursor:
+            once = foreign_keys.may_check_once(cursor, table)
+            if once:
+                role = foreign_keys.skip_triggers(cursor)
+            # The rows go to the server from a thread of psycopg's (QueuedLibpqWriter), so
+            # preparing the next rows here never waits for the socket: the server's
+            # inserts and this process's work overlap.
+            with cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
+                for batch in batches:
+                    for row in batch:
+                        copy.write_row(row)
+            if once:
+                foreign_keys.restore_triggers(cursor, role)
+                foreign_keys.check_keys(cursor, table.name, keys)
     except dbapi.IntegrityError as error:
         raise IntegrityError(statement, None, error) from error
 
