@@ -43,6 +43,10 @@ def plain_text(value: str | None, *, multiline: bool = True) -> str:
     """
     if not value:
         return ""
+    if value.isprintable() and unicodedata.is_normalized("NFC", value):
+        # The usual text: no line break, no control, direction or other format character
+        # (none of them is printable), nothing NFC changes; all that is left to do:
+        return value.strip() if multiline else " ".join(value.split())
     value = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
     value = _CONTROL.sub("", value)
     if not multiline:

@@ -11,7 +11,7 @@ removes it from the totals. Citizens' reports and the moderators' notices are in
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -28,7 +28,7 @@ from participation.opinions import counters as _counters
 from participation.opinions.counters import count
 from participation.opinions.models import ModerationReason, ModerationState, Opinion
 from participation.opinions.moderation_models import NOT_PUBLISHED
-from participation.opinions.moderation_words import matched_words
+from participation.opinions.moderation_words import matched_words, word_matcher
 
 MODERATION_NOTE_MAX = 500
 # Statements name at most this many opinions at once (bulk selections are pages).
@@ -75,7 +75,24 @@ def moderation_fields(government_id: int, pre_moderated: bool, body: str,
     """The rule of :func:`initial_moderation` for any source: held (``pending``) when
     ``pre_moderated`` or when a sensitive word of the government's list is in the body or
     the name, else published at once."""
-    words = matched_words(government_id, body, display_name)
+    return _moderation_columns(matched_words(government_id, body, display_name),
+                               pre_moderated)
+
+
+def moderation_fields_for(government_id: int, pre_moderated: bool
+                          ) -> Callable[[str, str | None], dict[str, Any]]:
+    """:func:`moderation_fields` for the many opinions of one transaction (a bulk
+    import): the government's word list is looked up once, now
+    (:func:`~.moderation_words.word_matcher`)."""
+    matched = word_matcher(government_id)
+
+    def fields(body: str, display_name: str | None) -> dict[str, Any]:
+        return _moderation_columns(matched(body, display_name), pre_moderated)
+
+    return fields
+
+
+def _moderation_columns(words: list[str], pre_moderated: bool) -> dict[str, Any]:
     if words or pre_moderated:
         return {"moderation_state": ModerationState.PENDING, "pending_since": utcnow(),
                 "moderation_flags": {"words": words} if words else None}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 import unicodedata
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import ahocorasick
@@ -104,7 +105,23 @@ def _automaton(government_id: int) -> ahocorasick.Automaton | None:
 def matched_words(government_id: int, *texts: str | None) -> list[str]:
     """The words of the government's list found in ``texts`` (after normalisation),
     sorted, each once; empty when the list is empty or nothing matched."""
+    return _matches(_automaton(government_id), texts)
+
+
+def word_matcher(government_id: int) -> Callable[..., list[str]]:
+    """:func:`matched_words` of the government for the many texts of one transaction (a
+    bulk import): the list's version, read once per transaction anyway, and its
+    automaton are looked up once, now, instead of for every text."""
     automaton = _automaton(government_id)
+
+    def matched(*texts: str | None) -> list[str]:
+        return _matches(automaton, texts)
+
+    return matched
+
+
+def _matches(automaton: ahocorasick.Automaton | None,
+             texts: tuple[str | None, ...]) -> list[str]:
     if automaton is None:
         return []
     found: set[str] = set()

@@ -18,7 +18,12 @@ from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from participation.consultations.models import Consultation, DraftNode, DraftVersion
+from participation.consultations.models import (
+    Consultation,
+    DraftNode,
+    DraftVersion,
+    ModerationMode,
+)
 from participation.consultations.outline import chinese_numeral_to_int
 from participation.core import audit, signals
 from participation.core.args import MAX_ID
@@ -31,7 +36,7 @@ from participation.extensions import db
 from participation.opinions.articles import cited_fields
 from participation.opinions.counters import count
 from participation.opinions.models import Channel, Opinion, SubmitterKind
-from participation.opinions.moderation import initial_moderation
+from participation.opinions.moderation import initial_moderation, moderation_fields_for
 from participation.opinions.receipts import new_receipt_number
 
 BODY_MIN = 5
@@ -112,6 +117,22 @@ def written_fields(consultation: Consultation, body: str,
     public only when published (``Opinion.is_public``)."""
     fields = public_fields(body, display_name)
     fields.update(initial_moderation(consultation, body, display_name))
+    return fields
+
+
+def written_fields_for(consultation: Consultation
+                       ) -> Callable[[str, str | None], dict[str, Any]]:
+    """:func:`written_fields` for the many opinions of ``consultation`` written in one
+    transaction (a bulk import): what it reads of the consultation and of its
+    government's word list is read once, now; the same columns for every text."""
+    moderate = moderation_fields_for(consultation.government_id,
+                                     consultation.moderation_mode == ModerationMode.PRE)
+
+    def fields(body: str, display_name: str | None) -> dict[str, Any]:
+        fields = public_fields(body, display_name)
+        fields.update(moderate(body, display_name))
+        return fields
+
     return fields
 
 

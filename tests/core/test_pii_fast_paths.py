@@ -1,5 +1,5 @@
-"""The fast paths of personal-data detection (imports analyse every row) find exactly
-what the plain per-character normalisation and full scans find."""
+"""The fast paths of personal-data detection and of plain text (imports analyse every
+row) find exactly what the plain per-character normalisation and full scans find."""
 
 from __future__ import annotations
 
@@ -11,15 +11,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import participation.core.pii as pii_package
+from participation.core import sanitize
 from participation.core.pii import analyse
 from participation.core.pii.detect import _normal_char, normalise
 
 detect_module = importlib.import_module("participation.core.pii.detect")
+possible_module = importlib.import_module("participation.core.pii.possible")
 
 # Characters that normalise to something else (full-width forms, dashes, circled and
 # ligature forms, combining marks, a mathematical digit beyond the BMP) among ordinary ones.
 ALPHABET = ("0123456789 -+()@.abcxX#转号组村路本人我叫名姓联系署"
-            "０１２３４５６７８９＠（）－，。：　‐‑–—−①㈠ﬁ½\u0301\u00a0𝟏𝟗中文意见建议")
+            "０１２３４５６７８９＠（）－，。：；！？　‐‑–—−①㈠ﬁ½\u0301\u00a0𝟏𝟗中文意见建议")
 texts = st.text(alphabet=ALPHABET, max_size=60)
 settings.register_profile("fast-paths", max_examples=300, deadline=None)
 
@@ -49,7 +51,8 @@ def test_analyse_equals_a_full_scan(text):
     fast = analyse(text)
     with mock.patch.object(detect_module, "_CANDIDATE", re.compile(r"(?s)^")), \
             mock.patch.object(detect_module, "_DIGIT", re.compile(r"(?s)^")), \
-            mock.patch.object(pii_package, "normalise", reference_normalise):
+            mock.patch.object(pii_package, "normalise", reference_normalise), \
+            mock.patch.object(possible_module, "_ANY_NAME_WORD", re.compile(r"(?s)^")):
         slow = analyse(text)
     assert fast == slow
 
@@ -59,3 +62,28 @@ def test_examples_found_by_the_fast_paths():
     assert masked == "联系电话：+86 139****5678，邮箱 z***@example.com"
     assert findings["masked"] == {"mobile": 1, "email": 1}
     assert analyse("本人张三丰，家住解放路12号")[1]["possible"] == ["address", "name"]
+
+
+def reference_plain_text(value: str, multiline: bool = True) -> str:
+    """``plain_text`` without its fast path for printable NFC text."""
+    import unicodedata
+
+    value = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
+    value = sanitize._CONTROL.sub("", value)
+    if not multiline:
+        value = " ".join(value.split())
+    else:
+        value = "\n".join(line.rstrip() for line in value.split("\n"))
+        value = re.sub(r"\n{3,}", "\n\n", value)
+    return value.strip()
+
+
+PLAIN_ALPHABET = (ALPHABET + " \t\n\r\x00\x1f\x7f\x85\u200b\u200c\u200d\u200e\u202a\u2066"
+                  "\u2028\u2029\u3000e\u0308Å")
+
+
+@settings(settings.get_profile("fast-paths"))
+@given(st.text(alphabet=PLAIN_ALPHABET, min_size=1, max_size=40), st.booleans())
+def test_plain_text_equals_the_full_cleaning(text, multiline):
+    assert sanitize.plain_text(text, multiline=multiline) == \
+        reference_plain_text(text, multiline)

@@ -539,6 +539,25 @@ def test_future_dates_relative_to_now():
     assert [r.line for r in result.rows] == [2, 3]
 
 
+def test_a_received_time_written_again_is_judged_again_the_same_way(monkeypatch):
+    """Received times are parsed once per text written (the parser keeps them, a
+    bounded number at a time): rows repeating a good, a bad or a future time get the
+    same verdict every time, also after the kept times are forgotten."""
+    from participation.opinions.imports import rows as rows_module
+
+    monkeypatch.setattr(rows_module, "_DATES_KEPT", 2)
+    times = ["2026-03-12 14:30", "2026-02-30", "2026-03-21", "2026-03-12 14:30"] * 3
+    data = csv_bytes([HEADER, *(row(received_at=text) for text in times)])
+
+    result = parse("opinions.csv", data)
+
+    assert codes(result) == [
+        (line, "received_at", code)
+        for line, text in enumerate(times, start=2)
+        if (code := {"2026-02-30": "bad_date", "2026-03-21": "future_date"}.get(text))]
+    assert [r.received_at for r in result.rows] == [datetime(2026, 3, 12, 14, 30)] * 6
+
+
 def test_aware_now_is_converted_to_local_time():
     data = csv_bytes([HEADER, row(received_at="2026-03-20 15:00")])
 

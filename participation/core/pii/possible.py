@@ -34,7 +34,7 @@ _ADDRESS = re.compile(
 # Words without which neither pattern can match: a quick test before the regular
 # expressions (whose leading CJK runs are slow to try at every position).
 _NAME_WORDS = ("我叫", "名叫", "本人", "姓名", "联系人", "署名")
-_ADDRESS_WORDS = ("号", "组")
+_ANY_NAME_WORD = re.compile("|".join(_NAME_WORDS))
 
 
 def possible_personal_data(text: str | None,
@@ -45,13 +45,14 @@ def possible_personal_data(text: str | None,
         return []
     normal, origin = normalised or normalise(text)
     found: list[Finding] = []
-    names = _NAME.finditer(normal) if any(w in normal for w in _NAME_WORDS) else ()
+    names = _NAME.finditer(normal) if _ANY_NAME_WORD.search(normal) else ()
     for match in names:
         if match.group(0).startswith("本人") and match["name"][0] in _NOT_A_NAME:
             continue
         start, end = match.span("name")
         found.append(Finding("name", origin[start], origin[end - 1] + 1))
-    addresses = _ADDRESS.finditer(normal) if any(w in normal for w in _ADDRESS_WORDS) else ()
+    # Every address ends in 号, 室 (after 号) or 组.
+    addresses = _ADDRESS.finditer(normal) if "号" in normal or "组" in normal else ()
     for match in addresses:
         start, end = match.span("address")
         found.append(Finding("address", origin[start], origin[end - 1] + 1))

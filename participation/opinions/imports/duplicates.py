@@ -26,6 +26,8 @@ from participation.extensions import db
 # import task is registered at start-up), few of them import a file.
 from participation.opinions.models import ImportState, Opinion, OpinionImport
 
+#: Recorded references also kept as a set of hashes, at most.
+SET_KEPT = 50_000
 #: Rows fetched per round trip when streaming recorded opinions.
 _FETCH = 5000
 #: Line numbers quoted in one message; more are summarised with "…".
@@ -64,6 +66,9 @@ class ReferenceIndex:
             hashes.append(reference_hash(channel.value, reference))
         self._hashes = np.sort(np.frombuffer(hashes, dtype=np.int64)) if hashes \
             else np.empty(0, dtype=np.int64)
+        # Up to SET_KEPT hashes are also kept as a set: a look-up per row then costs a
+        # tenth of numpy's (a few MB at most; beyond, the sorted array alone).
+        self._set = frozenset(hashes) if len(hashes) <= SET_KEPT else None
 
     def __len__(self) -> int:
         return len(self._hashes)
@@ -73,6 +78,8 @@ class ReferenceIndex:
             return False
         channel, reference = key
         value = reference_hash(channel, reference)
+        if self._set is not None:
+            return value in self._set
         position = int(self._hashes.searchsorted(value))
         return position < len(self._hashes) and int(self._hashes[position]) == value
 

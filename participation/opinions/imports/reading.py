@@ -191,6 +191,14 @@ def _non_empty(rows: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[int, lis
             yield line, cells
 
 
+def _non_empty_text(rows: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:
+    """:func:`_non_empty` for rows of strings (CSV): a row is empty when all its cells
+    joined are blank, tested in C."""
+    for line, cells in rows:
+        if "".join(cells).strip():
+            yield line, cells
+
+
 def _text_rows(source: Source, info: FileInfo) -> Iterator[tuple[int, list[Any]]]:
     with _open(source) as handle:
         text = io.TextIOWrapper(handle, encoding=info.codec, newline="")
@@ -236,8 +244,10 @@ def read_records(source: Source, info: FileInfo) -> Records:
     """The header and a lazy iterator over the data rows of ``source`` (read as ``info``
     says); reading raises :class:`UnreadableFile` when the content turns out broken."""
     epoch: list = []
-    raw = _xlsx_rows(source, epoch) if info.kind == "xlsx" else _text_rows(source, info)
-    rows = _non_empty(raw)
+    if info.kind == "xlsx":
+        rows = _non_empty(_xlsx_rows(source, epoch))
+    else:
+        rows = _non_empty_text(_text_rows(source, info))
     first = next(rows, None)
     if first is None:
         return Records(None, [], iter(()), epoch[0] if epoch else None)

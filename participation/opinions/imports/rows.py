@@ -88,6 +88,10 @@ def _describe_columns(columns: Iterable[str]) -> str:
     return ", ".join(f"{column} ({_COLUMN_CHINESE[column]})" for column in columns)
 
 
+#: Distinct received times kept parsed (bounded memory; then the cache starts again).
+_DATES_KEPT = 100_000
+
+
 class _RowParser:
     def __init__(
         self,
@@ -110,6 +114,10 @@ class _RowParser:
         # false duplicate, never miss one).
         self.seen_references: dict[int, int] = {}
         self._articles: dict[str, int | None] = {}
+        # Received times as written, parsed once each (many rows share the minute).
+        self._dates: dict[str, datetime | None] = {}
+        # Cells beyond the named columns are looked at only when a row may have any.
+        self._extra_possible = bool(header.unnamed)
 
     def parse(self, line: int, cells: list[Any]) -> tuple[ImportRow | None, list[RowError]]:
         errors: list[RowError] = []
@@ -122,9 +130,11 @@ class _RowParser:
             params = {"column": self.header.labels[column], **params}
             errors.append(RowError(line=line, column=column, code=code, params=params))
 
-        extra = [*self.header.unnamed, *range(self.header.width, len(cells))]
-        if any(index < len(cells) and not is_empty(cells[index]) for index in extra):
-            errors.append(RowError(line=line, column=None, code="extra_values", params={}))
+        if self._extra_possible or len(cells) > self.header.width:
+            extra = [*self.header.unnamed, *range(self.header.width, len(cells))]
+            if any(index < len(cells) and not is_empty(cells[index]) for index in extra):
+                errors.append(RowError(line=line, column=None, code="extra_values",
+                                       params={}))
 
         channel_text = _single_line(cell("channel"))
         channel = channel_code(channel_text) if channel_text else None
@@ -162,7 +172,15 @@ class _RowParser:
         if is_empty(raw_received):
             error("received_at", "missing_value")
         else:
-            received_at = _parse_received_at(raw_received, self.epoch)
+            if isinstance(raw_received, str):
+                received_at = self._dates.get(raw_received, False)
+                if received_at is False:
+                    if len(self._dates) >= _DATES_KEPT:
+                        self._dates.clear()
+                    received_at = self._dates[raw_received] = _parse_received_at(
+                        raw_received, self.epoch)
+            else:
+                received_at = _parse_received_at(raw_received, self.epoch)
             if received_at is None:
                 error("received_at", "bad_date", value=_quote(_cell_text(raw_received)))
             elif received_at > self.now:

@@ -1,6 +1,7 @@
 """Storing an import: the valid rows, inserted as they are checked, in one transaction.
 
-Each row goes through :func:`~participation.opinions.operations.written_fields` (personal
+Each row goes through :func:`~participation.opinions.operations.written_fields` (as
+``written_fields_for``, which reads the consultation and its word list once: personal
 data masked, initial moderation state) and the cited article's detection
 (:func:`~participation.opinions.articles.cited_fields_for`, the same rule as
 ``cited_fields``) exactly like an opinion given online, and becomes a plain tuple of
@@ -49,7 +50,7 @@ from participation.opinions.models import (
     OpinionImport,
     SubmitterKind,
 )
-from participation.opinions.operations import written_fields
+from participation.opinions.operations import written_fields_for
 from participation.opinions.receipts import new_receipt_numbers
 
 #: Rows per batch (one ``executemany`` on SQLite; one block of receipt numbers).
@@ -75,16 +76,6 @@ class Stored:
     per_node: dict[int | None, list[int]] = field(default_factory=dict)
 
 
-class _Target:
-    """What ``written_fields`` reads of the consultation, read once: the ORM object
-    expires at each commit of a progress report."""
-
-    def __init__(self, consultation: Consultation) -> None:
-        self.id = consultation.id
-        self.government_id = consultation.government_id
-        self.moderation_mode = consultation.moderation_mode
-
-
 def store_rows(record: OpinionImport, consultation: Consultation, rows: Iterator[ValidRow], *,
                actor_id: int | None,
                progress: Callable[[int, int | None], None] | None = None) -> Stored:
@@ -106,7 +97,9 @@ def store_rows(record: OpinionImport, consultation: Consultation, rows: Iterator
         "updated_at": moment,
         "disposition_overridden": False,
     }
-    target = _Target(consultation)
+    # What the write hooks read of the consultation (and its word list) is read once,
+    # now: the ORM object expires at each commit of a progress report.
+    written = written_fields_for(consultation)
     closes_at = consultation.closes_at
     cite = cited_fields_for(consultation.draft_version_id)
     channels = {channel.value: channel for channel in Channel}
@@ -115,7 +108,7 @@ def store_rows(record: OpinionImport, consultation: Consultation, rows: Iterator
     per_node = stored.per_node
 
     def hooks(body: str, name: str | None) -> dict[str, Any]:
-        fields = written_fields(target, body, name)
+        fields = written(body, name)
         fields.update(cite(body))
         return fields
 
@@ -202,13 +195,13 @@ def _json_text(value: Any) -> str:
     values from a cache: encoding every row's findings again cost about 15 µs a row."""
     if value is None:
         return "null"
-    if isinstance(value, dict) and all(
-            type(member) in (dict, list) and not member for member in value.values()):
+    if type(value) is dict and not any(value.values()):
         key = tuple((name, type(member)) for name, member in value.items())
-        text = _EMPTY_JSON.get(key)
-        if text is None:
-            text = _EMPTY_JSON[key] = json.dumps(value)
-        return text
+        if all(kind in (dict, list) for _name, kind in key):
+            text = _EMPTY_JSON.get(key)
+            if text is None:
+                text = _EMPTY_JSON[key] = json.dumps(value)
+            return text
     return json.dumps(value)
 
 
