@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask_babel import gettext
 
@@ -14,9 +14,10 @@ from flask_babel import gettext
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ImportRow:
-    """One valid opinion; ``received_at`` is naive local (Asia/Shanghai) time."""
+class ImportRow(NamedTuple):
+    """One valid opinion; ``received_at`` is naive local (Asia/Shanghai) time. Immutable
+    (a named tuple: built for every row of a file, four times quicker than a frozen
+    dataclass)."""
 
     line: int
     reference: str | None
