@@ -59,16 +59,18 @@ def key_checks(table: sa.Table, columns: Iterable[str]) -> list[KeyCheck]:
 def may_check_once(cursor, table: sa.Table) -> bool:
     """Whether the rows of one ``COPY`` into ``table`` may skip the per-row triggers:
     every foreign key is single-column, the table has no trigger of its own (only the
-    internal ones of constraints), and the session may set the replication role."""
+    internal ones of constraints) nor rule (the role would skip those too), and the
+    session may set the replication role."""
     if any(len(constraint.elements) != 1 for constraint in table.foreign_key_constraints):
         return False
     cursor.execute(
         "SELECT current_setting('is_superuser') = 'on',"
         " current_setting('server_version_num')::int,"
-        " (SELECT count(*) FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal)",
-        (table.name,))
-    superuser, version, own_triggers = cursor.fetchone()
-    if own_triggers:
+        " (SELECT count(*) FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal)"
+        " + (SELECT count(*) FROM pg_rewrite WHERE ev_class = %s::regclass)",
+        (table.name, table.name))
+    superuser, version, own_triggers_or_rules = cursor.fetchone()
+    if own_triggers_or_rules:
         return False
     if superuser:
         return True
