@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -167,6 +168,17 @@ def test_masking_is_idempotent_and_keeps_text_outside_the_findings(parts):
     for piece in rebuilt:
         assert piece in remaining
         remaining = remaining[remaining.index(piece) + len(piece):]
+
+
+@pytest.mark.parametrize("text", [
+    "18380011586" "8" "0086-130 0000 0000",  # a card-like prefix ending next to a phone
+    "13000000000" "-1" "-" "1000000000000008",  # a card after a phone and a failed check
+])
+def test_masking_twice_finds_nothing_new_next_to_a_masked_number(text):
+    """Counterexamples hypothesis found: a masked number must not leave a shorter number
+    beside it for a second masking to find."""
+    masked, _findings = mask(text)
+    assert mask(masked)[0] == masked
 
 
 def test_full_width_numbers_are_masked_and_the_rest_kept_as_typed():

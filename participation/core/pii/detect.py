@@ -115,9 +115,11 @@ def normalise(text: str) -> tuple[str, Sequence[int]]:
 
 
 _SEP = r"[ -]?"
-# Not inside a longer number, nor next to the ``****`` of a mask.
-_START = r"(?<![0-9])(?<!\*{4})"
-_END = r"(?![0-9]|\*{4})"
+# Not inside a longer number, nor next to a number masked already (its ``****``, or the
+# digits and separator beside them: "…0086-130****0000" was one longer number when it was
+# first masked, so no shorter number ends at its "-" on a second masking).
+_START = r"(?<![0-9])(?<!\*{4})(?<!\*[0-9]{4}[ -])"
+_END = r"(?![0-9]|\*{4}|[ -]?[0-9]{0,4}\*{4})"
 _EMAIL = re.compile(r"(?<![A-Za-z0-9._%+@*-])[A-Za-z0-9._%+-]+"
                     r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # An address masked already ("z***@example.com"): its domain hides nothing.
@@ -266,9 +268,10 @@ def detect(text: str | None, normalised: tuple[str, list[int]] | None = None
     taken: list[tuple[int, int]] = []
     found: list[tuple[Finding, str]] = []
     for kind, pattern, replacement in _DETECTORS:
-        begin = 0 if pattern in _ADDRESSES else numbers_from
-        for match in pattern.finditer(normal, begin):
+        position = 0 if pattern in _ADDRESSES else numbers_from
+        while (match := pattern.search(normal, position)) is not None:
             start, end = match.span()
+            position = end
             if any(start < t_end and t_start < end for t_start, t_end in taken):
                 match = _shorter(pattern, normal, start, taken)
                 if match is None:
@@ -279,6 +282,9 @@ def detect(text: str | None, normalised: tuple[str, list[int]] | None = None
                 continue
             masked = replacement(match)
             if masked is None:
+                # A candidate that fails its check hides nothing: a number may start
+                # inside it (after a separator), as it would once its neighbour is masked.
+                position = start + 1
                 continue
             taken.append((start, end))
             found.append((Finding(kind, origin[start], origin[end - 1] + 1), masked))
