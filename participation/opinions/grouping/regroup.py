@@ -23,11 +23,17 @@ import sqlalchemy as sa
 from participation.extensions import db
 from participation.opinions.grouping import engine
 from participation.opinions.grouping.models import GroupKind, OpinionBand, OpinionFingerprint
-from participation.opinions.grouping.normalise import exact_key, person_key
+from participation.opinions.grouping.normalise import (
+    exact_key,
+    normalise,
+    normalise_many,
+    person_key,
+)
 from participation.opinions.grouping.store import (
     FINGERPRINT_COLUMNS,
     chunks,
     move_many,
+    set_fingerprint_bands,
     store_fingerprints,
     tidy_groups,
     write_fingerprint_rows,
@@ -63,21 +69,40 @@ def _fingerprint_missing(consultation_id: int, ids: list[int] | None,
             Opinion.consultation_id == consultation_id,
             Opinion.id.between(part[0], part[-1]))).all()
         wanted = set(part)
-        store_fingerprints([r for r in rows if r.id in wanted], replace=False)
+        store_fingerprints([r for r in rows if r.id in wanted])
         if progress:
             progress(min(first + LOAD_BATCH, len(todo)), total)
 
 
+_o = Opinion.__table__.c
+_f = OpinionFingerprint.__table__.c
+_b = OpinionBand.__table__.c
+_RANGE_BANDS = (
+    sa.select(_f.bands, _o.body)
+    .select_from(OpinionFingerprint.__table__.join(Opinion.__table__, _o.id == _f.opinion_id))
+    .where(_f.consultation_id == sa.bindparam("cid"),
+           _f.opinion_id.between(sa.bindparam("first"), sa.bindparam("last"))))
+_SHARING_BANDS = (
+    sa.select(_b.opinion_id).where(_b.consultation_id == sa.bindparam("cid"),
+                                   _b.band_hash.in_(sa.bindparam("hashes", expanding=True)))
+    .distinct())
+
+
 def _neighbours(consultation_id: int, first: int, last: int) -> set[int]:
     """Recorded opinions sharing an exact key or a band hash with the range's opinions."""
+    from participation.opinions.grouping import minhash
+
+    connection = db.session.connection()
+    rows = connection.execute(_RANGE_BANDS, {"cid": consultation_id, "first": first,
+                                             "last": last}).all()
+    bands = minhash.from_bytes([r.bands for r in rows if r.bands is not None])
+    older = [normalise(r.body) for r in rows if r.bands is None]  # fingerprinted before
+    if older:
+        bands = np.concatenate([bands, minhash.band_hashes(minhash.signatures(older))])
     found: set[int] = set()
-    hashes = list(db.session.scalars(sa.select(OpinionBand.band_hash).where(
-        OpinionBand.consultation_id == consultation_id,
-        OpinionBand.opinion_id.between(first, last)).distinct()))
-    for part in chunks(hashes):
-        found.update(db.session.scalars(sa.select(OpinionBand.opinion_id).where(
-            OpinionBand.consultation_id == consultation_id,
-            OpinionBand.band_hash.in_(part)).distinct()))
+    for part in chunks(np.unique(bands).tolist()):
+        found.update(connection.scalars(_SHARING_BANDS, {"cid": consultation_id,
+                                                         "hashes": list(part)}))
     keys = list(db.session.scalars(sa.select(OpinionFingerprint.exact_key).where(
         OpinionFingerprint.opinion_id.between(first, last),
         OpinionFingerprint.consultation_id == consultation_id).distinct()))
@@ -88,42 +113,85 @@ def _neighbours(consultation_id: int, first: int, last: int) -> set[int]:
     return found
 
 
-_LOADED = (Opinion.id, Opinion.body, Opinion.group_id, OpinionFingerprint.pinned,
-           OpinionFingerprint.opinion_id.label("fingerprinted"),
-           # Who sent it, for the person key of a fingerprint written here.
-           Opinion.author_id, Opinion.contact, Opinion.display_name, Opinion.channel)
+# What a regrouping reads of each opinion, as text SQL compiled once: no result
+# processing of 100,000 rows (through the ORM they took a second). ``pinned`` comes back
+# as 0/1 on SQLite, ``channel`` as its string.
+_LOAD_SQL = (
+    "SELECT o.id, o.body, o.group_id, f.pinned, f.opinion_id AS fingerprinted, "
+    "f.exact_key, f.bands, "
+    # Who sent it, for the person key of a fingerprint written here.
+    "o.author_id, o.contact, o.display_name, o.channel, "
+    "o.disposition, o.disposition_reason, o.disposition_overridden "
+    "FROM opinion AS o LEFT OUTER JOIN opinion_fingerprint AS f ON f.opinion_id = o.id "
+    "WHERE o.consultation_id = :cid{ids} ORDER BY o.id")
+_LOAD = sa.text(_LOAD_SQL.format(ids=""))
+_LOAD_IDS = sa.text(_LOAD_SQL.format(ids=" AND o.id IN :ids")).bindparams(
+    sa.bindparam("ids", expanding=True))
 
 
 def _load(consultation_id: int, ids: set[int] | None) -> list:
-    query = (sa.select(*_LOADED).outerjoin(
-        OpinionFingerprint, OpinionFingerprint.opinion_id == Opinion.id)
-        .where(Opinion.consultation_id == consultation_id).order_by(Opinion.id))
+    connection = db.session.connection()
     if ids is None:
-        return db.session.execute(query).all()
+        return connection.execute(_LOAD, {"cid": consultation_id}).all()
     rows = []
     for part in chunks(sorted(ids)):
-        rows.extend(db.session.execute(query.where(Opinion.id.in_(part))).all())
+        rows.extend(connection.execute(_LOAD_IDS, {"cid": consultation_id,
+                                                   "ids": list(part)}).all())
     return rows
 
 
-def _fingerprint_loaded(consultation_id: int, rows: list, prepared: engine.Prepared,
-                        progress: Progress | None, total: int) -> None:
-    """Write the missing fingerprints of a full regrouping from what :func:`engine.prepare`
-    computed for the grouping (nothing is normalised or hashed twice; the band rows are
-    built from the band matrix in numpy)."""
-    missing = [i for i, r in enumerate(rows) if r.fingerprinted is None]
-    step = LOAD_BATCH * 5
-    for first in range(0, len(missing), step):
-        part = missing[first:first + step]
-        chosen = [rows[i] for i in part]
-        exact = [exact_key(prepared.both[i][0]) for i in part]
+@dataclass
+class _Fresh:
+    """The opinions whose fingerprint carries no band hashes (none, or one written
+    before they were stored): their row indexes, exact keys and band rows."""
+
+    rows: list[int]
+    keys: np.ndarray
+    bands: np.ndarray
+
+
+def _prepare(rows: list) -> tuple[engine.Prepared, _Fresh]:
+    """The texts ready for grouping: exact keys and band hashes read from the
+    fingerprints, computed (normalised, hashed) only for the opinions without them."""
+    from participation.opinions.grouping import minhash
+
+    count = len(rows)
+    keys = np.empty(count, dtype=np.int64)
+    bands = np.empty((count, minhash.BANDS), dtype=np.int64)
+    stored = [i for i, r in enumerate(rows) if r.bands is not None]
+    fresh = [i for i, r in enumerate(rows) if r.bands is None]
+    if stored:
+        keys[stored] = [rows[i].exact_key for i in stored]
+        bands[stored] = minhash.from_bytes([rows[i].bands for i in stored])
+    both = normalise_many([rows[i].body for i in fresh])
+    fresh_keys = np.fromiter((exact_key(plain) for plain, _ in both), dtype=np.int64,
+                             count=len(fresh))
+    fresh_bands = np.empty((len(fresh), minhash.BANDS), dtype=np.int64)
+    if fresh:
+        distinct_of, first = engine.first_appearance(fresh_keys)
+        fresh_bands = minhash.band_hashes(minhash.signatures(
+            [both[i][0] for i in first.tolist()]))[distinct_of]
+        keys[fresh] = fresh_keys
+        bands[fresh] = fresh_bands
+    prepared = engine.prepare_known([r.body for r in rows], keys, bands,
+                                    dict(zip(fresh, both, strict=True)))
+    return prepared, _Fresh(fresh, fresh_keys, fresh_bands)
+
+
+def _fingerprint_fresh(consultation_id: int, rows: list, fresh: _Fresh) -> None:
+    """Write what :func:`_prepare` computed: the fingerprints (with band rows) of the
+    opinions that had none, the band hashes of those fingerprinted before they were
+    stored."""
+    new = [j for j, i in enumerate(fresh.rows) if rows[i].fingerprinted is None]
+    older = [j for j, i in enumerate(fresh.rows) if rows[i].fingerprinted is not None]
+    if new:
+        chosen = [rows[fresh.rows[j]] for j in new]
         people = [person_key(r.id, r.author_id, r.contact, r.display_name, str(r.channel))
                   for r in chosen]
-        write_fingerprint_rows(consultation_id, [r.id for r in chosen], exact, people,
-                               prepared.bands[prepared.distinct_of[np.asarray(part)]])
-        if progress:
-            progress(total + min(first + len(part), len(missing)) * total // len(missing),
-                     total * 3)
+        write_fingerprint_rows(consultation_id, [r.id for r in chosen],
+                               fresh.keys[new].tolist(), people, fresh.bands[new])
+    if older:
+        set_fingerprint_bands([rows[fresh.rows[j]].id for j in older], fresh.bands[older])
 
 
 def _most(counts: Counter) -> int:
@@ -150,17 +218,16 @@ def regroup(consultation, *, opinion_ids: tuple[int, int] | None = None,
     result = RegroupResult(opinions=len(rows))
     if not rows:
         return result
-    prepared = engine.prepare([r.body for r in rows])
+    prepared, fresh = _prepare(rows)
     if progress:
         progress(total, total * 3)
-    if full:
-        _fingerprint_loaded(cid, rows, prepared, progress, total)
+    _fingerprint_fresh(cid, rows, fresh)
+    if progress:
+        progress(total * 2, total * 3)
     kept = {g.id: g for g in db.session.scalars(sa.select(OpinionGroup).where(
         OpinionGroup.consultation_id == cid,
         sa.or_(OpinionGroup.kind == GroupKind.MANUAL, OpinionGroup.disposition.is_not(None))))}
     labels = engine.group_prepared(prepared)
-    if progress:
-        progress(total * 2, total * 3)
     new_range = opinion_ids or (0, 0)
 
     def movable(row) -> bool:
@@ -173,8 +240,14 @@ def regroup(consultation, *, opinion_ids: tuple[int, int] | None = None,
     target_of: dict[int, int | None] = {}  # free opinion id -> group id (None: no group)
     to_create: list[list[int]] = []
     claimed: set[int] = set()  # automatic groups already rebuilt by a cluster
-    for members in np.split(order, boundaries):
-        cluster = [rows[i] for i in members.tolist()]
+    starts = np.concatenate(([0], boundaries)).astype(np.int64)
+    ends = np.append(boundaries, len(order)).astype(np.int64)
+    grouped = np.fromiter((r.group_id is not None for r in rows), dtype=bool, count=len(rows))
+    # An opinion alone in its cluster and in no group stays where it is: only the other
+    # clusters are looked at one by one (most of 100,000 opinions are alone).
+    looked_at = np.flatnonzero((ends - starts > 1) | grouped[order[starts]])
+    for start, end in zip(starts[looked_at].tolist(), ends[looked_at].tolist(), strict=True):
+        cluster = [rows[i] for i in order[start:end].tolist()]
         free = [r for r in cluster if movable(r)]
         if not free:
             continue
@@ -216,7 +289,9 @@ def regroup(consultation, *, opinion_ids: tuple[int, int] | None = None,
     for part in chunks([t for t in by_target if t is not None]):
         groups.update((g.id, g) for g in db.session.scalars(
             sa.select(OpinionGroup).where(OpinionGroup.id.in_(part))))
-    touched = move_many(by_target, groups)
+    touched = move_many(by_target, groups, known={
+        r.id: (r.group_id, r.disposition, r.disposition_reason, bool(r.disposition_overridden))
+        for r in rows})
     touched.update(t for t in by_target if t is not None)
     result.moved = sum(len(ids) for ids in by_target.values())
     if full:  # a full regrouping also repairs every group's counts and representative

@@ -1,0 +1,72 @@
+"""A full regrouping's bulk paths give what the one-opinion paths give: many texts
+normalised at once, exact keys and bands read back from the fingerprints, fingerprints
+written before their bands were stored."""
+
+from __future__ import annotations
+
+import numpy as np
+import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from participation.extensions import db
+from participation.opinions.grouping import engine, generator, minhash
+from participation.opinions.grouping.models import OpinionFingerprint
+from participation.opinions.grouping.normalise import exact_key, normalise_both, normalise_many
+from tests.opinions.test_grouping import CAMPAIGN, OTHER, consultation, record
+
+__all__ = ["consultation"]
+
+# What the normaliser treats specially: sentence ends (a full stop beside a digit is
+# none), full-width and compatibility forms, combining marks, case, underscores, NUL
+# and the batch's own separator.
+TRICKY = list("第五条，应当删除！。｡？?!；;\n．. _\u3000aBßΣς1２３ＡＢ①Ⅻﬁ㈠e\u0301é\x00\x01")
+texts = st.lists(st.text(alphabet=st.sampled_from(TRICKY) | st.characters(), max_size=20),
+                 min_size=0, max_size=150)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts)
+def test_normalising_many_texts_at_once_equals_one_by_one(values):
+    assert normalise_many(values) == [normalise_both(v) for v in values]
+
+
+def test_normalising_many_generated_opinions_equals_one_by_one():
+    bodies = [o.body for o in generator.generate(3_000, seed=11)]
+    assert normalise_many(bodies) == [normalise_both(b) for b in bodies]
+
+
+def test_grouping_from_stored_keys_and_bands_equals_grouping_from_the_texts():
+    """A regrouping of fingerprinted opinions reads exact keys and bands instead of
+    hashing again, and normalises only the candidates: the groups are the same."""
+    bodies = [o.body for o in generator.generate(4_000, seed=12)]
+    prepared = engine.prepare(bodies)
+    keys = np.array([exact_key(normalise_both(b)[0]) for b in bodies], dtype=np.int64)
+    known = engine.prepare_known(bodies, keys, prepared.bands[prepared.distinct_of], {})
+    assert np.array_equal(engine.group_prepared(known), engine.group_prepared(prepared))
+    assert sum(both is None for both in known.normalised) > 0  # not all normalised
+
+
+def test_band_bytes_round_trip():
+    bands = minhash.band_hashes(minhash.signatures(["第五条应当删除", "", "a"]))
+    assert np.array_equal(minhash.from_bytes(minhash.to_bytes(bands)), bands)
+
+
+def test_a_regrouping_fills_in_the_bands_of_fingerprints_written_before_they_were_stored(
+        runner, consultation):
+    opinions = [record(consultation, CAMPAIGN + "！" * n) for n in range(3)]
+    opinions.append(record(consultation, OTHER))
+    db.session.commit()
+    arrived = dict(db.session.execute(sa.select(OpinionFingerprint.opinion_id,
+                                                OpinionFingerprint.bands)).all())
+    assert all(len(value) == minhash.BANDS * 8 for value in arrived.values())
+    db.session.execute(sa.update(OpinionFingerprint).values(bands=None))
+    db.session.commit()
+    result = runner.invoke(args=["opinions", "group", "--consultation", str(consultation.id)])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert dict(db.session.execute(sa.select(OpinionFingerprint.opinion_id,
+                                             OpinionFingerprint.bands)).all()) == arrived
+    groups = {db.session.get(type(o), o.id).group_id for o in opinions[:3]}
+    assert len(groups) == 1
+    assert None not in groups
