@@ -70,3 +70,47 @@ def test_a_regrouping_fills_in_the_bands_of_fingerprints_written_before_they_wer
     groups = {db.session.get(type(o), o.id).group_id for o in opinions[:3]}
     assert len(groups) == 1
     assert None not in groups
+
+
+def test_fingerprints_written_on_their_own_thread_are_the_arriving_ones(
+        runner, consultation, monkeypatch):
+    """A large regrouping writes the fingerprints on a thread while it groups (here from
+    the first opinion): the same rows as written one by one, and the same groups."""
+    from participation.opinions.grouping import regroup
+    from tests.opinions.test_grouping_regroup import _fingerprint_rows, _forget_grouping
+
+    opinions = [record(consultation, CAMPAIGN + "！" * n, contact=f"1390000000{n % 2}")
+                for n in range(4)]
+    opinions.append(record(consultation, OTHER))
+    db.session.commit()
+    arrived = _fingerprint_rows()
+    _forget_grouping([o.id for o in opinions])
+    db.session.commit()
+    monkeypatch.setattr(regroup._Fingerprinting, "THREADED", 1)
+    result = runner.invoke(args=["opinions", "group", "--consultation", str(consultation.id)])
+    assert result.exit_code == 0, result.output
+    assert "5 opinions looked at, 4 moved, 1 groups created." in result.output
+    db.session.expire_all()
+    assert _fingerprint_rows() == arrived
+
+
+def test_an_error_while_writing_fingerprints_on_their_thread_stops_the_regrouping(
+        runner, consultation, monkeypatch):
+    from participation.opinions.grouping import regroup
+    from tests.opinions.test_grouping_regroup import _forget_grouping
+
+    opinions = [record(consultation, CAMPAIGN + "！" * n) for n in range(3)]
+    db.session.commit()
+    _forget_grouping([o.id for o in opinions])
+    db.session.commit()
+
+    def broken(*_args):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(regroup._Fingerprinting, "THREADED", 1)
+    monkeypatch.setattr(regroup, "_fingerprint_fresh", broken)
+    result = runner.invoke(args=["opinions", "group", "--consultation", str(consultation.id)])
+    assert result.exit_code != 0
+    assert isinstance(result.exception, RuntimeError)
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OpinionFingerprint)) == 0

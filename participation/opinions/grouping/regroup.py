@@ -13,6 +13,7 @@ is deleted when fewer than two remain.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -178,7 +179,8 @@ def _prepare(rows: list) -> tuple[engine.Prepared, _Fresh]:
     return prepared, _Fresh(fresh, fresh_keys, fresh_bands)
 
 
-def _fingerprint_fresh(consultation_id: int, rows: list, fresh: _Fresh) -> None:
+def _fingerprint_fresh(consultation_id: int, rows: list, fresh: _Fresh,
+                       connection: sa.Connection | None = None) -> None:
     """Write what :func:`_prepare` computed: the fingerprints (with band rows) of the
     opinions that had none, the band hashes of those fingerprinted before they were
     stored."""
@@ -189,52 +191,17 @@ def _fingerprint_fresh(consultation_id: int, rows: list, fresh: _Fresh) -> None:
         people = [person_key(r.id, r.author_id, r.contact, r.display_name, str(r.channel))
                   for r in chosen]
         write_fingerprint_rows(consultation_id, [r.id for r in chosen],
-                               fresh.keys[new].tolist(), people, fresh.bands[new])
+                               fresh.keys[new].tolist(), people, fresh.bands[new],
+                               connection)
     if older:
-        set_fingerprint_bands([rows[fresh.rows[j]].id for j in older], fresh.bands[older])
+        set_fingerprint_bands([rows[fresh.rows[j]].id for j in older], fresh.bands[older],
+                              connection)
 
 
-def _most(counts: Counter) -> int:
-    """The group with most members here (the oldest on a tie)."""
-    return min(counts, key=lambda group_id: (-counts[group_id], group_id))
-
-
-def regroup(consultation, *, opinion_ids: tuple[int, int] | None = None,
-            progress: Progress | None = None) -> RegroupResult:
-    """Group the consultation's opinions (all of them, or those of the id range
-    ``opinion_ids`` with the recorded opinions they resemble) by the rule of this
-    module. Writes fingerprints that are missing, moves free opinions, creates, recounts
-    and deletes groups; flushes (``progress`` may commit between its steps)."""
-    cid = consultation.id
-    total = int(db.session.scalar(sa.select(sa.func.count(Opinion.id)).where(
-        Opinion.consultation_id == cid)) or 0) if opinion_ids is None else \
-        opinion_ids[1] - opinion_ids[0] + 1
-    full = opinion_ids is None
-    if not full:  # the neighbours of an import are found through its fingerprints
-        _fingerprint_missing(cid, list(opinion_ids), progress, total * 3)
-    wanted = None if full else (_neighbours(cid, *opinion_ids)
-                                | set(range(opinion_ids[0], opinion_ids[1] + 1)))
-    rows = _load(cid, wanted)
-    result = RegroupResult(opinions=len(rows))
-    if not rows:
-        return result
-    prepared, fresh = _prepare(rows)
-    if progress:
-        progress(total, total * 3)
-    _fingerprint_fresh(cid, rows, fresh)
-    if progress:
-        progress(total * 2, total * 3)
-    kept = {g.id: g for g in db.session.scalars(sa.select(OpinionGroup).where(
-        OpinionGroup.consultation_id == cid,
-        sa.or_(OpinionGroup.kind == GroupKind.MANUAL, OpinionGroup.disposition.is_not(None))))}
-    labels = engine.group_prepared(prepared)
-    new_range = opinion_ids or (0, 0)
-
-    def movable(row) -> bool:
-        if row.pinned or (row.group_id is not None and row.group_id in kept):
-            return False
-        return full or row.group_id is None or new_range[0] <= row.id <= new_range[1]
-
+def _plan(rows: list, labels: np.ndarray, movable: Callable, kept: dict
+          ) -> tuple[dict[int, int | None], list[list[int]]]:
+    """Where each free opinion goes, by the rule of this module: ``({opinion id: group id
+    or None}, [opinion ids of each group to create])``."""
     order = np.argsort(labels, kind="stable")
     boundaries = np.flatnonzero(np.diff(labels[order])) + 1
     target_of: dict[int, int | None] = {}  # free opinion id -> group id (None: no group)
@@ -271,6 +238,86 @@ def regroup(consultation, *, opinion_ids: tuple[int, int] | None = None,
             target = None
         for r in free:
             target_of[r.id] = target
+    return target_of, to_create
+
+
+class _Fingerprinting:
+    """Write what :func:`_prepare` computed (:func:`_fingerprint_fresh`) while the block
+    runs: on a thread of its own when there are many (the database's work, and on SQLite
+    the B-tree inserts, release the GIL while the texts are grouped; the block must not
+    use the database), else at once."""
+
+    THREADED = 5_000
+
+    def __init__(self, consultation_id: int, rows: list, fresh: _Fresh) -> None:
+        self.args = (consultation_id, rows, fresh)
+        self.error: BaseException | None = None
+        self.thread: threading.Thread | None = None
+
+    def _run(self) -> None:
+        try:
+            _fingerprint_fresh(*self.args)
+        except BaseException as error:  # re-raised in the grouping thread
+            self.error = error
+
+    def __enter__(self) -> None:
+        if len(self.args[2].rows) < self.THREADED:
+            _fingerprint_fresh(*self.args)
+            return
+        # On the session's connection, which the grouping thread leaves alone meanwhile.
+        self.args = (*self.args, db.session.connection())
+        self.thread = threading.Thread(target=self._run, name="fingerprints")
+        self.thread.start()
+
+    def __exit__(self, *_exc) -> None:
+        if self.thread is not None:
+            self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+
+def _most(counts: Counter) -> int:
+    """The group with most members here (the oldest on a tie)."""
+    return min(counts, key=lambda group_id: (-counts[group_id], group_id))
+
+
+def regroup(consultation, *, opinion_ids: tuple[int, int] | None = None,
+            progress: Progress | None = None) -> RegroupResult:
+    """Group the consultation's opinions (all of them, or those of the id range
+    ``opinion_ids`` with the recorded opinions they resemble) by the rule of this
+    module. Writes fingerprints that are missing, moves free opinions, creates, recounts
+    and deletes groups; flushes (``progress`` may commit between its steps)."""
+    cid = consultation.id
+    total = int(db.session.scalar(sa.select(sa.func.count(Opinion.id)).where(
+        Opinion.consultation_id == cid)) or 0) if opinion_ids is None else \
+        opinion_ids[1] - opinion_ids[0] + 1
+    full = opinion_ids is None
+    if not full:  # the neighbours of an import are found through its fingerprints
+        _fingerprint_missing(cid, list(opinion_ids), progress, total * 3)
+    wanted = None if full else (_neighbours(cid, *opinion_ids)
+                                | set(range(opinion_ids[0], opinion_ids[1] + 1)))
+    rows = _load(cid, wanted)
+    result = RegroupResult(opinions=len(rows))
+    if not rows:
+        return result
+    prepared, fresh = _prepare(rows)
+    if progress:
+        progress(total, total * 3)
+    kept = {g.id: g for g in db.session.scalars(sa.select(OpinionGroup).where(
+        OpinionGroup.consultation_id == cid,
+        sa.or_(OpinionGroup.kind == GroupKind.MANUAL, OpinionGroup.disposition.is_not(None))))}
+    new_range = opinion_ids or (0, 0)
+
+    def movable(row) -> bool:
+        if row.pinned or (row.group_id is not None and row.group_id in kept):
+            return False
+        return full or row.group_id is None or new_range[0] <= row.id <= new_range[1]
+
+    with _Fingerprinting(cid, rows, fresh):  # written while the texts are grouped
+        labels = engine.group_prepared(prepared)
+        target_of, to_create = _plan(rows, labels, movable, kept)
+    if progress:
+        progress(total * 2, total * 3)
     groups_new = [OpinionGroup(consultation_id=cid, kind=GroupKind.AUTOMATIC,
                                representative_opinion_id=members[0], summary="")
                   for members in to_create]

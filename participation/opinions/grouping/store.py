@@ -71,21 +71,24 @@ def write_fingerprints(rows: Sequence, norms: Sequence[str], bands: np.ndarray) 
 
 
 def write_fingerprint_rows(consultation_id: int, ids: Sequence[int], exact: Sequence[int],
-                           people: Sequence[str], bands: np.ndarray) -> None:
+                           people: Sequence[str], bands: np.ndarray,
+                           connection: sa.Connection | None = None) -> None:
     """:func:`write_fingerprints` from what a full regrouping computed: per opinion its
-    id, exact key, person key and row of band hashes (``bands``: len(ids) × BANDS)."""
+    id, exact key, person key and row of band hashes (``bands``: len(ids) × BANDS), on
+    ``connection`` (default: the session's)."""
     from participation.opinions.grouping import minhash
 
     if not len(ids):
         return
     _bulk_insert(_FINGERPRINT.name, _FINGERPRINT_FIELDS,
                  list(zip(ids, itertools.repeat(consultation_id), exact, people,
-                          itertools.repeat(False), minhash.to_bytes(bands), strict=False)))
-    write_band_rows(consultation_id, ids, bands)
+                          itertools.repeat(False), minhash.to_bytes(bands), strict=False)),
+                 connection=connection)
+    write_band_rows(consultation_id, ids, bands, connection)
 
 
 def write_band_rows(consultation: int | Sequence[int], ids: Sequence[int],
-                    bands: np.ndarray) -> None:
+                    bands: np.ndarray, connection: sa.Connection | None = None) -> None:
     """The band rows of these opinions (one per distinct hash of each row of ``bands``;
     ``consultation``: one id for all, or one per opinion), inserted in key order: into
     the clustered key they are nearly appended, not scattered."""
@@ -111,32 +114,33 @@ def write_band_rows(consultation: int | Sequence[int], ids: Sequence[int],
     first = itertools.repeat(consultation) if cids is None else cids[keep].tolist()
     _bulk_insert(_BAND.name, _BAND_FIELDS,
                  list(zip(first, hashes[keep].tolist(), owners[keep].tolist(), strict=False)),
-                 integers=True)
+                 integers=True, connection=connection)
 
 
 _SET_BANDS = "UPDATE opinion_fingerprint SET bands = {mark} WHERE opinion_id = {mark}"
 
 
-def set_fingerprint_bands(ids: Sequence[int], bands: np.ndarray) -> None:
+def set_fingerprint_bands(ids: Sequence[int], bands: np.ndarray,
+                          connection: sa.Connection | None = None) -> None:
     """Fill in ``bands`` of fingerprints written before it was stored (their band rows
     exist: the hashes are the same)."""
     from participation.opinions.grouping import minhash
 
     if not len(ids):
         return
-    connection = db.session.connection()
+    connection = connection or db.session.connection()
     mark = "%s" if connection.dialect.name == "postgresql" else "?"
     connection.exec_driver_sql(_SET_BANDS.format(mark=mark),
                                list(zip(minhash.to_bytes(bands), ids, strict=True)))
 
 
 def _bulk_insert(table: str, columns: Sequence[str], rows: list[tuple], *,
-                 integers: bool = False) -> None:
+                 integers: bool = False, connection: sa.Connection | None = None) -> None:
     """Insert ``rows`` (tuples of ``columns``) in bulk; ``integers``: every value is an
     int (COPY's text is then written directly, 100,000 rows at a time)."""
     if not rows:
         return
-    connection = db.session.connection()
+    connection = connection or db.session.connection()
     if connection.dialect.name == "postgresql":
         cursor = connection.connection.driver_connection.cursor()
         with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
