@@ -5,6 +5,7 @@ written before their bands were stored."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,6 +15,7 @@ from participation.opinions.grouping import engine, generator, minhash
 from participation.opinions.grouping.models import OpinionFingerprint
 from participation.opinions.grouping.normalise import exact_key, normalise_both, normalise_many
 from tests.opinions.test_grouping import CAMPAIGN, OTHER, consultation, record
+from tests.opinions.test_grouping_regroup import THIRD
 
 __all__ = ["consultation"]
 
@@ -114,3 +116,46 @@ def test_an_error_while_writing_fingerprints_on_their_thread_stops_the_regroupin
     assert isinstance(result.exception, RuntimeError)
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OpinionFingerprint)) == 0
+
+
+def _stored_as_imported(consultation, bodies, prefix):
+    """Opinions stored as a bulk import stores them (no fingerprint, no signal)."""
+    from participation.core.database import utcnow
+    from participation.opinions.models import Channel
+    from participation.opinions.operations import _new_opinion
+
+    created = [_new_opinion(consultation, None, channel=Channel.LETTER,
+                            reference=f"{prefix}{n}", received_at=utcnow(), body=body,
+                            consent_to_publish=False) for n, body in enumerate(bodies)]
+    db.session.add_all(created)
+    db.session.flush()
+    return created
+
+
+@pytest.mark.parametrize("in_memory", [True, False])
+def test_an_import_finds_the_same_neighbours_in_memory_as_through_the_database(
+        monkeypatch, consultation, in_memory):
+    """A large import among few recorded opinions reads them all and finds its
+    neighbours in numpy; a small one asks the band index. Either way the recorded
+    opinions that share nothing with the import are left alone."""
+    from participation.opinions.grouping import regroup
+    from participation.opinions.models import Opinion
+
+    monkeypatch.setattr(regroup, "NEIGHBOURS_IN_MEMORY", 10**6 if in_memory else 0)
+    earlier = record(consultation, CAMPAIGN, reference="H1")
+    alone = record(consultation, OTHER, reference="H2")
+    strangers = _stored_as_imported(consultation, [THIRD, THIRD + "！"], "S")
+    created = _stored_as_imported(consultation, [CAMPAIGN + "！", OTHER + "。", THIRD[::-1]],
+                                  "I")
+    regroup.regroup(consultation, opinion_ids=(created[0].id, created[-1].id))
+    db.session.expire_all()
+
+    def group(opinion):
+        return db.session.get(Opinion, opinion.id).group_id
+
+    assert group(earlier) is not None
+    assert group(created[0]) == group(earlier)
+    assert group(alone) is not None
+    assert group(created[1]) == group(alone)
+    assert group(created[2]) is None
+    assert [group(o) for o in strangers] == [None, None]  # not neighbours: not grouped

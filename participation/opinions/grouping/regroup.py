@@ -114,6 +114,40 @@ def _neighbours(consultation_id: int, first: int, last: int) -> set[int]:
     return found
 
 
+# An import whose opinions are at least this share (1/n) of the consultation's finds
+# its neighbours among all opinions read at once (:func:`_near`).
+NEIGHBOURS_IN_MEMORY = 10
+
+
+def _opinion_count(consultation_id: int) -> int:
+    return int(db.session.scalar(sa.select(sa.func.count(Opinion.id)).where(
+        Opinion.consultation_id == consultation_id)) or 0)
+
+
+def _near(rows: list, first: int, last: int) -> np.ndarray:
+    """Which of the consultation's ``rows`` (:data:`_LOAD`) are in the id range or
+    recorded opinions sharing an exact key or a band hash with one in it: what
+    :func:`_neighbours` asks the database, from the rows' fingerprints."""
+    from participation.opinions.grouping import minhash
+
+    count = len(rows)
+    ids = np.fromiter((r.id for r in rows), dtype=np.int64, count=count)
+    printed = np.fromiter((r.fingerprinted is not None for r in rows), dtype=bool,
+                          count=count)
+    keys = np.fromiter((r.exact_key or 0 for r in rows), dtype=np.int64, count=count)
+    bands = np.zeros((count, minhash.BANDS), dtype=np.int64)
+    stored = [i for i, r in enumerate(rows) if r.bands is not None]
+    bands[stored] = minhash.from_bytes([rows[i].bands for i in stored])
+    older = [i for i, r in enumerate(rows) if r.bands is None and r.fingerprinted is not None]
+    if older:  # fingerprinted before bands were stored
+        bands[older] = minhash.band_hashes(minhash.signatures(
+            [normalise(rows[i].body) for i in older]))
+    inside = (ids >= first) & (ids <= last)
+    near = printed & (np.isin(bands, np.unique(bands[inside & printed])).any(axis=1)
+                      | np.isin(keys, keys[inside & printed]))
+    return inside | near
+
+
 # What a regrouping reads of each opinion, as text SQL compiled once: no result
 # processing of 100,000 rows (through the ORM they took a second). ``pinned`` comes back
 # as 0/1 on SQLite, ``channel`` as its string.
@@ -288,15 +322,21 @@ def regroup(consultation, *, opinion_ids: tuple[int, int] | None = None,
     module. Writes fingerprints that are missing, moves free opinions, creates, recounts
     and deletes groups; flushes (``progress`` may commit between its steps)."""
     cid = consultation.id
-    total = int(db.session.scalar(sa.select(sa.func.count(Opinion.id)).where(
-        Opinion.consultation_id == cid)) or 0) if opinion_ids is None else \
+    total = _opinion_count(cid) if opinion_ids is None else \
         opinion_ids[1] - opinion_ids[0] + 1
     full = opinion_ids is None
     if not full:  # the neighbours of an import are found through its fingerprints
         _fingerprint_missing(cid, list(opinion_ids), progress, total * 3)
-    wanted = None if full else (_neighbours(cid, *opinion_ids)
-                                | set(range(opinion_ids[0], opinion_ids[1] + 1)))
-    rows = _load(cid, wanted)
+    if full:
+        rows = _load(cid, None)
+    elif total * NEIGHBOURS_IN_MEMORY >= _opinion_count(cid):
+        # A large import among few recorded opinions: one read of them all and the
+        # neighbours found in numpy, not a query per 500 band hashes.
+        rows = _load(cid, None)
+        rows = [r for r, near in zip(rows, _near(rows, *opinion_ids), strict=True) if near]
+    else:
+        rows = _load(cid, _neighbours(cid, *opinion_ids)
+                     | set(range(opinion_ids[0], opinion_ids[1] + 1)))
     result = RegroupResult(opinions=len(rows))
     if not rows:
         return result
