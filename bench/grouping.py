@@ -15,12 +15,19 @@ channels, and unrelated opinions from the same vocabulary; 60 % campaign copies)
    which includes the generated texts) is its own; quality against the known campaigns:
    the share of campaign members in their campaign's group (the group holding most of
    the campaign) and the share of unrelated opinions grouped with anything.
-3. **Database** (SQLite file, migrated, demo loaded, opinions inserted in bulk): the full
-   ``regroup()`` of a consultation of ``--database-opinions`` opinions (writing every
-   fingerprint and band row) and the time ``group_opinion`` adds to each of
+3. **Database** (SQLite file, or PostgreSQL with ``--database-url``; migrated, demo
+   loaded, opinions inserted in bulk): the full ``regroup()`` of a consultation of
+   ``--database-opinions`` opinions (writing every fingerprint and band row), again with
+   the fingerprints there, and the time ``group_opinion`` adds to each of
    ``--incremental`` new opinions (mean, p50, p99).
+4. **The command** (``--cli N``, default 100,000; 0 skips): ``flask opinions group`` in a
+   child process, twice, on a fresh database of N opinions bulk inserted and of N
+   imported by ``flask opinions import`` (then the import's queued task by ``flask jobs
+   worker --once`` and the command once more), on SQLite and with ``--database-url`` on
+   PostgreSQL: wall (start-up included), CPU of the command, CPU of the PostgreSQL
+   backends it used, load and steal (``/proc/stat``).
 
-Run: ``.venv/bin/python bench/grouping.py`` (about 3 minutes; ``--sizes 100000`` for a
+Run: ``.venv/bin/python bench/grouping.py`` (about 10 minutes; ``--sizes 100000`` for a
 quicker run). Prints a markdown table.
 """
 
@@ -216,7 +223,8 @@ def run_database(size: int, incremental: int) -> dict:
                          progress=lambda d, t: marks.append((time.perf_counter(), d, t)))
         db.session.commit()
         full = time.perf_counter() - started
-        # regroup's progress: a third loaded and hashed, two thirds fingerprints written.
+        # regroup's progress: a third loaded and hashed, two thirds grouped (fingerprints
+        # written meanwhile).
         prepared = next(m[0] for m in marks if m[1] >= m[2] // 3) - started
         fingerprinted = next(m[0] for m in marks if m[1] >= 2 * m[2] // 3) - started - prepared
         consultation_id = consultation.id
@@ -489,8 +497,8 @@ def main() -> int:
         r = _child("database", args.database_opinions, args.incremental)
         backend = "PostgreSQL" if args.database_url else "SQLite"
         print(f"| first `regroup()` of {r['size']:,} opinions on {backend} (read and hashed "
-              f"{r['prepared_seconds']:.1f} s, every fingerprint and band row written "
-              f"{r['fingerprints_seconds']:.1f} s, then grouped and stored) "
+              f"{r['prepared_seconds']:.1f} s, grouped while every fingerprint and band row "
+              f"was written {r['fingerprints_seconds']:.1f} s, then stored) "
               f"| {r['seconds']:.1f} s | — | — |")
         print(f"| `regroup()` again (fingerprints there) | {r['second_seconds']:.1f} s | — | — |")
         print(f"| incremental grouping, time added per opinion (mean of {r['incremental']:,}"
