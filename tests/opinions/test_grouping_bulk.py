@@ -110,7 +110,7 @@ def test_an_error_while_writing_fingerprints_on_their_thread_stops_the_regroupin
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(regroup._Fingerprinting, "THREADED", 1)
-    monkeypatch.setattr(regroup, "_fingerprint_fresh", broken)
+    monkeypatch.setattr(regroup, "write_band_rows", broken)
     result = runner.invoke(args=["opinions", "group", "--consultation", str(consultation.id)])
     assert result.exit_code != 0
     assert isinstance(result.exception, RuntimeError)
@@ -159,3 +159,4 @@ def test_an_import_finds_the_same_neighbours_in_memory_as_through_the_database(
     assert group(created[1]) == group(alone)
     assert group(created[2]) is None
     assert [group(o) for o in strangers] == [None, None]  # not neighbours: not grouped
+

@@ -13,6 +13,7 @@ is deleted when fewer than two remain.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -37,6 +38,7 @@ from participation.opinions.grouping.store import (
     set_fingerprint_bands,
     store_fingerprints,
     tidy_groups,
+    write_band_rows,
     write_fingerprint_rows,
 )
 from participation.opinions.models import Opinion, OpinionGroup
@@ -213,23 +215,25 @@ def _prepare(rows: list) -> tuple[engine.Prepared, _Fresh]:
     return prepared, _Fresh(fresh, fresh_keys, fresh_bands)
 
 
-def _fingerprint_fresh(consultation_id: int, rows: list, fresh: _Fresh,
-                       connection: sa.Connection | None = None) -> None:
-    """Write what :func:`_prepare` computed: the fingerprints (with band rows) of the
-    opinions that had none, the band hashes of those fingerprinted before they were
-    stored."""
+def _fingerprint_fresh(consultation_id: int, rows: list, fresh: _Fresh
+                       ) -> Callable[[sa.Connection | None], None] | None:
+    """Write what :func:`_prepare` computed: the fingerprints of the opinions that had
+    none, the band hashes of those fingerprinted before they were stored. Returns the
+    writing of the new fingerprints' band rows (given a connection), left to the caller,
+    or None."""
     new = [j for j, i in enumerate(fresh.rows) if rows[i].fingerprinted is None]
     older = [j for j, i in enumerate(fresh.rows) if rows[i].fingerprinted is not None]
-    if new:
-        chosen = [rows[fresh.rows[j]] for j in new]
-        people = [person_key(r.id, r.author_id, r.contact, r.display_name, str(r.channel))
-                  for r in chosen]
-        write_fingerprint_rows(consultation_id, [r.id for r in chosen],
-                               fresh.keys[new].tolist(), people, fresh.bands[new],
-                               connection)
     if older:
-        set_fingerprint_bands([rows[fresh.rows[j]].id for j in older], fresh.bands[older],
-                              connection)
+        set_fingerprint_bands([rows[fresh.rows[j]].id for j in older], fresh.bands[older])
+    if not new:
+        return None
+    chosen = [rows[fresh.rows[j]] for j in new]
+    ids = [r.id for r in chosen]
+    people = [person_key(r.id, r.author_id, r.contact, r.display_name, str(r.channel))
+              for r in chosen]
+    write_fingerprint_rows(consultation_id, ids, fresh.keys[new].tolist(), people,
+                           fresh.bands[new], band_rows=False)
+    return functools.partial(write_band_rows, consultation_id, ids, fresh.bands[new])
 
 
 def _plan(rows: list, labels: np.ndarray, movable: Callable, kept: dict
@@ -276,10 +280,12 @@ def _plan(rows: list, labels: np.ndarray, movable: Callable, kept: dict
 
 
 class _Fingerprinting:
-    """Write what :func:`_prepare` computed (:func:`_fingerprint_fresh`) while the block
-    runs: on a thread of its own when there are many (the database's work, and on SQLite
-    the B-tree inserts, release the GIL while the texts are grouped; the block must not
-    use the database), else at once."""
+    """Write what :func:`_prepare` computed (:func:`_fingerprint_fresh`) on entering;
+    the band rows (eight per opinion) while the block runs, on a thread of their own
+    when there are many (the database's work, and on SQLite the B-tree inserts, release
+    the GIL while the texts are grouped; the block must not use the database). The
+    fingerprints are written first, here: the transaction's first write (which takes
+    SQLite's writer turn, a per-thread lock) is this thread's."""
 
     THREADED = 5_000
 
@@ -288,19 +294,22 @@ class _Fingerprinting:
         self.error: BaseException | None = None
         self.thread: threading.Thread | None = None
 
-    def _run(self) -> None:
+    def _run(self, write: Callable, connection: sa.Connection) -> None:
         try:
-            _fingerprint_fresh(*self.args)
+            write(connection)
         except BaseException as error:  # re-raised in the grouping thread
             self.error = error
 
     def __enter__(self) -> None:
+        write = _fingerprint_fresh(*self.args)
+        if write is None:
+            return
         if len(self.args[2].rows) < self.THREADED:
-            _fingerprint_fresh(*self.args)
+            write(None)
             return
         # On the session's connection, which the grouping thread leaves alone meanwhile.
-        self.args = (*self.args, db.session.connection())
-        self.thread = threading.Thread(target=self._run, name="fingerprints")
+        self.thread = threading.Thread(target=self._run, name="band-rows",
+                                       args=(write, db.session.connection()))
         self.thread.start()
 
     def __exit__(self, *_exc) -> None:

@@ -71,20 +71,20 @@ def write_fingerprints(rows: Sequence, norms: Sequence[str], bands: np.ndarray) 
 
 
 def write_fingerprint_rows(consultation_id: int, ids: Sequence[int], exact: Sequence[int],
-                           people: Sequence[str], bands: np.ndarray,
-                           connection: sa.Connection | None = None) -> None:
+                           people: Sequence[str], bands: np.ndarray, *,
+                           band_rows: bool = True) -> None:
     """:func:`write_fingerprints` from what a full regrouping computed: per opinion its
-    id, exact key, person key and row of band hashes (``bands``: len(ids) × BANDS), on
-    ``connection`` (default: the session's)."""
+    id, exact key, person key and row of band hashes (``bands``: len(ids) × BANDS); the
+    band rows too unless ``band_rows`` is false (:func:`write_band_rows` then)."""
     from participation.opinions.grouping import minhash
 
     if not len(ids):
         return
     _bulk_insert(_FINGERPRINT.name, _FINGERPRINT_FIELDS,
                  list(zip(ids, itertools.repeat(consultation_id), exact, people,
-                          itertools.repeat(False), minhash.to_bytes(bands), strict=False)),
-                 connection=connection)
-    write_band_rows(consultation_id, ids, bands, connection)
+                          itertools.repeat(False), minhash.to_bytes(bands), strict=False)))
+    if band_rows:
+        write_band_rows(consultation_id, ids, bands)
 
 
 def write_band_rows(consultation: int | Sequence[int], ids: Sequence[int],
@@ -120,15 +120,14 @@ def write_band_rows(consultation: int | Sequence[int], ids: Sequence[int],
 _SET_BANDS = "UPDATE opinion_fingerprint SET bands = {mark} WHERE opinion_id = {mark}"
 
 
-def set_fingerprint_bands(ids: Sequence[int], bands: np.ndarray,
-                          connection: sa.Connection | None = None) -> None:
+def set_fingerprint_bands(ids: Sequence[int], bands: np.ndarray) -> None:
     """Fill in ``bands`` of fingerprints written before it was stored (their band rows
     exist: the hashes are the same)."""
     from participation.opinions.grouping import minhash
 
     if not len(ids):
         return
-    connection = connection or db.session.connection()
+    connection = db.session.connection()
     mark = "%s" if connection.dialect.name == "postgresql" else "?"
     connection.exec_driver_sql(_SET_BANDS.format(mark=mark),
                                list(zip(minhash.to_bytes(bands), ids, strict=True)))
