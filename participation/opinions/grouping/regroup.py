@@ -13,7 +13,6 @@ is deleted when fewer than two remain.
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -217,10 +216,11 @@ def _prepare(rows: list) -> tuple[engine.Prepared, _Fresh]:
 
 def _fingerprint_fresh(consultation_id: int, rows: list, fresh: _Fresh
                        ) -> Callable[[sa.Connection | None], None] | None:
-    """Write what :func:`_prepare` computed: the fingerprints of the opinions that had
-    none, the band hashes of those fingerprinted before they were stored. Returns the
-    writing of the new fingerprints' band rows (given a connection), left to the caller,
-    or None."""
+    """Write what :func:`_prepare` computed: the band hashes of opinions fingerprinted
+    before they were stored, and the first new fingerprint (so that the transaction's
+    first write, which takes SQLite's writer turn, a per-thread lock, is this thread's).
+    Returns the writing of the other new fingerprints and all their band rows (given a
+    connection), left to the caller, or None."""
     new = [j for j, i in enumerate(fresh.rows) if rows[i].fingerprinted is None]
     older = [j for j, i in enumerate(fresh.rows) if rows[i].fingerprinted is not None]
     if older:
@@ -228,12 +228,22 @@ def _fingerprint_fresh(consultation_id: int, rows: list, fresh: _Fresh
     if not new:
         return None
     chosen = [rows[fresh.rows[j]] for j in new]
-    ids = [r.id for r in chosen]
-    people = [person_key(r.id, r.author_id, r.contact, r.display_name, str(r.channel))
-              for r in chosen]
-    write_fingerprint_rows(consultation_id, ids, fresh.keys[new].tolist(), people,
-                           fresh.bands[new], band_rows=False)
-    return functools.partial(write_band_rows, consultation_id, ids, fresh.bands[new])
+    keys, bands = fresh.keys[new].tolist(), fresh.bands[new]
+
+    def write(first: int, last: int, connection: sa.Connection | None = None) -> None:
+        part = chosen[first:last]
+        write_fingerprint_rows(
+            consultation_id, [r.id for r in part], keys[first:last],
+            [person_key(r.id, r.author_id, r.contact, r.display_name, str(r.channel))
+             for r in part], bands[first:last], band_rows=False, connection=connection)
+
+    write(0, 1)
+
+    def rest(connection: sa.Connection | None) -> None:
+        write(1, len(chosen), connection)
+        write_band_rows(consultation_id, [r.id for r in chosen], bands, connection)
+
+    return rest
 
 
 def _plan(rows: list, labels: np.ndarray, movable: Callable, kept: dict
@@ -280,12 +290,12 @@ def _plan(rows: list, labels: np.ndarray, movable: Callable, kept: dict
 
 
 class _Fingerprinting:
-    """Write what :func:`_prepare` computed (:func:`_fingerprint_fresh`) on entering;
-    the band rows (eight per opinion) while the block runs, on a thread of their own
-    when there are many (the database's work, and on SQLite the B-tree inserts, release
-    the GIL while the texts are grouped; the block must not use the database). The
-    fingerprints are written first, here: the transaction's first write (which takes
-    SQLite's writer turn, a per-thread lock) is this thread's."""
+    """Write what :func:`_prepare` computed (:func:`_fingerprint_fresh`): the
+    fingerprints and their band rows (eight per opinion) while the block runs, on a
+    thread of their own when there are many (the database's work, and on SQLite the
+    B-tree inserts, release the GIL while the texts are grouped; the block must not use
+    the database). The first is written here, before: the transaction's first write
+    (which takes SQLite's writer turn, a per-thread lock) is this thread's."""
 
     THREADED = 5_000
 
@@ -308,7 +318,7 @@ class _Fingerprinting:
             write(None)
             return
         # On the session's connection, which the grouping thread leaves alone meanwhile.
-        self.thread = threading.Thread(target=self._run, name="band-rows",
+        self.thread = threading.Thread(target=self._run, name="fingerprints",
                                        args=(write, db.session.connection()))
         self.thread.start()
 

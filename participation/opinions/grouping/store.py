@@ -72,19 +72,22 @@ def write_fingerprints(rows: Sequence, norms: Sequence[str], bands: np.ndarray) 
 
 def write_fingerprint_rows(consultation_id: int, ids: Sequence[int], exact: Sequence[int],
                            people: Sequence[str], bands: np.ndarray, *,
-                           band_rows: bool = True) -> None:
+                           band_rows: bool = True,
+                           connection: sa.Connection | None = None) -> None:
     """:func:`write_fingerprints` from what a full regrouping computed: per opinion its
     id, exact key, person key and row of band hashes (``bands``: len(ids) × BANDS); the
-    band rows too unless ``band_rows`` is false (:func:`write_band_rows` then)."""
+    band rows too unless ``band_rows`` is false (:func:`write_band_rows` then); on
+    ``connection`` (default: the session's)."""
     from participation.opinions.grouping import minhash
 
     if not len(ids):
         return
     _bulk_insert(_FINGERPRINT.name, _FINGERPRINT_FIELDS,
                  list(zip(ids, itertools.repeat(consultation_id), exact, people,
-                          itertools.repeat(False), minhash.to_bytes(bands), strict=False)))
+                          itertools.repeat(False), minhash.to_bytes(bands), strict=False)),
+                 connection=connection)
     if band_rows:
-        write_band_rows(consultation_id, ids, bands)
+        write_band_rows(consultation_id, ids, bands, connection)
 
 
 def write_band_rows(consultation: int | Sequence[int], ids: Sequence[int],
