@@ -476,9 +476,10 @@ def main() -> int:
         for name, seconds, note in run_libraries(args.library_texts):
             print(f"| {name} | {seconds:.2f} "
                   f"| {seconds * 1_000_000 / args.library_texts:.0f} s | {note} |")
-    print("\n## Grouping\n")
-    print("| measurement | result | bar | ok |")
-    print("|---|---:|---:|:-:|")
+    if args.sizes or args.database_opinions:
+        print("\n## Grouping\n")
+        print("| measurement | result | bar | ok |")
+        print("|---|---:|---:|:-:|")
     for size in (int(s) for s in args.sizes.split(",") if s):
         r = _child("engine", size)
         bar = BARS.get(size)
