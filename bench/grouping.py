@@ -15,12 +15,19 @@ channels, and unrelated opinions from the same vocabulary; 60 % campaign copies)
    which includes the generated texts) is its own; quality against the known campaigns:
    the share of campaign members in their campaign's group (the group holding most of
    the campaign) and the share of unrelated opinions grouped with anything.
-3. **Database** (SQLite file, migrated, demo loaded, opinions inserted in bulk): the full
-   ``regroup()`` of a consultation of ``--database-opinions`` opinions (writing every
-   fingerprint and band row) and the time ``group_opinion`` adds to each of
+3. **Database** (SQLite file, or PostgreSQL with ``--database-url``; migrated, demo
+   loaded, opinions inserted in bulk): the full ``regroup()`` of a consultation of
+   ``--database-opinions`` opinions (writing every fingerprint and band row), again with
+   the fingerprints there, and the time ``group_opinion`` adds to each of
    ``--incremental`` new opinions (mean, p50, p99).
+4. **The command** (``--cli N``, default 100,000; 0 skips): ``flask opinions group`` in a
+   child process, twice, on a fresh database of N opinions bulk inserted and of N
+   imported by ``flask opinions import`` (then the import's queued task by ``flask jobs
+   worker --once`` and the command once more), on SQLite and with ``--database-url`` on
+   PostgreSQL: wall (start-up included), CPU of the command, CPU of the PostgreSQL
+   backends it used, load and steal (``/proc/stat``).
 
-Run: ``.venv/bin/python bench/grouping.py`` (about 3 minutes; ``--sizes 100000`` for a
+Run: ``.venv/bin/python bench/grouping.py`` (about 10 minutes; ``--sizes 100000`` for a
 quicker run). Prints a markdown table.
 """
 
@@ -216,7 +223,8 @@ def run_database(size: int, incremental: int) -> dict:
                          progress=lambda d, t: marks.append((time.perf_counter(), d, t)))
         db.session.commit()
         full = time.perf_counter() - started
-        # regroup's progress: a third loaded and hashed, two thirds fingerprints written.
+        # regroup's progress: a third loaded and hashed, two thirds grouped (fingerprints
+        # written meanwhile).
         prepared = next(m[0] for m in marks if m[1] >= m[2] // 3) - started
         fingerprinted = next(m[0] for m in marks if m[1] >= 2 * m[2] // 3) - started - prepared
         consultation_id = consultation.id
@@ -250,11 +258,192 @@ def run_database(size: int, incremental: int) -> dict:
             "p50_ms": added[len(added) // 2], "p99_ms": added[int(len(added) * 0.99) - 1]}
 
 
-def _child(kind: str, *args: int) -> dict:
+# The import file's header and channel names (see bench/imports.py).
+_IMPORT_HEADER = ["工单编号", "渠道", "收到时间", "条款", "意见内容", "姓名", "联系方式",
+                  "同意公开"]
+_IMPORT_CHANNELS = {"online": "电子邮件", "hotline": "12345热线", "letter": "信函",
+                    "email": "电子邮件", "symposium": "座谈会", "questionnaire": "问卷调查"}
+
+
+def _cpu_ticks() -> tuple[int, int]:
+    """(all CPU ticks, steal ticks) of the machine so far (/proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(values), values[7]
+
+
+class _ServerCpu:
+    """CPU seconds of the PostgreSQL backends serving ``database`` while it runs,
+    sampled every 50 ms (a backend's last 50 ms before it exits can be missed)."""
+
+    def __init__(self, database: str | None) -> None:
+        import threading
+
+        self.database, self.seen = database, {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        tick = os.sysconf("SC_CLK_TCK")
+        while not self._stop.wait(0.05):
+            for proc in Path("/proc").iterdir():
+                if not proc.name.isdigit():
+                    continue
+                try:
+                    if f" {self.database} " not in (proc / "cmdline").read_text():
+                        continue
+                    fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                self.seen[proc.name] = (int(fields[11]) + int(fields[12])) / tick
+
+    def __enter__(self) -> _ServerCpu:
+        if self.database:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._stop.set()
+        if self.database:
+            self._thread.join()
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.seen.values())
+
+
+def _flask(env: dict[str, str], *args: str, database: str | None = None) -> dict:
+    """Run ``flask …`` in a child process: wall and CPU seconds (user + system of the
+    command), the PostgreSQL server's CPU, the machine's steal share and load, output."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ticks, steal = _cpu_ticks()
+    with _ServerCpu(database) as server:
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args],
+                              cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ticks_after, steal_after = _cpu_ticks()
+    if done.returncode != 0:
+        raise RuntimeError(f"flask {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    return {"wall": wall, "cpu": (after.ru_utime - before.ru_utime)
+            + (after.ru_stime - before.ru_stime), "server_cpu": server.seconds,
+            "steal": (steal_after - steal) / max(1, ticks_after - ticks),
+            "load": os.getloadavg()[0],
+            "output": (done.stdout.strip().splitlines() or [""])[-1]}
+
+
+def run_cli(size: int, via_import: bool, postgres: str | None) -> dict:
+    """``flask opinions group`` of a fresh consultation of ``size`` generated opinions,
+    twice, as an independent checker would run it: the opinions bulk inserted (never
+    fingerprinted), or imported with ``flask opinions import`` of a CSV (its grouping
+    task left queued); then the import's queued task run by ``flask jobs worker --once``."""
+    import csv
+
+    from run import recreate_postgres
+    from scale import sqlalchemy_url
+
+    from participation.opinions.grouping import generator
+
+    work = Path(tempfile.mkdtemp(prefix="grouping-cli-"))
+    if postgres:
+        recreate_postgres(postgres)
+        url = sqlalchemy_url(postgres)
+    else:
+        url = f"sqlite:///{work / 'bench.sqlite3'}"
+    os.environ.setdefault("SECRET_KEY", "bench-" + os.urandom(16).hex())
+    env = dict(os.environ, PARTICIPATION_DATABASE_URL=url, FLASK_APP="wsgi")
+    env.pop("PARTICIPATION_TEST_DATABASE_URL", None)
+    database = postgres.rsplit("/", 1)[1] if postgres else None
+    _flask(env, "db", "upgrade")
+    _flask(env, "demo", "load")
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        consultation_id = connection.execute(sa.text(
+            "SELECT id FROM consultation ORDER BY closes_at DESC LIMIT 1")).scalar_one()
+    engine.dispose()
+    opinions = generator.generate(size, seed=8)
+    result: dict = {"size": size, "via_import": via_import,
+                    "database": "PostgreSQL" if postgres else "SQLite"}
+    if via_import:
+        path = work / "opinions.csv"
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(_IMPORT_HEADER)
+            for n, o in enumerate(opinions):
+                writer.writerow([f"G-{n:08d}", _IMPORT_CHANNELS[o.channel], "2026-03-01 08:00",
+                                 "", o.body, "", o.person, "是"])
+        result["import"] = _flask(env, "opinions", "import", "--consultation",
+                                  str(consultation_id), "--allow-duplicates", str(path),
+                                  database=database)
+    else:
+        _child("load", consultation_id, size, url=url)
+    if postgres:  # what autovacuum would do after such a load (off on this machine)
+        engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.exec_driver_sql("VACUUM ANALYZE")
+        engine.dispose()
+    for run in ("first", "second"):
+        result[run] = _flask(env, "opinions", "group", "--consultation", str(consultation_id),
+                             database=database)
+    if via_import:
+        result["worker"] = _flask(env, "jobs", "worker", "--once", database=database)
+        result["third"] = _flask(env, "opinions", "group", "--consultation",
+                                 str(consultation_id), database=database)
+    return result
+
+
+def run_load(consultation_id: int, size: int) -> dict:
+    """Insert ``size`` generated opinions into a consultation (child of :func:`run_cli`;
+    the database is ``PARTICIPATION_DATABASE_URL``)."""
+    from participation import create_app
+    from participation.consultations.models import Consultation
+    from participation.extensions import db
+    from participation.opinions.grouping import generator
+
+    with create_app().app_context():
+        _insert_opinions(db.session.get(Consultation, consultation_id),
+                         generator.generate(size, seed=8))
+    return {"inserted": size}
+
+
+def _child(kind: str, *args: int, url: str | None = None) -> dict:
+    env = dict(os.environ, PARTICIPATION_DATABASE_URL=url) if url else None
     output = subprocess.run(
         [sys.executable, __file__, "--child", kind, *map(str, args)],
-        check=True, capture_output=True, text=True, cwd=ROOT).stdout
+        check=True, capture_output=True, text=True, cwd=ROOT, env=env).stdout
     return json.loads(output.strip().splitlines()[-1])
+
+
+def _cli_row(label: str, r: dict, bar: float | None = None) -> str:
+    server = f", PostgreSQL server {r['server_cpu']:.1f} s" if r["server_cpu"] else ""
+    met = "—" if bar is None else ("yes" if r["wall"] <= bar else "NO")
+    return (f"| {label} (CPU {r['cpu']:.1f} s{server}; load {r['load']:.1f}, steal "
+            f"{r['steal']:.0%}) | {r['wall']:.1f} s | {bar or '—'} s | {met} |")
+
+
+def print_cli(size: int, postgres: str | None) -> None:
+    """The table of :func:`run_cli` on SQLite, and on PostgreSQL when given."""
+    print(f"\n## `flask opinions group` of {size:,} opinions (child processes, wall time "
+          "with start-up)\n")
+    print("| run | wall | bar | met |")
+    print("|---|---:|---:|:-:|")
+    for url in [None, postgres] if postgres else [None]:
+        for via_import in (False, True):
+            r = run_cli(size, via_import, url)
+            how = "imported by `flask opinions import`" if via_import else "bulk inserted"
+            name = f"{r['database']}, {how}"
+            if via_import:
+                print(_cli_row(f"{name}: the import itself (no bar)", r["import"]))
+            print(_cli_row(f"{name}: first run, no fingerprints "
+                           f"(“{r['first']['output']}”)", r["first"], BARS.get(size)))
+            print(_cli_row(f"{name}: second run", r["second"], BARS.get(size)))
+            if via_import:
+                print(_cli_row(f"{name}: then the import's queued grouping task "
+                               "(`flask jobs worker --once`, no bar)", r["worker"]))
+                print(_cli_row(f"{name}: `flask opinions group` after it "
+                               f"(“{r['third']['output']}”)", r["third"], BARS.get(size)))
 
 
 def main() -> int:
@@ -266,6 +455,10 @@ def main() -> int:
     parser.add_argument("--database-url",
                         help="a scratch PostgreSQL database for the database measurement "
                              "(dropped and created again; default: a temporary SQLite file)")
+    parser.add_argument("--cli", type=int, default=100_000, metavar="N",
+                        help="time `flask opinions group` (twice) of N opinions bulk "
+                             "inserted, and of N imported with `flask opinions import` "
+                             "(0: skip)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.database_url:
@@ -273,18 +466,20 @@ def main() -> int:
     if args.child:
         kind, *numbers = args.child
         values = [int(n) for n in numbers]
-        result = run_engine(*values) if kind == "engine" else run_database(*values)
-        print(json.dumps(result))
+        runs = {"engine": run_engine, "database": run_database, "load": run_load}
+        print(json.dumps(runs[kind](*values)))
         return 0
-    print(f"## MinHash of {args.library_texts:,} distinct texts\n")
-    print("| implementation | seconds | per 1,000,000 (extrapolated) | note |")
-    print("|---|---:|---:|---|")
-    for name, seconds, note in run_libraries(args.library_texts):
-        print(f"| {name} | {seconds:.2f} | {seconds * 1_000_000 / args.library_texts:.0f} s "
-              f"| {note} |")
-    print("\n## Grouping\n")
-    print("| measurement | result | bar | ok |")
-    print("|---|---:|---:|:-:|")
+    if args.library_texts:
+        print(f"## MinHash of {args.library_texts:,} distinct texts\n")
+        print("| implementation | seconds | per 1,000,000 (extrapolated) | note |")
+        print("|---|---:|---:|---|")
+        for name, seconds, note in run_libraries(args.library_texts):
+            print(f"| {name} | {seconds:.2f} "
+                  f"| {seconds * 1_000_000 / args.library_texts:.0f} s | {note} |")
+    if args.sizes or args.database_opinions:
+        print("\n## Grouping\n")
+        print("| measurement | result | bar | ok |")
+        print("|---|---:|---:|:-:|")
     for size in (int(s) for s in args.sizes.split(",") if s):
         r = _child("engine", size)
         bar = BARS.get(size)
@@ -303,8 +498,8 @@ def main() -> int:
         r = _child("database", args.database_opinions, args.incremental)
         backend = "PostgreSQL" if args.database_url else "SQLite"
         print(f"| first `regroup()` of {r['size']:,} opinions on {backend} (read and hashed "
-              f"{r['prepared_seconds']:.1f} s, every fingerprint and band row written "
-              f"{r['fingerprints_seconds']:.1f} s, then grouped and stored) "
+              f"{r['prepared_seconds']:.1f} s, grouped while every fingerprint and band row "
+              f"was written {r['fingerprints_seconds']:.1f} s, then stored) "
               f"| {r['seconds']:.1f} s | — | — |")
         print(f"| `regroup()` again (fingerprints there) | {r['second_seconds']:.1f} s | — | — |")
         print(f"| incremental grouping, time added per opinion (mean of {r['incremental']:,}"
@@ -312,6 +507,8 @@ def main() -> int:
               f"| {r['mean_ms']:.1f} ms | 5 ms "
               f"| {'yes' if r['mean_ms'] <= 5 else 'NO'} |")
         print(f"| incremental grouping, p99 | {r['p99_ms']:.1f} ms | — | — |")
+    if args.cli:
+        print_cli(args.cli, args.database_url)
     load = os.getloadavg()
     print(f"\nLoad average while measuring: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} "
           f"({os.cpu_count()} cores).")

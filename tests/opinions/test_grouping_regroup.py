@@ -257,7 +257,8 @@ def test_a_full_regrouping_of_many_campaigns_places_every_member(runner, consult
 def _fingerprint_rows() -> tuple[list, list]:
     return (db.session.execute(sa.select(
                 OpinionFingerprint.opinion_id, OpinionFingerprint.exact_key,
-                OpinionFingerprint.person_key).order_by(OpinionFingerprint.opinion_id)).all(),
+                OpinionFingerprint.person_key, OpinionFingerprint.bands)
+                .order_by(OpinionFingerprint.opinion_id)).all(),
             db.session.execute(sa.select(OpinionBand.opinion_id, OpinionBand.band_hash)
                                .order_by(OpinionBand.opinion_id, OpinionBand.band_hash)).all())
 
@@ -266,7 +267,8 @@ def test_a_full_regrouping_writes_the_fingerprints_an_arriving_opinion_gets(runn
                                                                             consultation):
     """The full regrouping builds fingerprints and band rows in bulk from its own
     arrays: they are the ones each opinion got when it arrived (exact key, person key,
-    the distinct band hashes), so later arrivals find the same neighbours."""
+    the band hashes in band order and the distinct band hashes as rows), so later
+    arrivals find the same neighbours."""
     opinions = [record(consultation, CAMPAIGN + "！" * n, contact=f"1390000000{n % 2}")
                 for n in range(4)]
     opinions += [record(consultation, OTHER), record(consultation, THIRD)]

@@ -22,7 +22,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from participation.opinions.grouping import minhash
-from participation.opinions.grouping.normalise import normalise_both
+from participation.opinions.grouping.normalise import normalise_both, normalise_many
 
 # rapidfuzz score (0–100) from which two texts say the same thing.
 CONFIRM_SCORE = 85.0
@@ -49,25 +49,42 @@ def similarity(one: str, other: str) -> float:
 
 @dataclass
 class Prepared:
-    """Texts ready for grouping: each text's normalised form and sentences, the distinct
-    normalised texts and the LSH band hashes of each (computed once, used both by the
-    grouping and by the fingerprints a full regrouping writes)."""
+    """Texts ready for grouping: which texts are equal after normalisation (the distinct
+    texts) and the LSH band hashes of each distinct text. The normalised forms (text and
+    sentences) are computed when first needed: a regrouping that reads exact keys and
+    bands from the fingerprints normalises only the texts that are candidates."""
 
-    both: list[tuple[str, str]]
+    texts: Sequence[str]
     distinct_of: np.ndarray  # text index -> distinct text index
-    distinct: list[str]
     first_text: np.ndarray  # distinct text index -> first text index
-    bands: np.ndarray  # (len(distinct), BANDS) int64
+    bands: np.ndarray  # (len(first_text), BANDS) int64
+    normalised: list[tuple[str, str] | None]  # per distinct text: (plain, sentences)
 
-    def text_bands(self, index: int) -> list[int]:
-        """The distinct band hashes of text ``index``."""
-        return sorted(set(self.bands[self.distinct_of[index]].tolist()))
+    def both(self, distinct: np.ndarray) -> list[tuple[str, str]]:
+        """``(normalised text, normalised sentences)`` of these distinct texts."""
+        known, texts, first = self.normalised, self.texts, self.first_text
+        wanted = distinct.tolist()
+        missing = list(dict.fromkeys(d for d in wanted if known[d] is None))
+        for d, both in zip(missing, normalise_many([texts[int(first[d])] for d in missing]),
+                           strict=True):
+            known[d] = both
+        return [known[d] for d in wanted]
+
+
+def first_appearance(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(distinct_of, first_text)`` of per-text keys, distinct texts numbered in the
+    order of their first text."""
+    _unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    return rank[inverse.reshape(-1)], first[order].astype(np.int64)
 
 
 def prepare(texts: Sequence[str]) -> Prepared:
     """Normalise ``texts``, find the distinct ones and their MinHash band hashes."""
     count = len(texts)
-    both = [normalise_both(t) for t in texts]
+    both = normalise_many(texts)
     first_of: dict[str, int] = {}
     distinct_of = np.fromiter((first_of.setdefault(plain, len(first_of))
                                for plain, _sentences in both), dtype=np.int64, count=count)
@@ -76,7 +93,20 @@ def prepare(texts: Sequence[str]) -> Prepared:
                   else np.empty(0, dtype=np.int64))
     bands = (minhash.band_hashes(minhash.signatures(distinct)) if distinct
              else np.empty((0, minhash.BANDS), dtype=np.int64))
-    return Prepared(both, distinct_of, distinct, first_text, bands)
+    return Prepared(texts, distinct_of, first_text, bands,
+                    [both[i] for i in first_text.tolist()])
+
+
+def prepare_known(texts: Sequence[str], keys: np.ndarray, bands: np.ndarray,
+                  both: dict[int, tuple[str, str]]) -> Prepared:
+    """:func:`prepare` of texts whose exact keys (``keys``, int64 per text) and band
+    hashes (``bands``, one row per text) are known, e.g. read from their fingerprints;
+    ``both`` holds the normalised forms already computed (by text index)."""
+    if not len(texts):
+        return prepare(texts)
+    distinct_of, first_text = first_appearance(keys)
+    return Prepared(texts, distinct_of, first_text, bands[first_text],
+                    [both.get(i) for i in first_text.tolist()])
 
 
 def group_texts(texts: Sequence[str]) -> np.ndarray:
@@ -92,12 +122,11 @@ def group_prepared(prepared: Prepared) -> np.ndarray:
     texts are not already in one group through the pairs confirmed so far: most copies
     of a campaign share several bands, and each link needs confirming once.
     """
-    count = len(prepared.both)
+    count = len(prepared.texts)
     if count == 0:
         return np.empty(0, dtype=np.int64)
-    distinct, first_text, bands = prepared.distinct, prepared.first_text, prepared.bands
-    ordered = [prepared.both[i][1] for i in first_text.tolist()]
-    size = len(distinct)
+    first_text, bands = prepared.first_text, prepared.bands
+    size = len(first_text)
     component = np.arange(size, dtype=np.int64)
     edges: list[np.ndarray] = []
     for band in range(bands.shape[1]):
@@ -105,15 +134,13 @@ def group_prepared(prepared: Prepared) -> np.ndarray:
         pairs = pairs[component[pairs[:, 0]] != component[pairs[:, 1]]]
         if not len(pairs):
             continue
-        lefts, rights = pairs[:, 0].tolist(), pairs[:, 1].tolist()
-        scores = _ratios([distinct[i] for i in lefts], [distinct[i] for i in rights])
+        lefts, rights = prepared.both(pairs[:, 0]), prepared.both(pairs[:, 1])
+        scores = _ratios([b[0] for b in lefts], [b[0] for b in rights])
         # Pairs the plain texts do not confirm: compare their sorted sentences.
-        retry = np.flatnonzero(scores < CONFIRM_SCORE)
-        if len(retry):
-            again = pairs[retry]
-            scores[retry] = _ratios([ordered[i] for i in again[:, 0].tolist()],
-                                    [ordered[i] for i in again[:, 1].tolist()],
-                                    fuzz.token_sort_ratio)
+        retry = np.flatnonzero(scores < CONFIRM_SCORE).tolist()
+        if retry:
+            scores[retry] = _ratios([lefts[i][1] for i in retry],
+                                    [rights[i][1] for i in retry], fuzz.token_sort_ratio)
         kept = pairs[scores >= CONFIRM_SCORE]
         if len(kept):
             edges.append(kept)

@@ -117,13 +117,15 @@ def _fingerprint(opinion: Opinion, norm: str) -> tuple[str, list[int]]:
     """Write the new opinion's fingerprint and bands; its person key and band hashes."""
     from participation.opinions.grouping import minhash
 
-    bands = sorted(set(minhash.band_hashes(minhash.signatures([norm]))[0].tolist()))
+    row = minhash.band_hashes(minhash.signatures([norm]))
+    bands = sorted(set(row[0].tolist()))
     person = person_key(opinion.id, opinion.author_id, opinion.contact, opinion.display_name,
                         str(opinion.channel))
     connection = db.session.connection()
     connection.execute(_INSERT_FINGERPRINT, {
         "opinion_id": opinion.id, "consultation_id": opinion.consultation_id,
-        "exact_key": exact_key(norm), "person_key": person, "pinned": False})
+        "exact_key": exact_key(norm), "person_key": person, "pinned": False,
+        "bands": minhash.to_bytes(row)[0]})
     connection.execute(_INSERT_BAND, [
         {"consultation_id": opinion.consultation_id, "band_hash": h, "opinion_id": opinion.id}
         for h in bands])

@@ -87,6 +87,23 @@ def signatures(texts: list[str]) -> np.ndarray:
     return result
 
 
+def to_bytes(bands: np.ndarray) -> list[bytes]:
+    """Each row of a band matrix (n, BANDS) as the bytes stored in
+    ``opinion_fingerprint.bands`` (int64, little-endian, in band order)."""
+    rows = np.ascontiguousarray(bands, dtype="<i8")
+    data = rows.tobytes()
+    size = BANDS * 8
+    return [data[i:i + size] for i in range(0, len(data), size)]
+
+
+def from_bytes(values: list[bytes]) -> np.ndarray:
+    """The band matrix (len(values), BANDS) int64 of stored ``bands`` values."""
+    if not values:
+        return np.empty((0, BANDS), dtype=np.int64)
+    return np.frombuffer(b"".join(values), dtype="<i8").reshape(len(values), BANDS) \
+        .astype(np.int64)
+
+
 def band_hashes(signature: np.ndarray) -> np.ndarray:
     """The LSH band hashes (len, BANDS) as signed 64-bit integers (stored as BIGINT)."""
     rows = signature.reshape(len(signature), BANDS, ROWS).astype(np.uint64)

@@ -44,10 +44,13 @@ class OpinionFingerprint(db.Model):
         sa.Index("ix_opinion_fingerprint_person", "consultation_id", "person_key"),
     )
 
-    opinion_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("opinion.id", ondelete="CASCADE"), primary_key=True)
+    # No foreign keys: each was checked per row of a full regrouping's bulk write (on
+    # PostgreSQL a second per 100,000 opinions). Opinions are never deleted (hiding
+    # keeps them), and the opinion's own key (RESTRICT) keeps its consultation.
+    opinion_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True,
+                                            autoincrement=False)
     consultation_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("consultation.id", ondelete="CASCADE"), nullable=False,
+        sa.Integer, nullable=False,
         comment="the opinion's consultation (groups never span consultations)")
     exact_key: Mapped[int] = mapped_column(
         sa.BigInteger, nullable=False, comment="BLAKE2b of the normalised text")
@@ -57,23 +60,29 @@ class OpinionFingerprint(db.Model):
     pinned: Mapped[bool] = mapped_column(
         sa.Boolean, nullable=False, default=False, server_default=sa.false(),
         comment="placed by an official: full regrouping does not move it")
+    bands: Mapped[bytes | None] = mapped_column(
+        sa.LargeBinary, nullable=True,
+        comment="the LSH band hashes in band order (BANDS int64, little-endian); NULL "
+                "when written before 2026-12-03 (the next regrouping fills it in)")
 
     def __repr__(self) -> str:
         return f"<OpinionFingerprint {self.opinion_id}>"
 
 
 class OpinionBand(db.Model):
-    """One LSH band hash of one opinion: opinions sharing one are candidates."""
+    """One LSH band hash of one opinion: opinions sharing one are candidates. An index
+    for the incremental grouping, written in bulk by a full regrouping (eight rows per
+    opinion): no foreign keys (each checked per row) and no index but the key, clustered
+    on SQLite (``WITHOUT ROWID``). Opinions are never deleted; a row whose opinion is
+    gone is skipped by the look-ups, which join the opinion."""
 
     __tablename__ = "opinion_band"
-    __table_args__ = (sa.Index("ix_opinion_band_opinion_id", "opinion_id"),)
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
-    consultation_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("consultation.id", ondelete="CASCADE"), primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
     band_hash: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True,
                                            comment="hash of one band of the MinHash")
-    opinion_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("opinion.id", ondelete="CASCADE"), primary_key=True)
+    opinion_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
 
     def __repr__(self) -> str:
         return f"<OpinionBand {self.opinion_id} {self.band_hash}>"

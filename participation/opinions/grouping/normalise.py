@@ -55,6 +55,86 @@ def normalise_both(text: str | None) -> tuple[str, str]:
     return marked.replace("\x00", ""), " ".join(filter(None, marked.split("\x00")))
 
 
+_ENDS = "。｡！？!?；;\n．"
+_WORD, _DECIMAL, _END, _KNOWN = 1, 2, 4, 8
+_classes = None  # uint8 per code point: _WORD | _DECIMAL | _END once _KNOWN
+_BATCH_FROM = 64  # texts; fewer are normalised one by one
+_BATCH = 10_000  # texts at a time (arrays that stay in the caches)
+
+
+def _class_table(codes):
+    """The class of every code point in ``codes`` (computed once per code point)."""
+    import numpy as np
+
+    global _classes
+    if _classes is None:
+        _classes = np.zeros(0x110000, dtype=np.uint8)
+    seen = np.zeros(0x110000, dtype=bool)
+    seen[codes] = True
+    for code in np.flatnonzero(seen & (_classes == 0)).tolist():
+        char = chr(code)
+        _classes[code] = (_KNOWN | (_WORD if char.isalnum() else 0)
+                          | (_DECIMAL if char.isdecimal() else 0)
+                          | (_END if char in _ENDS else 0))
+    return _classes
+
+
+def normalise_many(texts) -> list[tuple[str, str]]:
+    """``[normalise_both(text) for text in texts]``, many texts at once: their code
+    points go into one numpy array and the regular expressions of :func:`normalise_both`
+    become masks (a word character is one ``str.isalnum`` accepts, as for ``\\w``; a
+    full stop is a sentence end unless a decimal digit is beside it). Texts that still
+    hold compatibility characters after it take :func:`normalise_both`."""
+    texts = [text or "" for text in texts]
+    if len(texts) > _BATCH:
+        return [both for first in range(0, len(texts), _BATCH)
+                for both in _normalise_batch(texts[first:first + _BATCH])]
+    return _normalise_batch(texts)
+
+
+def _normalise_batch(texts: list[str]) -> list[tuple[str, str]]:
+    import numpy as np
+
+    joined = "\x01".join(texts)
+    if len(texts) < _BATCH_FROM or joined.count("\x01") != len(texts) - 1:
+        return [normalise_both(text) for text in texts]
+    try:
+        codes = np.frombuffer(joined.casefold().encode("utf-32-le"), dtype=np.uint32)
+    except UnicodeEncodeError:  # a lone surrogate
+        return [normalise_both(text) for text in texts]
+    flags = _class_table(codes)[codes]
+    decimal = (flags & _DECIMAL) != 0
+    beside = np.zeros(len(codes), dtype=bool)  # a decimal digit before or after
+    beside[1:] = decimal[:-1]
+    beside[:-1] |= decimal[1:]
+    end = ((flags & _END) != 0) | ((codes == ord(".")) & ~beside)
+    first_end = end.copy()  # a run of sentence ends is one mark
+    first_end[1:] &= ~end[:-1]
+    kept = ((flags & _WORD) != 0) | first_end | (codes <= 1)  # NUL kept as a mark
+    marked = codes[kept]
+    marked[first_end[kept]] = 0
+    # Sentences: a mark stays only between two word characters of one text.
+    mark = marked == 0
+    word = ~mark & (marked != 1)
+    after_word = np.zeros(len(marked), dtype=bool)
+    after_word[1:] = word[:-1]
+    # The next character that is not a mark, for every position (len: none).
+    following = np.where(mark, len(marked), np.arange(len(marked)))
+    following = np.minimum.accumulate(following[::-1])[::-1]
+    before_word = np.append(word, False)[following]
+    sentence = marked[~mark | (after_word & before_word)]
+    sentence[sentence == 0] = ord(" ")
+    marked_text = marked.tobytes().decode("utf-32-le")
+    plains = marked_text.replace("\x00", "").split("\x01")
+    result = list(zip(plains, sentence.tobytes().decode("utf-32-le").split("\x01"),
+                      strict=True))
+    if not unicodedata.is_normalized("NFKC", marked_text):
+        for index, part in enumerate(marked_text.split("\x01")):
+            if not unicodedata.is_normalized("NFKC", part):
+                result[index] = normalise_both(texts[index])
+    return result
+
+
 def exact_key(normalised: str) -> int:
     """A signed 64-bit key of the normalised text (BLAKE2b): equal texts, equal keys."""
     digest = hashlib.blake2b(normalised.encode("utf-8"), digest_size=8).digest()
@@ -65,9 +145,12 @@ def _digest(value: str) -> str:
     return hashlib.blake2b(value.encode("utf-8"), digest_size=12).hexdigest()
 
 
-def _contact_key(contact: str) -> str:
-    value = normalise(contact)
-    digits = re.sub(r"\D", "", value)
+_NOT_DIGIT = re.compile(r"\D")
+
+
+def _contact_key(contact: str, value: str) -> str:
+    """The key of a contact whose normalised form is ``value``."""
+    digits = _NOT_DIGIT.sub("", value)
     if "@" not in unicodedata.normalize("NFKC", contact) and len(digits) >= 7:
         return digits[-11:]  # a telephone number, with or without +86 and separators
     return value
@@ -89,8 +172,9 @@ def person_key(opinion_id: int, author_id: int | None, contact: str | None,
     """
     if author_id is not None:
         return f"a{author_id}"
-    if contact and normalise(contact):
-        return "c" + _digest(_contact_key(contact))
+    value = normalise(contact) if contact else ""
+    if value:
+        return "c" + _digest(_contact_key(contact, value))
     if display_name and normalise(display_name):
         return "n" + _digest(f"{channel}:{normalise(display_name)}")
     return f"o{opinion_id}"

@@ -13,6 +13,7 @@ is deleted when fewer than two remain.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,13 +24,20 @@ import sqlalchemy as sa
 from participation.extensions import db
 from participation.opinions.grouping import engine
 from participation.opinions.grouping.models import GroupKind, OpinionBand, OpinionFingerprint
-from participation.opinions.grouping.normalise import exact_key, person_key
+from participation.opinions.grouping.normalise import (
+    exact_key,
+    normalise,
+    normalise_many,
+    person_key,
+)
 from participation.opinions.grouping.store import (
     FINGERPRINT_COLUMNS,
     chunks,
     move_many,
+    set_fingerprint_bands,
     store_fingerprints,
     tidy_groups,
+    write_band_rows,
     write_fingerprint_rows,
 )
 from participation.opinions.models import Opinion, OpinionGroup
@@ -63,21 +71,40 @@ def _fingerprint_missing(consultation_id: int, ids: list[int] | None,
             Opinion.consultation_id == consultation_id,
             Opinion.id.between(part[0], part[-1]))).all()
         wanted = set(part)
-        store_fingerprints([r for r in rows if r.id in wanted], replace=False)
+        store_fingerprints([r for r in rows if r.id in wanted])
         if progress:
             progress(min(first + LOAD_BATCH, len(todo)), total)
 
 
+_o = Opinion.__table__.c
+_f = OpinionFingerprint.__table__.c
+_b = OpinionBand.__table__.c
+_RANGE_BANDS = (
+    sa.select(_f.bands, _o.body)
+    .select_from(OpinionFingerprint.__table__.join(Opinion.__table__, _o.id == _f.opinion_id))
+    .where(_f.consultation_id == sa.bindparam("cid"),
+           _f.opinion_id.between(sa.bindparam("first"), sa.bindparam("last"))))
+_SHARING_BANDS = (
+    sa.select(_b.opinion_id).where(_b.consultation_id == sa.bindparam("cid"),
+                                   _b.band_hash.in_(sa.bindparam("hashes", expanding=True)))
+    .distinct())
+
+
 def _neighbours(consultation_id: int, first: int, last: int) -> set[int]:
     """Recorded opinions sharing an exact key or a band hash with the range's opinions."""
+    from participation.opinions.grouping import minhash
+
+    connection = db.session.connection()
+    rows = connection.execute(_RANGE_BANDS, {"cid": consultation_id, "first": first,
+                                             "last": last}).all()
+    bands = minhash.from_bytes([r.bands for r in rows if r.bands is not None])
+    older = [normalise(r.body) for r in rows if r.bands is None]  # fingerprinted before
+    if older:
+        bands = np.concatenate([bands, minhash.band_hashes(minhash.signatures(older))])
     found: set[int] = set()
-    hashes = list(db.session.scalars(sa.select(OpinionBand.band_hash).where(
-        OpinionBand.consultation_id == consultation_id,
-        OpinionBand.opinion_id.between(first, last)).distinct()))
-    for part in chunks(hashes):
-        found.update(db.session.scalars(sa.select(OpinionBand.opinion_id).where(
-            OpinionBand.consultation_id == consultation_id,
-            OpinionBand.band_hash.in_(part)).distinct()))
+    for part in chunks(np.unique(bands).tolist()):
+        found.update(connection.scalars(_SHARING_BANDS, {"cid": consultation_id,
+                                                         "hashes": list(part)}))
     keys = list(db.session.scalars(sa.select(OpinionFingerprint.exact_key).where(
         OpinionFingerprint.opinion_id.between(first, last),
         OpinionFingerprint.consultation_id == consultation_id).distinct()))
@@ -88,93 +115,154 @@ def _neighbours(consultation_id: int, first: int, last: int) -> set[int]:
     return found
 
 
-_LOADED = (Opinion.id, Opinion.body, Opinion.group_id, OpinionFingerprint.pinned,
-           OpinionFingerprint.opinion_id.label("fingerprinted"),
-           # Who sent it, for the person key of a fingerprint written here.
-           Opinion.author_id, Opinion.contact, Opinion.display_name, Opinion.channel)
+# An import whose opinions are at least this share (1/n) of the consultation's finds
+# its neighbours among all opinions read at once (:func:`_near`).
+NEIGHBOURS_IN_MEMORY = 10
+
+
+def _opinion_count(consultation_id: int) -> int:
+    return int(db.session.scalar(sa.select(sa.func.count(Opinion.id)).where(
+        Opinion.consultation_id == consultation_id)) or 0)
+
+
+def _near(rows: list, first: int, last: int) -> np.ndarray:
+    """Which of the consultation's ``rows`` (:data:`_LOAD`) are in the id range or
+    recorded opinions sharing an exact key or a band hash with one in it: what
+    :func:`_neighbours` asks the database, from the rows' fingerprints."""
+    from participation.opinions.grouping import minhash
+
+    count = len(rows)
+    ids = np.fromiter((r.id for r in rows), dtype=np.int64, count=count)
+    printed = np.fromiter((r.fingerprinted is not None for r in rows), dtype=bool,
+                          count=count)
+    keys = np.fromiter((r.exact_key or 0 for r in rows), dtype=np.int64, count=count)
+    bands = np.zeros((count, minhash.BANDS), dtype=np.int64)
+    stored = [i for i, r in enumerate(rows) if r.bands is not None]
+    bands[stored] = minhash.from_bytes([rows[i].bands for i in stored])
+    older = [i for i, r in enumerate(rows) if r.bands is None and r.fingerprinted is not None]
+    if older:  # fingerprinted before bands were stored
+        bands[older] = minhash.band_hashes(minhash.signatures(
+            [normalise(rows[i].body) for i in older]))
+    inside = (ids >= first) & (ids <= last)
+    near = printed & (np.isin(bands, np.unique(bands[inside & printed])).any(axis=1)
+                      | np.isin(keys, keys[inside & printed]))
+    return inside | near
+
+
+# What a regrouping reads of each opinion, as text SQL compiled once: no result
+# processing of 100,000 rows (through the ORM they took a second). ``pinned`` comes back
+# as 0/1 on SQLite, ``channel`` as its string.
+_LOAD_SQL = (
+    "SELECT o.id, o.body, o.group_id, f.pinned, f.opinion_id AS fingerprinted, "
+    "f.exact_key, f.bands, "
+    # Who sent it, for the person key of a fingerprint written here.
+    "o.author_id, o.contact, o.display_name, o.channel, "
+    "o.disposition, o.disposition_reason, o.disposition_overridden "
+    "FROM opinion AS o LEFT OUTER JOIN opinion_fingerprint AS f ON f.opinion_id = o.id "
+    "WHERE o.consultation_id = :cid{ids} ORDER BY o.id")
+_LOAD = sa.text(_LOAD_SQL.format(ids=""))
+_LOAD_IDS = sa.text(_LOAD_SQL.format(ids=" AND o.id IN :ids")).bindparams(
+    sa.bindparam("ids", expanding=True))
 
 
 def _load(consultation_id: int, ids: set[int] | None) -> list:
-    query = (sa.select(*_LOADED).outerjoin(
-        OpinionFingerprint, OpinionFingerprint.opinion_id == Opinion.id)
-        .where(Opinion.consultation_id == consultation_id).order_by(Opinion.id))
+    connection = db.session.connection()
     if ids is None:
-        return db.session.execute(query).all()
+        return connection.execute(_LOAD, {"cid": consultation_id}).all()
     rows = []
     for part in chunks(sorted(ids)):
-        rows.extend(db.session.execute(query.where(Opinion.id.in_(part))).all())
+        rows.extend(connection.execute(_LOAD_IDS, {"cid": consultation_id,
+                                                   "ids": list(part)}).all())
     return rows
 
 
-def _fingerprint_loaded(consultation_id: int, rows: list, prepared: engine.Prepared,
-                        progress: Progress | None, total: int) -> None:
-    """Write the missing fingerprints of a full regrouping from what :func:`engine.prepare`
-    computed for the grouping (nothing is normalised or hashed twice; the band rows are
-    built from the band matrix in numpy)."""
-    missing = [i for i, r in enumerate(rows) if r.fingerprinted is None]
-    step = LOAD_BATCH * 5
-    for first in range(0, len(missing), step):
-        part = missing[first:first + step]
-        chosen = [rows[i] for i in part]
-        exact = [exact_key(prepared.both[i][0]) for i in part]
-        people = [person_key(r.id, r.author_id, r.contact, r.display_name, str(r.channel))
-                  for r in chosen]
-        write_fingerprint_rows(consultation_id, [r.id for r in chosen], exact, people,
-                               prepared.bands[prepared.distinct_of[np.asarray(part)]])
-        if progress:
-            progress(total + min(first + len(part), len(missing)) * total // len(missing),
-                     total * 3)
+@dataclass
+class _Fresh:
+    """The opinions whose fingerprint carries no band hashes (none, or one written
+    before they were stored): their row indexes, exact keys and band rows."""
+
+    rows: list[int]
+    keys: np.ndarray
+    bands: np.ndarray
 
 
-def _most(counts: Counter) -> int:
-    """The group with most members here (the oldest on a tie)."""
-    return min(counts, key=lambda group_id: (-counts[group_id], group_id))
+def _prepare(rows: list) -> tuple[engine.Prepared, _Fresh]:
+    """The texts ready for grouping: exact keys and band hashes read from the
+    fingerprints, computed (normalised, hashed) only for the opinions without them."""
+    from participation.opinions.grouping import minhash
+
+    count = len(rows)
+    keys = np.empty(count, dtype=np.int64)
+    bands = np.empty((count, minhash.BANDS), dtype=np.int64)
+    stored = [i for i, r in enumerate(rows) if r.bands is not None]
+    fresh = [i for i, r in enumerate(rows) if r.bands is None]
+    if stored:
+        keys[stored] = [rows[i].exact_key for i in stored]
+        bands[stored] = minhash.from_bytes([rows[i].bands for i in stored])
+    both = normalise_many([rows[i].body for i in fresh])
+    fresh_keys = np.fromiter((exact_key(plain) for plain, _ in both), dtype=np.int64,
+                             count=len(fresh))
+    fresh_bands = np.empty((len(fresh), minhash.BANDS), dtype=np.int64)
+    if fresh:
+        distinct_of, first = engine.first_appearance(fresh_keys)
+        fresh_bands = minhash.band_hashes(minhash.signatures(
+            [both[i][0] for i in first.tolist()]))[distinct_of]
+        keys[fresh] = fresh_keys
+        bands[fresh] = fresh_bands
+    prepared = engine.prepare_known([r.body for r in rows], keys, bands,
+                                    dict(zip(fresh, both, strict=True)))
+    return prepared, _Fresh(fresh, fresh_keys, fresh_bands)
 
 
-def regroup(consultation, *, opinion_ids: tuple[int, int] | None = None,
-            progress: Progress | None = None) -> RegroupResult:
-    """Group the consultation's opinions (all of them, or those of the id range
-    ``opinion_ids`` with the recorded opinions they resemble) by the rule of this
-    module. Writes fingerprints that are missing, moves free opinions, creates, recounts
-    and deletes groups; flushes (``progress`` may commit between its steps)."""
-    cid = consultation.id
-    total = int(db.session.scalar(sa.select(sa.func.count(Opinion.id)).where(
-        Opinion.consultation_id == cid)) or 0) if opinion_ids is None else \
-        opinion_ids[1] - opinion_ids[0] + 1
-    full = opinion_ids is None
-    if not full:  # the neighbours of an import are found through its fingerprints
-        _fingerprint_missing(cid, list(opinion_ids), progress, total * 3)
-    wanted = None if full else (_neighbours(cid, *opinion_ids)
-                                | set(range(opinion_ids[0], opinion_ids[1] + 1)))
-    rows = _load(cid, wanted)
-    result = RegroupResult(opinions=len(rows))
-    if not rows:
-        return result
-    prepared = engine.prepare([r.body for r in rows])
-    if progress:
-        progress(total, total * 3)
-    if full:
-        _fingerprint_loaded(cid, rows, prepared, progress, total)
-    kept = {g.id: g for g in db.session.scalars(sa.select(OpinionGroup).where(
-        OpinionGroup.consultation_id == cid,
-        sa.or_(OpinionGroup.kind == GroupKind.MANUAL, OpinionGroup.disposition.is_not(None))))}
-    labels = engine.group_prepared(prepared)
-    if progress:
-        progress(total * 2, total * 3)
-    new_range = opinion_ids or (0, 0)
+def _fingerprint_fresh(consultation_id: int, rows: list, fresh: _Fresh
+                       ) -> Callable[[sa.Connection | None], None] | None:
+    """Write what :func:`_prepare` computed: the band hashes of opinions fingerprinted
+    before they were stored, and the first new fingerprint (so that the transaction's
+    first write, which takes SQLite's writer turn, a per-thread lock, is this thread's).
+    Returns the writing of the other new fingerprints and all their band rows (given a
+    connection), left to the caller, or None."""
+    new = [j for j, i in enumerate(fresh.rows) if rows[i].fingerprinted is None]
+    older = [j for j, i in enumerate(fresh.rows) if rows[i].fingerprinted is not None]
+    if older:
+        set_fingerprint_bands([rows[fresh.rows[j]].id for j in older], fresh.bands[older])
+    if not new:
+        return None
+    chosen = [rows[fresh.rows[j]] for j in new]
+    keys, bands = fresh.keys[new].tolist(), fresh.bands[new]
 
-    def movable(row) -> bool:
-        if row.pinned or (row.group_id is not None and row.group_id in kept):
-            return False
-        return full or row.group_id is None or new_range[0] <= row.id <= new_range[1]
+    def write(first: int, last: int, connection: sa.Connection | None = None) -> None:
+        part = chosen[first:last]
+        write_fingerprint_rows(
+            consultation_id, [r.id for r in part], keys[first:last],
+            [person_key(r.id, r.author_id, r.contact, r.display_name, str(r.channel))
+             for r in part], bands[first:last], band_rows=False, connection=connection)
 
+    write(0, 1)
+
+    def rest(connection: sa.Connection | None) -> None:
+        write(1, len(chosen), connection)
+        write_band_rows(consultation_id, [r.id for r in chosen], bands, connection)
+
+    return rest
+
+
+def _plan(rows: list, labels: np.ndarray, movable: Callable, kept: dict
+          ) -> tuple[dict[int, int | None], list[list[int]]]:
+    """Where each free opinion goes, by the rule of this module: ``({opinion id: group id
+    or None}, [opinion ids of each group to create])``."""
     order = np.argsort(labels, kind="stable")
     boundaries = np.flatnonzero(np.diff(labels[order])) + 1
     target_of: dict[int, int | None] = {}  # free opinion id -> group id (None: no group)
     to_create: list[list[int]] = []
     claimed: set[int] = set()  # automatic groups already rebuilt by a cluster
-    for members in np.split(order, boundaries):
-        cluster = [rows[i] for i in members.tolist()]
+    starts = np.concatenate(([0], boundaries)).astype(np.int64)
+    ends = np.append(boundaries, len(order)).astype(np.int64)
+    grouped = np.fromiter((r.group_id is not None for r in rows), dtype=bool, count=len(rows))
+    # An opinion alone in its cluster and in no group stays where it is: only the other
+    # clusters are looked at one by one (most of 100,000 opinions are alone).
+    looked_at = np.flatnonzero((ends - starts > 1) | grouped[order[starts]])
+    for start, end in zip(starts[looked_at].tolist(), ends[looked_at].tolist(), strict=True):
+        cluster = [rows[i] for i in order[start:end].tolist()]
         free = [r for r in cluster if movable(r)]
         if not free:
             continue
@@ -198,6 +286,97 @@ def regroup(consultation, *, opinion_ids: tuple[int, int] | None = None,
             target = None
         for r in free:
             target_of[r.id] = target
+    return target_of, to_create
+
+
+class _Fingerprinting:
+    """Write what :func:`_prepare` computed (:func:`_fingerprint_fresh`): the
+    fingerprints and their band rows (eight per opinion) while the block runs, on a
+    thread of their own when there are many (the database's work, and on SQLite the
+    B-tree inserts, release the GIL while the texts are grouped; the block must not use
+    the database). The first is written here, before: the transaction's first write
+    (which takes SQLite's writer turn, a per-thread lock) is this thread's."""
+
+    THREADED = 5_000
+
+    def __init__(self, consultation_id: int, rows: list, fresh: _Fresh) -> None:
+        self.args = (consultation_id, rows, fresh)
+        self.error: BaseException | None = None
+        self.thread: threading.Thread | None = None
+
+    def _run(self, write: Callable, connection: sa.Connection) -> None:
+        try:
+            write(connection)
+        except BaseException as error:  # re-raised in the grouping thread
+            self.error = error
+
+    def __enter__(self) -> None:
+        write = _fingerprint_fresh(*self.args)
+        if write is None:
+            return
+        if len(self.args[2].rows) < self.THREADED:
+            write(None)
+            return
+        # On the session's connection, which the grouping thread leaves alone meanwhile.
+        self.thread = threading.Thread(target=self._run, name="fingerprints",
+                                       args=(write, db.session.connection()))
+        self.thread.start()
+
+    def __exit__(self, *_exc) -> None:
+        if self.thread is not None:
+            self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+
+def _most(counts: Counter) -> int:
+    """The group with most members here (the oldest on a tie)."""
+    return min(counts, key=lambda group_id: (-counts[group_id], group_id))
+
+
+def regroup(consultation, *, opinion_ids: tuple[int, int] | None = None,
+            progress: Progress | None = None) -> RegroupResult:
+    """Group the consultation's opinions (all of them, or those of the id range
+    ``opinion_ids`` with the recorded opinions they resemble) by the rule of this
+    module. Writes fingerprints that are missing, moves free opinions, creates, recounts
+    and deletes groups; flushes (``progress`` may commit between its steps)."""
+    cid = consultation.id
+    total = _opinion_count(cid) if opinion_ids is None else \
+        opinion_ids[1] - opinion_ids[0] + 1
+    full = opinion_ids is None
+    if not full:  # the neighbours of an import are found through its fingerprints
+        _fingerprint_missing(cid, list(opinion_ids), progress, total * 3)
+    if full:
+        rows = _load(cid, None)
+    elif total * NEIGHBOURS_IN_MEMORY >= _opinion_count(cid):
+        # A large import among few recorded opinions: one read of them all and the
+        # neighbours found in numpy, not a query per 500 band hashes.
+        rows = _load(cid, None)
+        rows = [r for r, near in zip(rows, _near(rows, *opinion_ids), strict=True) if near]
+    else:
+        rows = _load(cid, _neighbours(cid, *opinion_ids)
+                     | set(range(opinion_ids[0], opinion_ids[1] + 1)))
+    result = RegroupResult(opinions=len(rows))
+    if not rows:
+        return result
+    prepared, fresh = _prepare(rows)
+    if progress:
+        progress(total, total * 3)
+    kept = {g.id: g for g in db.session.scalars(sa.select(OpinionGroup).where(
+        OpinionGroup.consultation_id == cid,
+        sa.or_(OpinionGroup.kind == GroupKind.MANUAL, OpinionGroup.disposition.is_not(None))))}
+    new_range = opinion_ids or (0, 0)
+
+    def movable(row) -> bool:
+        if row.pinned or (row.group_id is not None and row.group_id in kept):
+            return False
+        return full or row.group_id is None or new_range[0] <= row.id <= new_range[1]
+
+    with _Fingerprinting(cid, rows, fresh):  # written while the texts are grouped
+        labels = engine.group_prepared(prepared)
+        target_of, to_create = _plan(rows, labels, movable, kept)
+    if progress:
+        progress(total * 2, total * 3)
     groups_new = [OpinionGroup(consultation_id=cid, kind=GroupKind.AUTOMATIC,
                                representative_opinion_id=members[0], summary="")
                   for members in to_create]
@@ -216,7 +395,9 @@ def regroup(consultation, *, opinion_ids: tuple[int, int] | None = None,
     for part in chunks([t for t in by_target if t is not None]):
         groups.update((g.id, g) for g in db.session.scalars(
             sa.select(OpinionGroup).where(OpinionGroup.id.in_(part))))
-    touched = move_many(by_target, groups)
+    touched = move_many(by_target, groups, known={
+        r.id: (r.group_id, r.disposition, r.disposition_reason, bool(r.disposition_overridden))
+        for r in rows})
     touched.update(t for t in by_target if t is not None)
     result.moved = sum(len(ids) for ids in by_target.values())
     if full:  # a full regrouping also repairs every group's counts and representative

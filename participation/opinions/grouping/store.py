@@ -18,12 +18,12 @@ from participation.opinions.models import Opinion, OpinionGroup
 if TYPE_CHECKING:
     import numpy as np
 
-CHUNK = 500
+CHUNK = 500  # ids per IN (…) list
 BULK_CACHE_KIB = 256 * 1024  # SQLite page cache while bulk-inserting
 _OPINION = Opinion.__table__
 _GROUP = OpinionGroup.__table__
 _FINGERPRINT = OpinionFingerprint.__table__
-_BAND = OpinionBand.__table__  # ids per IN (…) list
+_BAND = OpinionBand.__table__
 
 
 def chunks(values: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
@@ -35,11 +35,9 @@ FINGERPRINT_COLUMNS = (Opinion.id, Opinion.consultation_id, Opinion.body, Opinio
                        Opinion.contact, Opinion.display_name, Opinion.channel)
 
 
-def store_fingerprints(rows: Sequence, normalised: Sequence[str] | None = None, *,
-                       replace: bool = True) -> np.ndarray:
-    """Write the fingerprint and band rows of opinions given as rows of
-    :data:`FINGERPRINT_COLUMNS` or :class:`Opinion` objects (replacing earlier ones, unless
-    ``replace`` is false for opinions that have none); returns their band hashes
+def store_fingerprints(rows: Sequence, normalised: Sequence[str] | None = None) -> np.ndarray:
+    """Write the fingerprint and band rows of opinions that have none, given as rows of
+    :data:`FINGERPRINT_COLUMNS` or :class:`Opinion` objects; returns their band hashes
     (len(rows), BANDS)."""
     import numpy as np
 
@@ -49,63 +47,102 @@ def store_fingerprints(rows: Sequence, normalised: Sequence[str] | None = None, 
         return np.empty((0, minhash.BANDS), dtype=np.int64)
     norms = list(normalised) if normalised is not None else [normalise(r.body) for r in rows]
     bands = minhash.band_hashes(minhash.signatures(norms))
-    connection = db.session.connection()
-    ids = [r.id for r in rows] if replace else []
-    for part in chunks(ids):
-        connection.execute(sa.delete(_BAND).where(_BAND.c.opinion_id.in_(part)))
-        connection.execute(sa.delete(_FINGERPRINT).where(_FINGERPRINT.c.opinion_id.in_(part)))
-    write_fingerprints(rows, norms, [set(hashes) for hashes in bands.tolist()])
+    write_fingerprints(rows, norms, bands)
     return bands
 
 
-_FINGERPRINT_FIELDS = ("opinion_id", "consultation_id", "exact_key", "person_key", "pinned")
+_FINGERPRINT_FIELDS = ("opinion_id", "consultation_id", "exact_key", "person_key", "pinned",
+                       "bands")
 _BAND_FIELDS = ("consultation_id", "band_hash", "opinion_id")
 
 
-def write_fingerprints(rows: Sequence, norms: Sequence[str],
-                       bands: Sequence[Iterable[int]]) -> None:
+def write_fingerprints(rows: Sequence, norms: Sequence[str], bands: np.ndarray) -> None:
     """Insert the fingerprint of each row (:data:`FINGERPRINT_COLUMNS`) with its
-    normalised text and its distinct band hashes, for opinions that have none. In bulk:
-    COPY on PostgreSQL, one prepared executemany of plain tuples on SQLite (a full
-    regrouping of a million opinions writes nine million rows)."""
-    fingerprints = [
+    normalised text and its row of band hashes (``bands``: len(rows) × BANDS), and its
+    band rows, for opinions that have none."""
+    from participation.opinions.grouping import minhash
+
+    _bulk_insert(_FINGERPRINT.name, _FINGERPRINT_FIELDS, [
         (r.id, r.consultation_id, exact_key(norm),
-         person_key(r.id, r.author_id, r.contact, r.display_name, str(r.channel)), False)
-        for r, norm in zip(rows, norms, strict=True)]
-    band_rows = [(r.consultation_id, h, r.id)
-                 for r, hashes in zip(rows, bands, strict=True) for h in hashes]
-    _bulk_insert(_FINGERPRINT.name, _FINGERPRINT_FIELDS, fingerprints)
-    _bulk_insert(_BAND.name, _BAND_FIELDS, band_rows, integers=True)
+         person_key(r.id, r.author_id, r.contact, r.display_name, str(r.channel)), False,
+         blob)
+        for r, norm, blob in zip(rows, norms, minhash.to_bytes(bands), strict=True)])
+    write_band_rows([r.consultation_id for r in rows], [r.id for r in rows], bands)
 
 
 def write_fingerprint_rows(consultation_id: int, ids: Sequence[int], exact: Sequence[int],
-                           people: Sequence[str], bands: np.ndarray) -> None:
+                           people: Sequence[str], bands: np.ndarray, *,
+                           band_rows: bool = True,
+                           connection: sa.Connection | None = None) -> None:
     """:func:`write_fingerprints` from what a full regrouping computed: per opinion its
-    id, exact key, person key and row of band hashes (``bands``: len(ids) × BANDS), the
-    distinct hashes of each row written."""
-    import numpy as np
+    id, exact key, person key and row of band hashes (``bands``: len(ids) × BANDS); the
+    band rows too unless ``band_rows`` is false (:func:`write_band_rows` then); on
+    ``connection`` (default: the session's)."""
+    from participation.opinions.grouping import minhash
 
     if not len(ids):
         return
     _bulk_insert(_FINGERPRINT.name, _FINGERPRINT_FIELDS,
                  list(zip(ids, itertools.repeat(consultation_id), exact, people,
-                          itertools.repeat(False), strict=False)))
-    ordered = np.sort(bands, axis=1)
-    distinct = np.ones(ordered.shape, dtype=bool)
-    distinct[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
-    owners = np.repeat(np.asarray(ids, dtype=np.int64), distinct.sum(axis=1))
+                          itertools.repeat(False), minhash.to_bytes(bands), strict=False)),
+                 connection=connection)
+    if band_rows:
+        write_band_rows(consultation_id, ids, bands, connection)
+
+
+def write_band_rows(consultation: int | Sequence[int], ids: Sequence[int],
+                    bands: np.ndarray, connection: sa.Connection | None = None) -> None:
+    """The band rows of these opinions (one per distinct hash of each row of ``bands``;
+    ``consultation``: one id for all, or one per opinion), inserted in key order: into
+    the clustered key they are nearly appended, not scattered."""
+    import numpy as np
+
+    count, width = bands.shape
+    if not count:
+        return
+    owners = np.repeat(np.asarray(ids, dtype=np.int64), width)
+    hashes = bands.reshape(-1)
+    if isinstance(consultation, int):
+        order = np.lexsort((owners, hashes))
+        cids = None
+    else:
+        cids = np.repeat(np.asarray(consultation, dtype=np.int64), width)
+        order = np.lexsort((owners, hashes, cids))
+        cids = cids[order]
+    hashes, owners = hashes[order], owners[order]
+    keep = np.ones(len(hashes), dtype=bool)  # a hash twice in one row: one band row
+    keep[1:] = (hashes[1:] != hashes[:-1]) | (owners[1:] != owners[:-1])
+    if cids is not None:
+        keep[1:] |= cids[1:] != cids[:-1]
+    first = itertools.repeat(consultation) if cids is None else cids[keep].tolist()
     _bulk_insert(_BAND.name, _BAND_FIELDS,
-                 list(zip(itertools.repeat(consultation_id), ordered[distinct].tolist(),
-                          owners.tolist(), strict=False)), integers=True)
+                 list(zip(first, hashes[keep].tolist(), owners[keep].tolist(), strict=False)),
+                 integers=True, connection=connection)
+
+
+_SET_BANDS = "UPDATE opinion_fingerprint SET bands = {mark} WHERE opinion_id = {mark}"
+
+
+def set_fingerprint_bands(ids: Sequence[int], bands: np.ndarray) -> None:
+    """Fill in ``bands`` of fingerprints written before it was stored (their band rows
+    exist: the hashes are the same)."""
+    from participation.opinions.grouping import minhash
+
+    if not len(ids):
+        return
+    connection = db.session.connection()
+    mark = "%s" if connection.dialect.name == "postgresql" else "?"
+    connection.exec_driver_sql(_SET_BANDS.format(mark=mark),
+                               list(zip(minhash.to_bytes(bands), ids, strict=True)))
 
 
 def _bulk_insert(table: str, columns: Sequence[str], rows: list[tuple], *,
-                 integers: bool = False) -> None:
+                 integers: bool = False, connection: sa.Connection | None = None) -> None:
     """Insert ``rows`` (tuples of ``columns``) in bulk; ``integers``: every value is an
     int (COPY's text is then written directly, 100,000 rows at a time)."""
     if not rows:
         return
-    connection = db.session.connection()
+    connection = connection or db.session.connection()
     if connection.dialect.name == "postgresql":
         cursor = connection.connection.driver_connection.cursor()
         with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
@@ -151,27 +188,36 @@ def move(opinion_ids: Sequence[int], group: OpinionGroup | None, *,
 
 
 def move_many(targets: dict[int | None, list[int]], groups: dict[int, OpinionGroup], *,
-              pin: bool | None = None) -> set[int]:
+              pin: bool | None = None, known: dict[int, tuple] | None = None) -> set[int]:
     """:func:`move` for many target groups at once (``{group id or None: opinion ids}``;
     ``groups`` holds the target groups). The group ids are set in bulk
     (:func:`_set_group_ids`); the inherited disposition by one UPDATE per distinct
-    disposition and 500 opinions, only on the rows where it changes."""
+    disposition and 500 opinions, only on the rows where it changes. ``known``: what
+    the caller read of every moving opinion in this transaction, ``{id: (group id,
+    disposition, reason, overridden)}``, so that nothing is read again and opinions
+    whose disposition stays are not touched."""
     ids = [i for members in targets.values() for i in members]
     if not ids:
         return set()
     connection = db.session.connection()
     o = _OPINION.c
     left: set[int] = set()
-    for part in chunks(ids):
-        left.update(connection.scalars(
-            sa.select(o.group_id).where(o.id.in_(part), o.group_id.is_not(None))
-            .distinct()))
+    if known is not None:
+        left = {known[i][0] for i in ids} - {None}
+    else:
+        for part in chunks(ids):
+            left.update(connection.scalars(
+                sa.select(o.group_id).where(o.id.in_(part), o.group_id.is_not(None))
+                .distinct()))
     _set_group_ids(connection, targets)
     inherited: dict[tuple[str | None, str | None], list[int]] = {}
     for gid, members in targets.items():
         group = groups.get(gid) if gid is not None else None
         disposition = group.disposition.value if group and group.disposition else None
         reason = group.disposition_reason if group else None
+        if known is not None:
+            members = [i for i in members if not known[i][3]
+                       and (known[i][1], known[i][2]) != (disposition, reason)]
         inherited.setdefault((disposition, reason), []).extend(members)
     for (disposition, reason), members in inherited.items():
         for part in chunks(sorted(members)):
