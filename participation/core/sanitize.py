@@ -47,6 +47,11 @@ def plain_text(value: str | None, *, multiline: bool = True) -> str:
         # The usual text: no line break, no control, direction or other format character
         # (none of them is printable), nothing NFC changes; all that is left to do:
         return value.strip() if multiline else " ".join(value.split())
+    return cleaned_text(value, multiline=multiline)
+
+
+def cleaned_text(value: str, *, multiline: bool = True) -> str:
+    """:func:`plain_text`'s full cleaning, for any text (its fast path gives the same)."""
     value = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
     value = _CONTROL.sub("", value)
     if not multiline:
