@@ -193,3 +193,19 @@ def docx_text(data: bytes) -> str:
     for table in document.tables:
         lines.extend(cell.text for row in table.rows for cell in row.cells)
     return "\n".join(lines)
+
+
+def import_file(consultation: Consultation, data: bytes, name: str = "hotline.csv"):
+    """Import a file's rows as the command line does (the same code as the web task);
+    the import's result."""
+    import hashlib
+    import tempfile
+    from pathlib import Path
+
+    from participation.opinions.imports.running import new_import, run_import
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        record = new_import(consultation, path.name, hashlib.sha256(data).hexdigest())
+        return run_import(record, path)

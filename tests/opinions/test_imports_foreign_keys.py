@@ -5,10 +5,7 @@ missing row keeps none of the file."""
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
-import tempfile
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -16,7 +13,6 @@ from sqlalchemy.exc import IntegrityError
 
 from participation.extensions import db
 from participation.opinions.imports import foreign_keys, running
-from participation.opinions.imports.running import new_import, run_import
 from participation.opinions.models import ImportState, Opinion
 from tests import factories
 
@@ -42,11 +38,7 @@ def _file(rows: int, article: str = "") -> bytes:
 
 
 def _import(consultation, data: bytes):
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "hotline.csv"
-        path.write_bytes(data)
-        record = new_import(consultation, path.name, hashlib.sha256(data).hexdigest())
-        return run_import(record, path)
+    return factories.import_file(consultation, data)
 
 
 def _stored(consultation) -> int:

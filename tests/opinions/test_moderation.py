@@ -120,18 +120,7 @@ def test_hiding_needs_a_reason_and_other_needs_a_note(consultation):
 
 
 def _import(consultation, data: bytes):
-    """Import a file's rows as the command line does (the same code as the web task)."""
-    import hashlib
-    import tempfile
-    from pathlib import Path
-
-    from participation.opinions.imports.running import new_import, run_import
-
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "hotline.csv"
-        path.write_bytes(data)
-        record = new_import(consultation, path.name, hashlib.sha256(data).hexdigest())
-        return run_import(record, path)
+    return factories.import_file(consultation, data)
 
 
 def test_pre_moderation_holds_every_channel_and_counts_nothing_public(world):
