@@ -54,6 +54,15 @@ def test_band_bytes_round_trip():
     assert np.array_equal(minhash.from_bytes(minhash.to_bytes(bands)), bands)
 
 
+def test_a_signature_does_not_depend_on_the_texts_beside_it():
+    """Every text has the signature it has alone, short and empty ones included, and
+    wherever it stands in a batch (an empty text last once fell off the end)."""
+    texts = ["第五条应当删除", "", "a", "ab", "建议延长末班车时间", ""]
+    alone = np.concatenate([minhash.signatures([text]) for text in texts])
+    assert np.array_equal(minhash.signatures(texts), alone)
+    assert np.array_equal(minhash.signatures(texts[::-1]), alone[::-1])
+
+
 def test_a_regrouping_fills_in_the_bands_of_fingerprints_written_before_they_were_stored(
         runner, consultation):
     opinions = [record(consultation, CAMPAIGN + "！" * n) for n in range(3)]

@@ -162,6 +162,28 @@ def test_a_large_import_is_grouped_by_a_background_task(monkeypatch, consultatio
         Opinion, created[1].id).group_id
 
 
+def test_a_large_import_is_fingerprinted_in_its_own_transaction(monkeypatch, runner,
+                                                                  consultation):
+    """An import left to a background task is still fingerprinted by the import (exact
+    keys, person keys, bands, band rows: those a full regrouping writes), so that the
+    grouping after it, the task or the command, only reads them."""
+    monkeypatch.setattr(incremental, "INLINE_IMPORT_LIMIT", 1)
+    bodies = [CAMPAIGN, CAMPAIGN + "！", CAMPAIGN + "。。", OTHER, THIRD, "？！"]
+    created = _insert_without_signal(consultation, bodies)
+    assert _fingerprint_rows() == ([], [])
+    signals.opinions_imported.send(consultation, opinion_ids=(created[0].id, created[-1].id))
+    db.session.commit()
+    imported = _fingerprint_rows()
+    assert [row.opinion_id for row in imported[0]] == [o.id for o in created]
+    assert db.session.get(Opinion, created[0].id).group_id is None  # the task groups them
+    _forget_grouping([o.id for o in created])
+    db.session.commit()
+    result = runner.invoke(args=["opinions", "group", "--consultation", str(consultation.id)])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert _fingerprint_rows() == imported
+
+
 def test_the_api_lists_concentrated_opinions_without_private_data(client, world,
                                                                     consultation):
     online = []

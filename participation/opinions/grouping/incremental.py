@@ -13,7 +13,7 @@ from participation.extensions import db
 from participation.opinions.grouping import engine
 from participation.opinions.grouping.models import GroupKind, OpinionBand, OpinionFingerprint
 from participation.opinions.grouping.normalise import exact_key, normalise, person_key
-from participation.opinions.grouping.regroup import regroup
+from participation.opinions.grouping.regroup import fingerprint_missing, regroup
 from participation.opinions.grouping.tasks import REGROUP_TASK
 from participation.opinions.models import Disposition, Opinion, OpinionGroup
 
@@ -178,10 +178,13 @@ def group_imported(consultation, first_id: int, last_id: int, actor_id: int | No
                    ) -> Task | None:
     """Group the opinions an import created (ids ``first_id`` … ``last_id``): at once
     when they are few, otherwise queue a background task (returned) that does it after
-    the import commits."""
+    the import commits. Either way they are fingerprinted in the import's transaction
+    (normalised, hashed, their band rows written): the grouping after it, the task or
+    ``flask opinions group``, only reads their keys and bands."""
     if last_id - first_id + 1 <= INLINE_IMPORT_LIMIT:
         regroup(consultation, opinion_ids=(first_id, last_id))
         return None
+    fingerprint_missing(consultation.id, first_id, last_id)
     return enqueue(REGROUP_TASK, {"consultation_id": consultation.id,
                                   "opinion_ids": [first_id, last_id]},
                    created_by_id=actor_id, government_id=consultation.government_id)

@@ -47,6 +47,8 @@ def shingle_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     after another, and where each text's shingles start. A text shorter than a shingle
     has one (itself, padded); an empty text has one shingle of nothing."""
     gap = SHINGLE - 1
+    # An empty text is one NUL: its shingle must not reach into the next text.
+    texts = [text or "\0" for text in texts]
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
     # Texts separated (and ended) by gap NULs: no shingle of a text reaches the next.
     separator = "\0" * gap

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from participation.core.database import utcnow
 from participation.extensions import db
 from participation.opinions.grouping.models import OpinionBand, OpinionFingerprint
-from participation.opinions.grouping.normalise import exact_key, normalise, person_key
+from participation.opinions.grouping.normalise import exact_key, normalise_many, person_key
 from participation.opinions.models import Opinion, OpinionGroup
 
 if TYPE_CHECKING:
@@ -45,8 +45,13 @@ def store_fingerprints(rows: Sequence, normalised: Sequence[str] | None = None) 
 
     if not rows:
         return np.empty((0, minhash.BANDS), dtype=np.int64)
-    norms = list(normalised) if normalised is not None else [normalise(r.body) for r in rows]
-    bands = minhash.band_hashes(minhash.signatures(norms))
+    norms = list(normalised) if normalised is not None else \
+        [plain for plain, _sentences in normalise_many([r.body for r in rows])]
+    # Campaigns repeat texts: each distinct normalised text is hashed once.
+    distinct: dict[str, int] = {}
+    of = np.fromiter((distinct.setdefault(norm, len(distinct)) for norm in norms),
+                     dtype=np.int64, count=len(norms))
+    bands = minhash.band_hashes(minhash.signatures(list(distinct)))[of]
     write_fingerprints(rows, norms, bands)
     return bands
 
