@@ -142,6 +142,7 @@ def insert_opinions(consultation, count: int, seed: int = 1) -> None:
         ModerationState,
         Opinion,
         OpinionGroup,
+        OpinionMembership,
         Stance,
     )
 
@@ -159,6 +160,7 @@ def insert_opinions(consultation, count: int, seed: int = 1) -> None:
     now = utcnow()
     table = Opinion.__table__
     connection = db.session.connection()
+    grouped: dict[str, int] = {}  # receipt number -> group id
     for start in range(0, count, CHUNK):
         rows = []
         for i in range(start, min(count, start + CHUNK)):
@@ -182,10 +184,18 @@ def insert_opinions(consultation, count: int, seed: int = 1) -> None:
                 "disposition": disposition.value if disposition else None,
                 "disposition_reason": "理由" if disposition else None,
                 "disposition_overridden": False,
-                "group_id": rng.choice(group_ids) if rng.random() < 0.1 else None,
                 "created_at": now, "updated_at": now,
             })
+            if rng.random() < 0.1:
+                grouped[rows[-1]["receipt_number"]] = rng.choice(group_ids)
         connection.execute(table.insert(), rows)
+    members = [{"opinion_id": opinion_id, "group_id": grouped[receipt]}
+               for opinion_id, receipt in connection.execute(
+                   sa.select(table.c.id, table.c.receipt_number).where(
+                       table.c.consultation_id == consultation.id))
+               if receipt in grouped]
+    for start in range(0, len(members), CHUNK):
+        connection.execute(OpinionMembership.__table__.insert(), members[start:start + CHUNK])
     consultation.opinion_count += count
     db.session.commit()
     if db.engine.dialect.name == "postgresql":

@@ -33,7 +33,13 @@ from participation.core.workdays import working_days_between
 from participation.dossier.queries import documents_by_stage
 from participation.extensions import db
 from participation.opinions.grouping.operations import threshold as grouping_threshold
-from participation.opinions.models import Channel, ModerationState, Opinion, OpinionGroup
+from participation.opinions.models import (
+    Channel,
+    ModerationState,
+    Opinion,
+    OpinionGroup,
+    in_group,
+)
 from participation.opinions.moderation import moderation_log
 from participation.opinions.queries import public_opinion_total, public_opinions_query
 
@@ -387,7 +393,7 @@ def _member_references(group: OpinionGroup, consultation: Consultation) -> tuple
     but not listed."""
     query = (sa.select(Opinion.id, Opinion.channel, Opinion.reference,
                        Opinion.consent_to_publish)
-             .where(Opinion.group_id == group.id,
+             .where(in_group(group.id),
                     Opinion.moderation_state == ModerationState.PUBLISHED)
              .order_by(Opinion.id))
     listed = []

@@ -24,9 +24,11 @@ from participation.opinions.models import (
     Disposition,
     Opinion,
     OpinionGroup,
+    OpinionMembership,
     Stance,
     Topic,
     disposition_problem,
+    in_any_group,
 )
 from participation.opinions.workspace import Selection, handling_consultation
 from participation.opinions.workspace_models import ReasonTemplate, SuggestionTally
@@ -326,9 +328,9 @@ def _in_concentrated_group(selection: Selection) -> bool:
     if selection.consultation is None:
         return False  # groups belong to consultations
     threshold = concentration_threshold(selection.consultation)
-    return db.session.scalar(sa.select(sa.func.count(Opinion.id)).join(
-        OpinionGroup, OpinionGroup.id == Opinion.group_id).where(
-        Opinion.id.in_(selection.id_query()),
+    return db.session.scalar(sa.select(sa.func.count(OpinionMembership.opinion_id)).join(
+        OpinionGroup, OpinionGroup.id == OpinionMembership.group_id).where(
+        OpinionMembership.opinion_id.in_(selection.id_query()),
         OpinionGroup.opinion_count >= threshold)) > 0
 
 
@@ -350,7 +352,7 @@ def set_disposition(opinions, code: Disposition | str | None, reason: str | None
     if problem:
         raise ClassificationError("disposition", field="reason", message=problem)
     values = {"disposition": disposition, "disposition_reason": reason or None,
-              "disposition_overridden": Opinion.group_id.is_not(None),
+              "disposition_overridden": in_any_group(),
               "change_node_id": change.node_id if change else None,
               "change_text": change.text if change else None}
     updated = _bulk_update(selection, values)

@@ -37,6 +37,7 @@ from participation.opinions.models import (
     Disposition,
     Opinion,
     OpinionGroup,
+    OpinionMembership,
     Stance,
     Topic,
     disposition_problem,
@@ -97,13 +98,15 @@ def export_rows(consultation: Consultation) -> Iterator[list[Any]]:
     yield [header for _key, header in COLUMNS]
     o = Opinion.__table__.c
     g = OpinionGroup.__table__.c
+    m = OpinionMembership.__table__.c
     raw = sa.String  # enum and time columns as stored: mapped here, not per value by type
     query = (sa.select(o.id, o.receipt_number, o.reference, sa.type_coerce(o.channel, raw),
                        sa.type_coerce(o.received_at, raw), o.cited_node_id, o.node_id, o.body,
-                       o.topic_id, sa.type_coerce(o.stance, raw), o.group_id, g.summary,
+                       o.topic_id, sa.type_coerce(o.stance, raw), m.group_id, g.summary,
                        sa.type_coerce(o.disposition, raw), o.disposition_reason)
-             .select_from(Opinion.__table__.outerjoin(OpinionGroup.__table__,
-                                                      g.id == o.group_id))
+             .select_from(Opinion.__table__
+                          .outerjoin(OpinionMembership.__table__, m.opinion_id == o.id)
+                          .outerjoin(OpinionGroup.__table__, g.id == m.group_id))
              .where(o.consultation_id == consultation.id))
     connection = db.session.connection()
     last = 0
@@ -306,9 +309,10 @@ def apply_classification(consultation: Consultation, filename: str, data: bytes,
         chunk = ids[start:start + BATCH]
         current.update({row.id: row for row in db.session.execute(
             sa.select(Opinion.id, Opinion.topic_id, Opinion.stance, Opinion.disposition,
-                      Opinion.disposition_reason, Opinion.group_id,
+                      Opinion.disposition_reason, OpinionMembership.group_id,
                       OpinionGroup.opinion_count)
-            .outerjoin(OpinionGroup, OpinionGroup.id == Opinion.group_id)
+            .outerjoin(OpinionMembership, OpinionMembership.opinion_id == Opinion.id)
+            .outerjoin(OpinionGroup, OpinionGroup.id == OpinionMembership.group_id)
             .where(Opinion.consultation_id == consultation.id, Opinion.id.in_(chunk)))})
     updates = []
     topic_names = {t.id: t.name for t in topics.values()}

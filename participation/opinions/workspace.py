@@ -23,6 +23,8 @@ from participation.opinions.models import (
     ModerationState,
     Opinion,
     Stance,
+    in_any_group,
+    in_group,
 )
 
 NONE = "none"  # the filter value "not given yet" (no topic, stance, disposition, group)
@@ -133,11 +135,11 @@ class WorkspaceFilters:
                          else Opinion.disposition == self.disposition)
         if self.group is not None:
             if self.group == NONE:
-                where.append(Opinion.group_id.is_(None))
+                where.append(~in_any_group())
             elif self.group == ANY:
-                where.append(Opinion.group_id.is_not(None))
+                where.append(in_any_group())
             else:
-                where.append(Opinion.group_id == self.group)
+                where.append(in_group(self.group))
         if self.moderation_state is not None:
             where.append(Opinion.moderation_state == self.moderation_state)
         if self.late is not None:

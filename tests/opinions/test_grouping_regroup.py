@@ -17,7 +17,14 @@ from participation.opinions.grouping.operations import (
     set_group_disposition,
     split_members,
 )
-from participation.opinions.models import Channel, Disposition, Opinion, OpinionGroup
+from participation.opinions.grouping.store import move
+from participation.opinions.models import (
+    Channel,
+    Disposition,
+    Opinion,
+    OpinionGroup,
+    OpinionMembership,
+)
 from tests.conftest import login
 from tests.opinions.test_grouping import CAMPAIGN, OTHER, _two_groups, consultation, record
 
@@ -29,8 +36,8 @@ THIRD = ("第二十条关于公交线路调整的规定，建议延长末班车�
 
 def _forget_grouping(opinion_ids) -> None:
     """As if these opinions had been written before grouping existed."""
-    db.session.execute(sa.update(Opinion).where(Opinion.id.in_(opinion_ids))
-                       .values(group_id=None))
+    db.session.execute(sa.delete(OpinionMembership)
+                       .where(OpinionMembership.opinion_id.in_(opinion_ids)))
     db.session.execute(sa.delete(OpinionBand).where(OpinionBand.opinion_id.in_(opinion_ids)))
     db.session.execute(sa.delete(OpinionFingerprint)
                        .where(OpinionFingerprint.opinion_id.in_(opinion_ids)))
@@ -76,7 +83,7 @@ def test_regrouping_keeps_merged_named_split_and_disposed_groups(world, consulta
     automatic = db.session.get(OpinionGroup, d[0].group_id)
     late = record(consultation, THIRD + "！！")
     late_group = late.group_id
-    late.group_id = None
+    move([late.id], None)
     db.session.flush()
     db.session.execute(sa.update(OpinionGroup).where(OpinionGroup.id == late_group)
                        .values(opinion_count=OpinionGroup.opinion_count - 1))

@@ -15,6 +15,7 @@ from participation.core.database import utcnow
 from participation.extensions import db
 from participation.opinions import classification as ops
 from participation.opinions import operations
+from participation.opinions.grouping.store import move
 from participation.opinions.models import (
     Disposition,
     ModerationState,
@@ -220,7 +221,7 @@ def _dispose_a_group_member(world, consultation, opinions):
                          people_count=5)
     db.session.add(group)
     db.session.flush()
-    opinions[0].group_id = group.id
+    move([opinions[0].id], group)
     db.session.flush()
     # A member of a concentrated opinion needs a reason even when adopted.
     with pytest.raises(ops.ClassificationError):

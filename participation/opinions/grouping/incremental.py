@@ -15,7 +15,12 @@ from participation.opinions.grouping.models import GroupKind, OpinionBand, Opini
 from participation.opinions.grouping.normalise import exact_key, normalise, person_key
 from participation.opinions.grouping.regroup import fingerprint_missing, regroup
 from participation.opinions.grouping.tasks import REGROUP_TASK
-from participation.opinions.models import Disposition, Opinion, OpinionGroup
+from participation.opinions.models import (
+    Disposition,
+    Opinion,
+    OpinionGroup,
+    OpinionMembership,
+)
 
 # Imports of at most this many opinions are grouped in the importing transaction; larger
 # ones by a background task after it commits.
@@ -29,25 +34,30 @@ _o = Opinion.__table__.c
 _f = OpinionFingerprint.__table__.c
 _b = OpinionBand.__table__.c
 _g = OpinionGroup.__table__.c
+_m = OpinionMembership.__table__.c
 _INSERT_FINGERPRINT = sa.insert(OpinionFingerprint.__table__)
 _INSERT_BAND = sa.insert(OpinionBand.__table__)
+_INSERT_MEMBER = sa.insert(OpinionMembership.__table__)
+_MEMBER_OF = sa.select(_m.group_id).where(_m.opinion_id == sa.bindparam("oid"))
 _EXACT_COPY = (
-    sa.select(_f.opinion_id, _o.group_id, _g.disposition, _g.disposition_reason)
-    .select_from(OpinionFingerprint.__table__.join(Opinion.__table__, _o.id == _f.opinion_id)
-                 .outerjoin(OpinionGroup.__table__, _g.id == _o.group_id))
+    sa.select(_f.opinion_id, _m.group_id, _g.disposition, _g.disposition_reason)
+    .select_from(OpinionFingerprint.__table__
+                 .outerjoin(OpinionMembership.__table__, _m.opinion_id == _f.opinion_id)
+                 .outerjoin(OpinionGroup.__table__, _g.id == _m.group_id))
     .where(_f.consultation_id == sa.bindparam("cid"), _f.exact_key == sa.bindparam("key"),
            _f.opinion_id != sa.bindparam("oid"),
-           sa.or_(_o.group_id.is_not(None), _f.pinned.is_(False)))
-    .order_by(sa.case((_o.group_id.is_(None), 1), else_=0), _f.opinion_id).limit(1))
+           sa.or_(_m.group_id.is_not(None), _f.pinned.is_(False)))
+    .order_by(sa.case((_m.group_id.is_(None), 1), else_=0), _f.opinion_id).limit(1))
 _BANDED_IDS = (
     sa.select(_b.opinion_id).where(_b.consultation_id == sa.bindparam("cid"),
                                    _b.band_hash.in_(sa.bindparam("bands", expanding=True)),
                                    _b.opinion_id != sa.bindparam("oid"))
     .distinct().limit(_BANDED))
 _BANDED_ROWS = (
-    sa.select(_o.id, _o.group_id, _o.body, _f.pinned)
+    sa.select(_o.id, _m.group_id, _o.body, _f.pinned)
     .select_from(Opinion.__table__.join(OpinionFingerprint.__table__,
-                                        _f.opinion_id == _o.id))
+                                        _f.opinion_id == _o.id)
+                 .outerjoin(OpinionMembership.__table__, _m.opinion_id == _o.id))
     .where(_o.id.in_(sa.bindparam("ids", expanding=True))).order_by(_o.id))
 _REPRESENTATIVES = (
     sa.select(_g.id, _o.body, _g.disposition, _g.disposition_reason)
@@ -56,9 +66,10 @@ _REPRESENTATIVES = (
     .where(_g.id.in_(sa.bindparam("gids", expanding=True))))
 _SAME_PERSON = (
     sa.select(_f.opinion_id)
-    .select_from(OpinionFingerprint.__table__.join(Opinion.__table__, _o.id == _f.opinion_id))
+    .select_from(OpinionFingerprint.__table__.join(OpinionMembership.__table__,
+                                                   _m.opinion_id == _f.opinion_id))
     .where(_f.consultation_id == sa.bindparam("cid"), _f.person_key == sa.bindparam("person"),
-           _o.group_id == sa.bindparam("gid"), _f.opinion_id != sa.bindparam("oid"))
+           _m.group_id == sa.bindparam("gid"), _f.opinion_id != sa.bindparam("oid"))
     .limit(1))
 _COUNT_MEMBER = (
     sa.update(OpinionGroup.__table__).where(_g.id == sa.bindparam("gid"))
@@ -74,7 +85,7 @@ def _join(opinion: Opinion, group, person: str) -> int:
     repeated = connection.execute(_SAME_PERSON, {
         "cid": opinion.consultation_id, "person": person, "gid": group.group_id,
         "oid": opinion.id}).first() is not None
-    opinion.group_id = group.group_id
+    _enter(connection, opinion, group.group_id)
     if not opinion.disposition_overridden:
         opinion.disposition = Disposition(group.disposition) if group.disposition else None
         opinion.disposition_reason = group.disposition_reason
@@ -84,6 +95,12 @@ def _join(opinion: Opinion, group, person: str) -> int:
     if loaded is not None:
         db.session.expire(loaded, ["opinion_count", "people_count"])
     return group.group_id
+
+
+def _enter(connection: sa.Connection, opinion: Opinion, group_id: int) -> None:
+    """Make ``opinion`` (in no group) a member of the group."""
+    connection.execute(_INSERT_MEMBER, {"opinion_id": opinion.id, "group_id": group_id})
+    db.session.expire(opinion, ["group_id"])
 
 
 class _Target(NamedTuple):
@@ -100,13 +117,15 @@ def _pair(opinion: Opinion, other_id: int, person: str) -> int:
     # The earlier opinion is locked (PostgreSQL): a concurrent arrival that grouped it
     # meanwhile is joined instead of starting a second group with it.
     other = db.session.get(Opinion, other_id, with_for_update=True, populate_existing=True)
-    if other.group_id is not None:
-        row = db.session.get(OpinionGroup, other.group_id)
+    # Read after the lock, in a statement of its own: it sees a group given meanwhile.
+    joined = db.session.connection().scalar(_MEMBER_OF, {"oid": other_id})
+    if joined is not None:
+        row = db.session.get(OpinionGroup, joined)
         return _join(opinion, _Target(row.id, row.disposition, row.disposition_reason),
                      person)
     db.session.add(group)
     db.session.flush()
-    other.group_id = group.id
+    _enter(db.session.connection(), other, group.id)
     if not other.disposition_overridden:
         other.disposition = other.disposition_reason = None
     db.session.flush()  # the look-ups of _join are Core statements

@@ -29,7 +29,9 @@ from participation.opinions.models import (
     Disposition,
     Opinion,
     OpinionGroup,
+    OpinionMembership,
     disposition_problem,
+    in_group,
 )
 
 SUMMARY_MAX = 500
@@ -85,7 +87,7 @@ def _members(group: OpinionGroup, opinion_ids: Sequence[int]) -> list[int]:
     if not ids:
         return []
     return list(db.session.scalars(sa.select(Opinion.id).where(
-        Opinion.group_id == group.id, Opinion.id.in_(ids))))
+        in_group(group.id), Opinion.id.in_(ids))))
 
 
 def merge_groups(target: OpinionGroup, others: Sequence[OpinionGroup], actor=None
@@ -108,8 +110,8 @@ def merge_groups(target: OpinionGroup, others: Sequence[OpinionGroup], actor=Non
     _touch(target, actor)
     merged = {}
     for group in others:
-        ids = list(db.session.scalars(sa.select(Opinion.id).where(
-            Opinion.group_id == group.id)))
+        ids = list(db.session.scalars(sa.select(OpinionMembership.opinion_id).where(
+            OpinionMembership.group_id == group.id).order_by(OpinionMembership.opinion_id)))
         move(ids, target)
         merged[group.id] = len(ids)
     db.session.flush()
@@ -166,7 +168,7 @@ def add_opinions(group: OpinionGroup, opinion_ids: Sequence[int], actor=None) ->
     wanted = sorted({int(i) for i in opinion_ids})
     ids = list(db.session.scalars(sa.select(Opinion.id).where(
         Opinion.id.in_(wanted), Opinion.consultation_id == group.consultation_id,
-        sa.or_(Opinion.group_id.is_(None), Opinion.group_id != group.id)))) if wanted else []
+        ~in_group(group.id)))) if wanted else []
     if not ids:
         raise GroupingError("no_opinions", field="opinion_ids")
     _fingerprint(ids)

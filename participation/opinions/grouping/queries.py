@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from participation.extensions import db
 from participation.opinions.grouping.normalise import normalise
-from participation.opinions.models import Opinion, OpinionGroup
+from participation.opinions.models import Opinion, OpinionGroup, in_group
 
 CANDIDATE_POOL = 3_000  # latest opinions of the article compared at most
 CANDIDATES_SHOWN = 20
@@ -33,7 +33,7 @@ def representatives(groups) -> dict[int, Opinion]:
 
 
 def members_query(group: OpinionGroup) -> sa.Select:
-    return sa.select(Opinion).where(Opinion.group_id == group.id)
+    return sa.select(Opinion).where(in_group(group.id))
 
 
 def _bigrams(text: str) -> set[str]:
@@ -53,8 +53,7 @@ def candidates(group: OpinionGroup, representative: Opinion | None) -> list[tupl
             else Opinion.node_id.is_(None))
     pool = db.session.scalars(
         sa.select(Opinion).where(Opinion.consultation_id == group.consultation_id, node,
-                                 sa.or_(Opinion.group_id.is_(None),
-                                        Opinion.group_id != group.id))
+                                 ~in_group(group.id))
         .order_by(Opinion.id.desc()).limit(CANDIDATE_POOL)).all()
     wanted = _bigrams(representative.body)
     scored = []

@@ -161,12 +161,13 @@ def _near(rows: list, first: int, last: int) -> np.ndarray:
 # processing of 100,000 rows (through the ORM they took a second). ``pinned`` comes back
 # as 0/1 on SQLite, ``channel`` as its string.
 _LOAD_SQL = (
-    "SELECT o.id, o.body, o.group_id, f.pinned, f.opinion_id AS fingerprinted, "
+    "SELECT o.id, o.body, m.group_id, f.pinned, f.opinion_id AS fingerprinted, "
     "f.exact_key, f.bands, "
     # Who sent it, for the person key of a fingerprint written here.
     "o.author_id, o.contact, o.display_name, o.channel, "
     "o.disposition, o.disposition_reason, o.disposition_overridden "
     "FROM opinion AS o LEFT OUTER JOIN opinion_fingerprint AS f ON f.opinion_id = o.id "
+    "LEFT OUTER JOIN opinion_membership AS m ON m.opinion_id = o.id "
     "WHERE o.consultation_id = :cid{ids} ORDER BY o.id")
 _LOAD = sa.text(_LOAD_SQL.format(ids=""))
 _LOAD_IDS = sa.text(_LOAD_SQL.format(ids=" AND o.id IN :ids")).bindparams(

@@ -13,7 +13,7 @@ from participation.core.database import utcnow
 from participation.extensions import db
 from participation.opinions.grouping.models import OpinionBand, OpinionFingerprint
 from participation.opinions.grouping.normalise import exact_key, normalise_many, person_key
-from participation.opinions.models import Opinion, OpinionGroup
+from participation.opinions.models import Opinion, OpinionGroup, OpinionMembership, in_group
 
 if TYPE_CHECKING:
     import numpy as np
@@ -24,6 +24,7 @@ _OPINION = Opinion.__table__
 _GROUP = OpinionGroup.__table__
 _FINGERPRINT = OpinionFingerprint.__table__
 _BAND = OpinionBand.__table__
+_MEMBER = OpinionMembership.__table__
 
 
 def chunks(values: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
@@ -178,9 +179,9 @@ def inherit(group: OpinionGroup) -> None:
     """Members whose disposition is not overridden take the group's disposition and
     reason (both None when the group has none)."""
     db.session.execute(
-        sa.update(Opinion).where(Opinion.group_id == group.id,
-                                 Opinion.disposition_overridden.is_(False))
-        .values(disposition=group.disposition, disposition_reason=group.disposition_reason))
+        sa.update(Opinion).where(in_group(group.id), Opinion.disposition_overridden.is_(False))
+        .values(disposition=group.disposition, disposition_reason=group.disposition_reason),
+        execution_options={"synchronize_session": "fetch"})
 
 
 def move(opinion_ids: Sequence[int], group: OpinionGroup | None, *,
@@ -205,16 +206,16 @@ def move_many(targets: dict[int | None, list[int]], groups: dict[int, OpinionGro
     if not ids:
         return set()
     connection = db.session.connection()
-    o = _OPINION.c
-    left: set[int] = set()
+    o, m = _OPINION.c, _MEMBER.c
     if known is not None:
-        left = {known[i][0] for i in ids} - {None}
+        current = {i: known[i][0] for i in ids}
     else:
-        for part in chunks(ids):
-            left.update(connection.scalars(
-                sa.select(o.group_id).where(o.id.in_(part), o.group_id.is_not(None))
-                .distinct()))
-    _set_group_ids(connection, targets)
+        current = dict.fromkeys(ids)
+        for part in chunks(sorted(ids)):
+            current.update((row[0], row[1]) for row in connection.execute(
+                sa.select(m.opinion_id, m.group_id).where(m.opinion_id.in_(part))))
+    left = set(current.values()) - {None}
+    _set_group_ids(connection, targets, current)
     inherited: dict[tuple[str | None, str | None], list[int]] = {}
     for gid, members in targets.items():
         group = groups.get(gid) if gid is not None else None
@@ -242,34 +243,20 @@ def move_many(targets: dict[int | None, list[int]], groups: dict[int, OpinionGro
     return left - {gid for gid in targets if gid is not None}
 
 
-#: Opinions per statement when group ids are set from arrays on PostgreSQL.
-_ARRAY_CHUNK = 20_000
-
-
-def _set_group_ids(connection: sa.Connection, targets: dict[int | None, list[int]]) -> None:
-    """``opinion.group_id`` of each opinion to its target. A few targets: one UPDATE per
-    target and 500 opinions. Many (a full regrouping makes thousands of groups): on
-    PostgreSQL one ``UPDATE … FROM unnest(ids, group ids)`` per 20,000 opinions, on
-    SQLite one prepared UPDATE by primary key executed for every opinion in C."""
-    o = _OPINION.c
-    if len(targets) <= 8:
-        for gid, members in targets.items():
-            for part in chunks(sorted(members)):
-                connection.execute(sa.update(_OPINION).where(o.id.in_(part))
-                                   .values(group_id=gid))
-        return
-    pairs = sorted((opinion_id, gid) for gid, members in targets.items()
+def _set_group_ids(connection: sa.Connection, targets: dict[int | None, list[int]],
+                   current: dict[int, int | None]) -> None:
+    """Each opinion's membership to its target (``current``: the group each is in now, or
+    None): the rows of those in a group deleted, 500 at a time, and those of every opinion
+    with a target group written in bulk (:func:`_bulk_insert`: on PostgreSQL one ``COPY``)
+    in key order. Narrow rows: on ``opinion`` each move rewrote a wide row and its thirty
+    index entries."""
+    m = _MEMBER.c
+    for part in chunks(sorted(i for i, gid in current.items() if gid is not None)):
+        connection.execute(sa.delete(_MEMBER).where(m.opinion_id.in_(part)))
+    pairs = sorted((opinion_id, gid) for gid, members in targets.items() if gid is not None
                    for opinion_id in members)
-    if connection.dialect.name == "postgresql":
-        for part in chunks(pairs, _ARRAY_CHUNK):
-            connection.exec_driver_sql(
-                "UPDATE opinion SET group_id = moved.group_id FROM unnest("
-                "%(ids)s::integer[], %(groups)s::integer[]) AS moved(id, group_id) "
-                "WHERE opinion.id = moved.id",
-                {"ids": [i for i, _ in part], "groups": [g for _, g in part]})
-        return
-    connection.exec_driver_sql("UPDATE opinion SET group_id = ? WHERE id = ?",
-                               [(gid, opinion_id) for opinion_id, gid in pairs])
+    _bulk_insert(_MEMBER.name, ("opinion_id", "group_id"), pairs, integers=True,
+                 connection=connection)
 
 
 def expire_opinions(ids: Iterable[int]) -> None:
@@ -282,13 +269,13 @@ def expire_opinions(ids: Iterable[int]) -> None:
 
 def _group_stats(ids: Sequence[int]) -> dict[int, tuple[int, int, int]]:
     """``{group id: (opinions, people, lowest member id)}`` for groups with members."""
-    o, f = _OPINION.c, _FINGERPRINT.c
+    m, f = _MEMBER.c, _FINGERPRINT.c
     people = sa.func.count(sa.distinct(sa.func.coalesce(
-        f.person_key, sa.literal("o") + sa.cast(o.id, sa.String))))
+        f.person_key, sa.literal("o") + sa.cast(m.opinion_id, sa.String))))
     return {row[0]: (row[1], row[2], row[3]) for row in db.session.connection().execute(
-        sa.select(o.group_id, sa.func.count(o.id), people, sa.func.min(o.id))
-        .select_from(_OPINION.outerjoin(_FINGERPRINT, f.opinion_id == o.id))
-        .where(o.group_id.in_(ids)).group_by(o.group_id))}
+        sa.select(m.group_id, sa.func.count(m.opinion_id), people, sa.func.min(m.opinion_id))
+        .select_from(_MEMBER.outerjoin(_FINGERPRINT, f.opinion_id == m.opinion_id))
+        .where(m.group_id.in_(ids)).group_by(m.group_id))}
 
 
 def tidy_groups(group_ids: Iterable[int], *, keep_manual: bool = True) -> None:
@@ -300,14 +287,14 @@ def tidy_groups(group_ids: Iterable[int], *, keep_manual: bool = True) -> None:
     500 groups."""
     db.session.flush()  # changes to loaded groups first: they are expired below
     connection = db.session.connection()
-    g, o = _GROUP.c, _OPINION.c
+    g, m = _GROUP.c, _MEMBER.c
     for part in chunks(sorted(set(group_ids))):
         stats = _group_stats(part)
         current = {row[0]: (row[1], row[2]) for row in connection.execute(
             sa.select(g.id, g.kind, g.representative_opinion_id).where(g.id.in_(part)))}
         reps = [rep for _kind, rep in current.values() if rep is not None]
         member_of = {row[0]: row[1] for row in connection.execute(
-            sa.select(o.id, o.group_id).where(o.id.in_(reps)))} if reps else {}
+            sa.select(m.opinion_id, m.group_id).where(m.opinion_id.in_(reps)))} if reps else {}
         doomed, updates = [], []
         for gid, (kind, rep) in current.items():
             count, people, first = stats.get(gid, (0, 0, None))
@@ -324,9 +311,8 @@ def tidy_groups(group_ids: Iterable[int], *, keep_manual: bool = True) -> None:
                     representative_opinion_id=sa.bindparam("rep"), updated_at=utcnow()),
                 updates)
         if doomed:
-            members = list(connection.scalars(sa.select(o.id).where(o.group_id.in_(doomed))))
-            connection.execute(sa.update(_OPINION).where(o.group_id.in_(doomed))
-                               .values(group_id=None))
+            members = list(connection.scalars(
+                sa.delete(_MEMBER).where(m.group_id.in_(doomed)).returning(m.opinion_id)))
             expire_opinions(members)
             connection.execute(sa.delete(_GROUP).where(g.id.in_(doomed)))
         for obj in list(db.session.identity_map.values()):
