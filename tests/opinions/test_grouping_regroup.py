@@ -183,12 +183,7 @@ def test_a_large_import_is_fingerprinted_in_its_own_transaction(monkeypatch, run
     imported = _fingerprint_rows()
     assert [row.opinion_id for row in imported[0]] == [o.id for o in created]
     assert db.session.get(Opinion, created[0].id).group_id is None  # the task groups them
-    _forget_grouping([o.id for o in created])
-    db.session.commit()
-    result = runner.invoke(args=["opinions", "group", "--consultation", str(consultation.id)])
-    assert result.exit_code == 0, result.output
-    db.session.expire_all()
-    assert _fingerprint_rows() == imported
+    assert _written_by_the_command(runner, consultation, created) == imported
 
 
 def test_the_api_lists_concentrated_opinions_without_private_data(client, world,
@@ -292,6 +287,17 @@ def _fingerprint_rows() -> tuple[list, list]:
                                .order_by(OpinionBand.opinion_id, OpinionBand.band_hash)).all())
 
 
+def _written_by_the_command(runner, consultation, opinions) -> tuple[list, list]:
+    """The fingerprint rows after these opinions' grouping is forgotten and ``flask
+    opinions group`` writes it again."""
+    _forget_grouping([o.id for o in opinions])
+    db.session.commit()
+    result = runner.invoke(args=["opinions", "group", "--consultation", str(consultation.id)])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    return _fingerprint_rows()
+
+
 def test_a_full_regrouping_writes_the_fingerprints_an_arriving_opinion_gets(runner,
                                                                             consultation):
     """The full regrouping builds fingerprints and band rows in bulk from its own
@@ -305,9 +311,4 @@ def test_a_full_regrouping_writes_the_fingerprints_an_arriving_opinion_gets(runn
     arrived = _fingerprint_rows()
     assert len(arrived[0]) == 6
     assert arrived[1]
-    _forget_grouping([o.id for o in opinions])
-    db.session.commit()
-    result = runner.invoke(args=["opinions", "group", "--consultation", str(consultation.id)])
-    assert result.exit_code == 0, result.output
-    db.session.expire_all()
-    assert _fingerprint_rows() == arrived
+    assert _written_by_the_command(runner, consultation, opinions) == arrived
