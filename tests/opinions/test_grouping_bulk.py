@@ -85,8 +85,9 @@ def test_a_regrouping_fills_in_the_bands_of_fingerprints_written_before_they_wer
 
 def test_fingerprints_written_on_their_own_thread_are_the_arriving_ones(
         runner, consultation, monkeypatch):
-    """A large regrouping writes the fingerprints on a thread while it groups (here from
-    the first opinion): the same rows as written one by one, and the same groups."""
+    """A large regrouping writes the fingerprints on a thread, part by part while it
+    hashes and groups (here from the first opinion, two opinions a part): the same rows
+    as written one by one, and the same groups."""
     from participation.opinions.grouping import regroup
     from tests.opinions.test_grouping_regroup import _fingerprint_rows, _forget_grouping
 
@@ -98,6 +99,7 @@ def test_fingerprints_written_on_their_own_thread_are_the_arriving_ones(
     _forget_grouping([o.id for o in opinions])
     db.session.commit()
     monkeypatch.setattr(regroup._Fingerprinting, "THREADED", 1)
+    monkeypatch.setattr(regroup, "PREPARE_CHUNK", 2)
     result = runner.invoke(args=["opinions", "group", "--consultation", str(consultation.id)])
     assert result.exit_code == 0, result.output
     assert "5 opinions looked at, 4 moved, 1 groups created." in result.output

@@ -13,6 +13,7 @@ is deleted when fewer than two remain.
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -185,19 +186,15 @@ def _load(consultation_id: int, ids: set[int] | None) -> list:
     return rows
 
 
-@dataclass
-class _Fresh:
-    """The opinions whose fingerprint carries no band hashes (none, or one written
-    before they were stored): their row indexes, exact keys and band rows."""
-
-    rows: list[int]
-    keys: np.ndarray
-    bands: np.ndarray
+#: Opinions normalised and hashed at a time by :func:`_prepare`; each part's
+#: fingerprints are written while the next is hashed.
+PREPARE_CHUNK = 20_000
 
 
-def _prepare(rows: list) -> tuple[engine.Prepared, _Fresh]:
+def _prepare(rows: list, writing: _Fingerprinting) -> engine.Prepared:
     """The texts ready for grouping: exact keys and band hashes read from the
-    fingerprints, computed (normalised, hashed) only for the opinions without them."""
+    fingerprints, computed (normalised, hashed) only for the opinions without them,
+    :data:`PREPARE_CHUNK` at a time, each part handed to ``writing`` as it is done."""
     from participation.opinions.grouping import minhash
 
     count = len(rows)
@@ -208,51 +205,21 @@ def _prepare(rows: list) -> tuple[engine.Prepared, _Fresh]:
     if stored:
         keys[stored] = [rows[i].exact_key for i in stored]
         bands[stored] = minhash.from_bytes([rows[i].bands for i in stored])
-    both = normalise_many([rows[i].body for i in fresh])
-    fresh_keys = np.fromiter((exact_key(plain) for plain, _ in both), dtype=np.int64,
-                             count=len(fresh))
-    fresh_bands = np.empty((len(fresh), minhash.BANDS), dtype=np.int64)
-    if fresh:
-        distinct_of, first = engine.first_appearance(fresh_keys)
-        fresh_bands = minhash.band_hashes(minhash.signatures(
-            [both[i][0] for i in first.tolist()]))[distinct_of]
-        keys[fresh] = fresh_keys
-        bands[fresh] = fresh_bands
-    prepared = engine.prepare_known([r.body for r in rows], keys, bands,
-                                    dict(zip(fresh, both, strict=True)))
-    return prepared, _Fresh(fresh, fresh_keys, fresh_bands)
-
-
-def _fingerprint_fresh(consultation_id: int, rows: list, fresh: _Fresh
-                       ) -> Callable[[sa.Connection | None], None] | None:
-    """Write what :func:`_prepare` computed: the band hashes of opinions fingerprinted
-    before they were stored, and the first new fingerprint (so that the transaction's
-    first write, which takes SQLite's writer turn, a per-thread lock, is this thread's).
-    Returns the writing of the other new fingerprints and all their band rows (given a
-    connection), left to the caller, or None."""
-    new = [j for j, i in enumerate(fresh.rows) if rows[i].fingerprinted is None]
-    older = [j for j, i in enumerate(fresh.rows) if rows[i].fingerprinted is not None]
-    if older:
-        set_fingerprint_bands([rows[fresh.rows[j]].id for j in older], fresh.bands[older])
-    if not new:
-        return None
-    chosen = [rows[fresh.rows[j]] for j in new]
-    keys, bands = fresh.keys[new].tolist(), fresh.bands[new]
-
-    def write(first: int, last: int, connection: sa.Connection | None = None) -> None:
-        part = chosen[first:last]
-        write_fingerprint_rows(
-            consultation_id, [r.id for r in part], keys[first:last],
-            [person_key(r.id, r.author_id, r.contact, r.display_name, str(r.channel))
-             for r in part], bands[first:last], band_rows=False, connection=connection)
-
-    write(0, 1)
-
-    def rest(connection: sa.Connection | None) -> None:
-        write(1, len(chosen), connection)
-        write_band_rows(consultation_id, [r.id for r in chosen], bands, connection)
-
-    return rest
+    normalised: dict[int, tuple[str, str]] = {}
+    for first in range(0, len(fresh), PREPARE_CHUNK):
+        part = fresh[first:first + PREPARE_CHUNK]
+        both = normalise_many([rows[i].body for i in part])
+        part_keys = np.fromiter((exact_key(plain) for plain, _ in both), dtype=np.int64,
+                                count=len(part))
+        # Campaigns repeat texts: each distinct one is hashed once.
+        distinct_of, firsts = engine.first_appearance(part_keys)
+        part_bands = minhash.band_hashes(minhash.signatures(
+            [both[i][0] for i in firsts.tolist()]))[distinct_of]
+        keys[part] = part_keys
+        bands[part] = part_bands
+        normalised.update(zip(part, both, strict=True))
+        writing.add(part, part_keys, part_bands)
+    return engine.prepare_known([r.body for r in rows], keys, bands, normalised)
 
 
 def _plan(rows: list, labels: np.ndarray, movable: Callable, kept: dict
@@ -299,40 +266,72 @@ def _plan(rows: list, labels: np.ndarray, movable: Callable, kept: dict
 
 
 class _Fingerprinting:
-    """Write what :func:`_prepare` computed (:func:`_fingerprint_fresh`): the
-    fingerprints and their band rows (eight per opinion) while the block runs, on a
-    thread of their own when there are many (the database's work, and on SQLite the
-    B-tree inserts, release the GIL while the texts are grouped; the block must not use
-    the database). The first is written here, before: the transaction's first write
-    (which takes SQLite's writer turn, a per-thread lock) is this thread's."""
+    """Write what :func:`_prepare` computes, part by part (:meth:`add`): the fingerprints
+    and band rows (eight per opinion) of opinions that have none, and the band hashes of
+    fingerprints written before they were stored. When there are many, on a thread of
+    their own while the block goes on hashing and grouping (the database's work, and on
+    SQLite the B-tree inserts, release the GIL; the block must not use the database
+    meanwhile). The first row is written by the caller's thread: the transaction's first
+    write takes SQLite's writer turn, a per-thread lock."""
 
     THREADED = 5_000
 
-    def __init__(self, consultation_id: int, rows: list, fresh: _Fresh) -> None:
-        self.args = (consultation_id, rows, fresh)
+    def __init__(self, consultation_id: int, rows: list) -> None:
+        self.consultation_id = consultation_id
+        self.rows = rows
+        self.threaded = sum(r.bands is None for r in rows) >= self.THREADED
         self.error: BaseException | None = None
         self.thread: threading.Thread | None = None
+        self.parts: queue.Queue = queue.Queue(maxsize=4)  # bounded memory at a million
 
-    def _run(self, write: Callable, connection: sa.Connection) -> None:
-        try:
-            write(connection)
-        except BaseException as error:  # re-raised in the grouping thread
-            self.error = error
+    def add(self, part: list[int], keys: np.ndarray, bands: np.ndarray) -> None:
+        """Write (or queue) the fingerprints of the rows at these indexes."""
+        if self.error is not None:
+            raise self.error
+        if not self.threaded:
+            self._write(part, keys, bands, None)
+            return
+        if self.thread is None:
+            self._write(part[:1], keys[:1], bands[:1], None)
+            part, keys, bands = part[1:], keys[1:], bands[1:]
+            # On the session's connection, which the caller's thread leaves alone.
+            self.thread = threading.Thread(target=self._run, name="fingerprints",
+                                           args=(db.session.connection(),))
+            self.thread.start()
+        self.parts.put((part, keys, bands))
 
-    def __enter__(self) -> None:
-        write = _fingerprint_fresh(*self.args)
-        if write is None:
+    def _run(self, connection: sa.Connection) -> None:
+        while (item := self.parts.get()) is not None:
+            if self.error is None:
+                try:
+                    self._write(*item, connection)
+                except BaseException as error:  # re-raised in the caller's thread
+                    self.error = error
+
+    def _write(self, part: list[int], keys: np.ndarray, bands: np.ndarray,
+               connection: sa.Connection | None) -> None:
+        rows = self.rows
+        new = [j for j, i in enumerate(part) if rows[i].fingerprinted is None]
+        older = [j for j, i in enumerate(part) if rows[i].fingerprinted is not None]
+        if older:  # fingerprinted before band hashes were stored: their band rows exist
+            set_fingerprint_bands([rows[part[j]].id for j in older], bands[older],
+                                  connection)
+        if not new:
             return
-        if len(self.args[2].rows) < self.THREADED:
-            write(None)
-            return
-        # On the session's connection, which the grouping thread leaves alone meanwhile.
-        self.thread = threading.Thread(target=self._run, name="fingerprints",
-                                       args=(write, db.session.connection()))
-        self.thread.start()
+        chosen = [rows[part[j]] for j in new]
+        ids = [r.id for r in chosen]
+        write_fingerprint_rows(
+            self.consultation_id, ids, keys[new].tolist(),
+            [person_key(r.id, r.author_id, r.contact, r.display_name, str(r.channel))
+             for r in chosen], bands[new], band_rows=False, connection=connection)
+        write_band_rows(self.consultation_id, ids, bands[new], connection)
+
+    def __enter__(self) -> _Fingerprinting:
+        return self
 
     def __exit__(self, *_exc) -> None:
         if self.thread is not None:
+            self.parts.put(None)
             self.thread.join()
         if self.error is not None:
             raise self.error
@@ -368,9 +367,6 @@ def regroup(consultation, *, opinion_ids: tuple[int, int] | None = None,
     result = RegroupResult(opinions=len(rows))
     if not rows:
         return result
-    prepared, fresh = _prepare(rows)
-    if progress:
-        progress(total, total * 3)
     kept = {g.id: g for g in db.session.scalars(sa.select(OpinionGroup).where(
         OpinionGroup.consultation_id == cid,
         sa.or_(OpinionGroup.kind == GroupKind.MANUAL, OpinionGroup.disposition.is_not(None))))}
@@ -381,8 +377,10 @@ def regroup(consultation, *, opinion_ids: tuple[int, int] | None = None,
             return False
         return full or row.group_id is None or new_range[0] <= row.id <= new_range[1]
 
-    with _Fingerprinting(cid, rows, fresh):  # written while the texts are grouped
-        labels = engine.group_prepared(prepared)
+    # Fingerprints are written while the texts are hashed and grouped; nothing else may
+    # use the database (nor ``progress`` commit) meanwhile.
+    with _Fingerprinting(cid, rows) as writing:
+        labels = engine.group_prepared(_prepare(rows, writing))
         target_of, to_create = _plan(rows, labels, movable, kept)
     if progress:
         progress(total * 2, total * 3)

@@ -129,14 +129,15 @@ def write_band_rows(consultation: int | Sequence[int], ids: Sequence[int],
 _SET_BANDS = "UPDATE opinion_fingerprint SET bands = {mark} WHERE opinion_id = {mark}"
 
 
-def set_fingerprint_bands(ids: Sequence[int], bands: np.ndarray) -> None:
+def set_fingerprint_bands(ids: Sequence[int], bands: np.ndarray,
+                          connection: sa.Connection | None = None) -> None:
     """Fill in ``bands`` of fingerprints written before it was stored (their band rows
-    exist: the hashes are the same)."""
+    exist: the hashes are the same); on ``connection`` (default: the session's)."""
     from participation.opinions.grouping import minhash
 
     if not len(ids):
         return
-    connection = db.session.connection()
+    connection = connection or db.session.connection()
     mark = "%s" if connection.dialect.name == "postgresql" else "?"
     connection.exec_driver_sql(_SET_BANDS.format(mark=mark),
                                list(zip(minhash.to_bytes(bands), ids, strict=True)))
