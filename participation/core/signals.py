@@ -35,7 +35,8 @@ opinion_received = _signals.signal("opinion-received")
 #: After a whole file of opinions was stored by an import (large imports do not send
 #: ``opinion_received`` per row). ``sender``: the source (a consultation);
 #: ``opinion_ids``: the (min, max) id range the import created, inclusive, within the
-#: current transaction.
+#: current transaction; ``progress``: None, or ``progress(done, total)`` to report the
+#: receivers' work on those opinions (a progress bar of the command line).
 opinions_imported = _signals.signal("opinions-imported")
 
 #: After a consultation's period ended early by an official's decision. Nothing is sent

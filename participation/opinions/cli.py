@@ -26,6 +26,7 @@ class _BarProgress(ImportProgress):
     """Progress bars on the terminal (standard error), one per pass."""
 
     LABELS = {ImportState.CHECKING: "Checking rows", ImportState.STORING: "Storing rows"}
+    FOLLOW_UP = "Preparing them for grouping"
 
     def __init__(self) -> None:
         self.bar = None
@@ -38,6 +39,14 @@ class _BarProgress(ImportProgress):
         self.bar = click.progressbar(length=total or 0, label=self.LABELS.get(state, ""),
                                      file=sys.stderr, show_pos=True, width=30)
         self.bar.__enter__()
+
+    def follow_up(self, total: int):
+        self.close()
+        self.done = 0
+        self.bar = click.progressbar(length=total, label=self.FOLLOW_UP, file=sys.stderr,
+                                     show_pos=True, width=30)
+        self.bar.__enter__()
+        return self.rows
 
     def rows(self, done: int, total: int | None) -> None:
         if self.bar is None:

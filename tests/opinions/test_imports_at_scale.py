@@ -325,6 +325,26 @@ def test_the_command_line_writes_every_error_and_shows_progress(runner, consulta
 
 
 
+def test_the_command_line_shows_the_preparation_for_grouping_of_a_large_import(
+        runner, consultation, tmp_path, monkeypatch):
+    """An import left to a background grouping task is fingerprinted before it commits:
+    the command line shows that pass with a bar of its own, and it is done."""
+    from participation.opinions.grouping import incremental
+    from participation.opinions.grouping.models import OpinionFingerprint
+
+    monkeypatch.setattr(incremental, "INLINE_IMPORT_LIMIT", 2)
+    path = tmp_path / "good.csv"
+    path.write_bytes(csv_bytes([HEADER, *good_rows(3)], "gbk"))
+    result = runner.invoke(args=["opinions", "import", "--consultation", str(consultation.id),
+                                 str(path)])
+    assert result.exit_code == 0, result.output
+    assert "Preparing them for grouping" in result.output
+    ids = [o.id for o in _opinions(consultation)]
+    assert len(ids) == 3
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OpinionFingerprint)
+                             .where(OpinionFingerprint.opinion_id.in_(ids))) == 3
+
+
 def test_the_kept_file_of_a_failed_task_is_removed_a_day_later(client, world, consultation):
     from participation.core.tasks import TaskState
 

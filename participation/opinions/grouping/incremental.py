@@ -4,6 +4,7 @@ when large)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -193,17 +194,19 @@ def group_opinion(opinion: Opinion) -> int | None:
     return None
 
 
-def group_imported(consultation, first_id: int, last_id: int, actor_id: int | None = None
-                   ) -> Task | None:
+def group_imported(consultation, first_id: int, last_id: int, actor_id: int | None = None,
+                   progress: Callable[[int, int], None] | None = None) -> Task | None:
     """Group the opinions an import created (ids ``first_id`` … ``last_id``): at once
     when they are few, otherwise queue a background task (returned) that does it after
     the import commits. Either way they are fingerprinted in the import's transaction
     (normalised, hashed, their band rows written): the grouping after it, the task or
-    ``flask opinions group``, only reads their keys and bands."""
+    ``flask opinions group``, only reads their keys and bands (``progress(done,
+    total)`` as they are written)."""
     if last_id - first_id + 1 <= INLINE_IMPORT_LIMIT:
         regroup(consultation, opinion_ids=(first_id, last_id))
         return None
-    fingerprint_missing(consultation.id, first_id, last_id)
+    fingerprint_missing(consultation.id, first_id, last_id, progress,
+                        last_id - first_id + 1)
     return enqueue(REGROUP_TASK, {"consultation_id": consultation.id,
                                   "opinion_ids": [first_id, last_id]},
                    created_by_id=actor_id, government_id=consultation.government_id)

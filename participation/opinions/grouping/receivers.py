@@ -18,11 +18,12 @@ def group_received_opinion(opinion, source=None, **_kwargs) -> None:
 
 
 @signals.opinions_imported.connect
-def group_imported_opinions(consultation, opinion_ids=None, actor=None, **_kwargs) -> None:
+def group_imported_opinions(consultation, opinion_ids=None, actor=None, progress=None,
+                            **_kwargs) -> None:
     """Group an import's opinions (``opinion_ids``: the inclusive id range)."""
     if not opinion_ids:
         return
     from participation.opinions.grouping.incremental import group_imported
 
     group_imported(consultation, int(opinion_ids[0]), int(opinion_ids[1]),
-                   actor_id=getattr(actor, "id", None))
+                   actor_id=getattr(actor, "id", None), progress=progress)

@@ -76,6 +76,11 @@ class ImportProgress:
     def rows(self, done: int, total: int | None) -> None:
         pass
 
+    def follow_up(self, total: int) -> Callable[[int, int], None] | None:
+        """What reports the work done on the stored opinions after them (their grouping's
+        preparation), or None to report nothing."""
+        return None
+
 
 class TaskProgress(ImportProgress):
     """Progress on the task page: committed while rows are only checked (nothing else is
@@ -241,7 +246,8 @@ def run_import(record: OpinionImport, source: Path, *, actor=None,
         "confirmed_duplicates": record.duplicates}, actor=actor)
     if stored.count:
         signals.opinions_imported.send(consultation,
-                                       opinion_ids=(stored.first_id, stored.last_id))
+                                       opinion_ids=(stored.first_id, stored.last_id),
+                                       progress=progress.follow_up(stored.count))
     return RunOutcome(record, stored)
 
 
