@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -163,16 +165,34 @@ def _bulk_insert(table: str, columns: Sequence[str], rows: list[tuple], *,
         cursor.close()
         return
     marks = ", ".join("?" for _ in columns)
-    previous = connection.exec_driver_sql("PRAGMA cache_size").scalar()
     # Rows go into two B-trees in random order: with SQLite's default 2 MB page cache a
     # million band rows thrash it (11 s instead of 3 s).
-    connection.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
-    try:
+    with sqlite_page_cache(BULK_CACHE_KIB, connection):
         for part in chunks(rows, 100_000):  # the writer hook sees each INSERT
             connection.exec_driver_sql(
                 f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",  # noqa: S608
                 list(part))
+
+
+#: Set while a block holds SQLite's page cache at a size of its own.
+_CACHE_HELD: ContextVar[bool] = ContextVar("sqlite_page_cache_held", default=False)
+
+
+@contextmanager
+def sqlite_page_cache(kib: int, connection: sa.Connection | None = None) -> Iterator[None]:
+    """SQLite's page cache at ``kib`` KiB for the block, the previous size after it; inside
+    a block that already holds one (an import keeps its memory bound), left as it is."""
+    connection = connection or db.session.connection()
+    if connection.dialect.name != "sqlite" or _CACHE_HELD.get():
+        yield
+        return
+    previous = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{int(kib)}")
+    token = _CACHE_HELD.set(True)
+    try:
+        yield
     finally:
+        _CACHE_HELD.reset(token)
         connection.exec_driver_sql(f"PRAGMA cache_size={int(previous)}")
 
 
