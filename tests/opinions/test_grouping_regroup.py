@@ -223,6 +223,19 @@ def test_the_api_lists_concentrated_opinions_without_private_data(client, world,
     assert bad.get_json()["error"]["code"] == "bad_parameter"
 
 
+def test_moving_an_opinion_grouped_meanwhile_moves_it(consultation):
+    """A regrouping moves what it read; an opinion that an arriving one paired in the
+    meantime (the membership written by another transaction) is moved, not refused."""
+    from participation.opinions.grouping.store import move_many
+
+    _first, second, a, _b = _two_groups(consultation)
+    stale = {a[0].id: (None, None, None, False)}  # read before it was grouped
+    move_many({second.id: [a[0].id]}, {second.id: second}, known=stale)
+    db.session.flush()
+    assert db.session.scalar(sa.select(OpinionMembership.group_id).where(
+        OpinionMembership.opinion_id == a[0].id)) == second.id
+
+
 def test_a_full_regrouping_repairs_the_counts_of_every_group(runner, consultation):
     opinions = [record(consultation, CAMPAIGN + "！" * n, contact="13900001111")
                 for n in range(3)]

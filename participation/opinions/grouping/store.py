@@ -264,20 +264,41 @@ def move_many(targets: dict[int | None, list[int]], groups: dict[int, OpinionGro
     return left - {gid for gid in targets if gid is not None}
 
 
+#: Memberships per statement when they are written from arrays on PostgreSQL.
+_ARRAY_CHUNK = 20_000
+_UPSERT_MEMBERS = {
+    # An opinion grouped meanwhile by an arriving one (another transaction) is moved,
+    # not refused by the primary key.
+    "postgresql": ("INSERT INTO opinion_membership (opinion_id, group_id) "
+                   "SELECT * FROM unnest(%(ids)s::integer[], %(groups)s::integer[]) "
+                   "ON CONFLICT (opinion_id) DO UPDATE SET group_id = EXCLUDED.group_id"),
+    "sqlite": ("INSERT INTO opinion_membership (opinion_id, group_id) VALUES (?, ?) "
+               "ON CONFLICT (opinion_id) DO UPDATE SET group_id = excluded.group_id"),
+}
+
+
 def _set_group_ids(connection: sa.Connection, targets: dict[int | None, list[int]],
                    current: dict[int, int | None]) -> None:
     """Each opinion's membership to its target (``current``: the group each is in now, or
-    None): the rows of those in a group deleted, 500 at a time, and those of every opinion
-    with a target group written in bulk (:func:`_bulk_insert`: on PostgreSQL one ``COPY``)
-    in key order. Narrow rows: on ``opinion`` each move rewrote a wide row and its thirty
-    index entries."""
+    None): the rows of those leaving every group deleted, 500 at a time; those of the
+    others written in key order, on PostgreSQL one ``INSERT … FROM unnest(…) ON CONFLICT
+    DO UPDATE`` per 20,000, on SQLite one prepared upsert run for every row in C. Narrow
+    rows: on ``opinion`` each move rewrote a wide row and its thirty index entries."""
     m = _MEMBER.c
-    for part in chunks(sorted(i for i, gid in current.items() if gid is not None)):
+    leaving = sorted(i for i in targets.get(None, ()) if current.get(i) is not None)
+    for part in chunks(leaving):
         connection.execute(sa.delete(_MEMBER).where(m.opinion_id.in_(part)))
     pairs = sorted((opinion_id, gid) for gid, members in targets.items() if gid is not None
                    for opinion_id in members)
-    _bulk_insert(_MEMBER.name, ("opinion_id", "group_id"), pairs, integers=True,
-                 connection=connection)
+    if not pairs:
+        return
+    if connection.dialect.name == "postgresql":
+        for part in chunks(pairs, _ARRAY_CHUNK):
+            connection.exec_driver_sql(_UPSERT_MEMBERS["postgresql"],
+                                       {"ids": [i for i, _ in part],
+                                        "groups": [g for _, g in part]})
+        return
+    connection.exec_driver_sql(_UPSERT_MEMBERS["sqlite"], pairs)
 
 
 def expire_opinions(ids: Iterable[int]) -> None:
