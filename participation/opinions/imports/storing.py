@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy.exc import IntegrityError
 
 from participation.consultations.models import Consultation
@@ -210,6 +209,8 @@ def _copy(connection: sa.Connection, table: sa.Table, names: list[str],
     """PostgreSQL: every row through one ``COPY … FROM STDIN`` in the transaction; the
     foreign keys checked once per value after it when the session may
     (:mod:`.foreign_keys`), else by their triggers row by row."""
+    from psycopg.copy import QueuedLibpqWriter  # PostgreSQL only: not loaded on SQLite
+
     raw = connection.connection.driver_connection
     dbapi = connection.dialect.dbapi
     statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
