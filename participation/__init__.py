@@ -59,8 +59,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from participation.core import database, i18n, ratelimit, web
-    from participation.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from participation.core import database, i18n, migrate, ratelimit, web
+    from participation.extensions import babel, csrf, db, limiter, login_manager
 
     db.init_app(app)
     database.configure_engine_events()
