@@ -121,7 +121,14 @@ def store_rows(record: OpinionImport, consultation: Consultation, rows: Iterator
                    "is_late", "submitter_kind", *derived]
         processors = [(index, process) for index, name in enumerate(columns)
                       if (process := _bind_processor(table.c[name], dialect))]
+        # The columns every row shares are processed once here (on SQLite the two
+        # timestamps are formatted as text: 2 µs a row), the others in each row.
         head = list(constant.values())
+        for index, process in processors:
+            if index < len(head):
+                head[index] = process(head[index])
+        processors = [(index, process) for index, process in processors
+                      if index >= len(head)]
         # PostgreSQL may check the foreign keys once per value (:mod:`.foreign_keys`):
         # the values of the keys that vary by row are collected as the rows are built.
         keys = foreign_keys.key_checks(table, columns) if dialect.name == "postgresql" \
