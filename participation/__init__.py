@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     ``config`` overrides the defaults and the environment (tests pass their database URL).
     """
+    # Building the app imports every domain: some 170,000 objects, nearly all kept. The
+    # cyclic collector's passes over them (about 0.1 s of start-up, freeing almost
+    # nothing) wait until it is built.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _build_app(config)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _build_app(config: dict[str, Any] | None) -> Flask:
     app = Flask(
         __name__,
         instance_path=str(ROOT / "instance"),
@@ -59,8 +73,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from participation.core import database, i18n, ratelimit, web
-    from participation.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from participation.core import database, i18n, migrate, ratelimit, web
+    from participation.extensions import babel, csrf, db, limiter, login_manager
 
     db.init_app(app)
     database.configure_engine_events()

@@ -1,10 +1,13 @@
-"""Flask extensions, created unbound and initialised in :func:`participation.create_app`."""
+"""Flask extensions, created unbound and initialised in :func:`participation.create_app`.
+
+Flask-Migrate is set up by :mod:`participation.core.migrate`, which loads it (and Alembic)
+only when something migrates.
+"""
 
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
@@ -19,7 +22,6 @@ NAMING_CONVENTION = {
 }
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
-migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()

@@ -25,8 +25,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+# cryptography (HKDF) is imported by seed(): loading it costs about 0.1 s, which every
+# command and worker would pay at start-up for the few draws.
 
 ALGORITHM = "participation-lottery"
 VERSION = 1
@@ -82,6 +82,9 @@ def seed(secret_hex: str, public_value: str, meeting: str) -> bytes:
     value = normalise_public_value(public_value)
     if not value:
         raise KitError("the public random value is empty")
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=value.encode("utf-8"),
                 info=f"{_INFO_PREFIX}:{meeting}".encode()).derive(_secret_bytes(secret_hex))
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from icalendar import Calendar, Event
-
 from participation.core.database import utcnow
 from participation.open_days.models import OpenDay, OpenDayState
 
 
 def ics(open_day: OpenDay, url: str) -> bytes:
     """One VEVENT with the time (UTC), place, accessibility information and link."""
+    from icalendar import Calendar, Event  # 20 ms to load: on first use, not at start-up
+
     calendar = Calendar()
     calendar.add("prodid", "-//Participation//Open days//ZH")
     calendar.add("version", "2.0")

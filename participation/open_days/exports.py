@@ -6,7 +6,6 @@ import csv
 import io
 
 from flask_babel import format_datetime, gettext
-from openpyxl import Workbook
 
 from participation.open_days import queries
 from participation.open_days.models import OpenDay
@@ -64,6 +63,8 @@ def csv_text(open_day: OpenDay) -> str:
 
 def xlsx_bytes(open_day: OpenDay) -> bytes:
     """The rows as an XLSX workbook."""
+    from openpyxl import Workbook  # about 0.1 s to load: on first use, not at start-up
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = gettext("Signups")[:31]

@@ -7,7 +7,6 @@ Waitlisted people are never shown: public pages show counts only.
 
 from __future__ import annotations
 
-import segno
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -199,6 +198,8 @@ def show_signup(token: str):
     open_day = signup.open_day
     qr = None
     if signup.state == SignupState.CONFIRMED:
+        import segno  # on first use, not at every start-up
+
         svg = segno.make(signup.code, error="m").svg_inline(
             scale=6, title=_("Check-in code %(code)s", code=signup.code)
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 
 import sqlalchemy as sa
@@ -82,14 +83,17 @@ bp = Blueprint("opinions", __name__)
 WORKING_STATES = (ImportState.QUEUED, ImportState.CHECKING, ImportState.STORING)
 
 
-# What the visibility rule reads (decision, catalogue), loaded with the consultation in
-# one query: each page and opinion POST saves two round trips.
-_VISIBILITY = (joinedload(Consultation.decision).joinedload(Decision.catalogue),)
+@functools.cache
+def _visibility() -> tuple:
+    """What the visibility rule reads (decision, catalogue), loaded with the consultation
+    in one query: each page and opinion POST saves two round trips. Built at first use,
+    not at import: a loader option configures every mapper, which start-up need not do."""
+    return (joinedload(Consultation.decision).joinedload(Decision.catalogue),)
 
 
 def _consultation(consultation_id: int) -> Consultation:
     return load_or_404(Consultation, consultation_id, can_view_consultation, hide=True,
-                       private=False, options=_VISIBILITY)
+                       private=False, options=_visibility())
 
 
 def _node_choices(version: DraftVersion) -> list[tuple[int, str]]:

@@ -7,8 +7,6 @@ import unicodedata
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from openpyxl.utils.datetime import from_excel
-
 # --------------------------------------------------------------------------------------------
 # Cell values
 # --------------------------------------------------------------------------------------------
@@ -130,6 +128,8 @@ def _parse_received_at(value: Any, epoch: datetime | None) -> datetime | None:
         if float(value).is_integer() and 19000101 <= value <= 99991231:
             return _parse_date_text(str(int(value)))  # 20260312 typed as a number
         if epoch is not None and _SERIAL_RANGE[0] <= value < _SERIAL_RANGE[1]:
+            from openpyxl.utils.datetime import from_excel  # a workbook's: openpyxl is loaded
+
             converted = from_excel(value, epoch=epoch)
             return _whole_seconds(converted) if isinstance(converted, datetime) else None
         return None

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from psycopg import errors, sql
+
+# psycopg is imported by the functions that use it (PostgreSQL only): SQLite never loads it.
 
 #: The setting that lets a session skip the tables' triggers (those of foreign keys too).
 _ROLE = "session_replication_role"
@@ -90,6 +91,8 @@ def skip_triggers(cursor) -> str:
 
 
 def restore_triggers(cursor, previous: str) -> None:
+    from psycopg import sql
+
     cursor.execute(sql.SQL("SET LOCAL {} = {}").format(sql.Identifier(_ROLE),
                                                       sql.Literal(previous)))
 
@@ -98,6 +101,8 @@ def check_keys(cursor, table_name: str, checks: list[KeyCheck]) -> None:
     """Look every value of ``checks`` up once, locking the rows found ``FOR KEY SHARE``
     as the foreign-key triggers do; raise psycopg's ``ForeignKeyViolation`` (the
     trigger's error) for the first value missing."""
+    from psycopg import errors, sql
+
     for check in checks:
         values = sorted(value for value in check.values if value is not None)
         if not values:

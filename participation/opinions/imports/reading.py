@@ -16,14 +16,14 @@ import csv
 import hashlib
 import io
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-import openpyxl
-from openpyxl.utils.escape import unescape
+# openpyxl is imported where a workbook is read: it costs about 0.1 s at start-up, which
+# every command and worker would pay for the few XLSX imports.
 
 
 class UnreadableFile(Exception):
@@ -160,6 +160,8 @@ def inspect_file(filename: str, source: Source) -> FileInfo:
 
 
 def _xlsx_estimate(source: Source) -> int | None:
+    import openpyxl
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -211,13 +213,16 @@ def _text_rows(source: Source, info: FileInfo) -> Iterator[tuple[int, list[Any]]
             raise UnreadableFile from exc
 
 
-def _xlsx_cell(value: Any) -> Any:
+def _xlsx_cell(value: Any, unescape: Callable[[str], str]) -> Any:
     if isinstance(value, str):
         return unescape(value)  # Excel's _x000D_ escapes
     return value
 
 
 def _xlsx_rows(source: Source, epoch: list) -> Iterator[tuple[int, list[Any]]]:
+    import openpyxl
+    from openpyxl.utils.escape import unescape
+
     # Parsing untrusted workbooks: any failure of openpyxl means the file is unreadable, and
     # its warnings about unsupported features (data validation, odd styles...) are irrelevant.
     with warnings.catch_warnings(), _open(source) as handle:
@@ -231,7 +236,7 @@ def _xlsx_rows(source: Source, epoch: list) -> Iterator[tuple[int, list[Any]]]:
             sheet = workbook.worksheets[0]
             sheet.reset_dimensions()  # do not trust the stored dimensions
             for line, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-                yield line, [_xlsx_cell(value) for value in row]
+                yield line, [_xlsx_cell(value, unescape) for value in row]
         except UnreadableFile:
             raise
         except Exception as exc:

@@ -210,7 +210,9 @@ def run_import(record: OpinionImport, source: Path, *, actor=None,
                                 actor_id=getattr(actor, "id", None))
             if not check.ok:
                 raise _Discard
-            duplicates = find_duplicates(record, check.hashes)
+            duplicates = find_duplicates(
+                record, check.hashes,
+                (stored.first_id, stored.last_id) if stored.count else None)
             if duplicates and not record.confirmed:
                 raise _Discard
     except _Discard:

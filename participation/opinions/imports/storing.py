@@ -11,9 +11,9 @@ those an ORM insert stores). No ORM object and no SQLAlchemy statement per row:
 - on PostgreSQL the tuples stream into ``COPY opinion (…) FROM STDIN`` on the session's
   connection; the server inserts (indexes, foreign keys) while this process prepares the
   next rows;
-- on SQLite a writer thread runs ``executemany`` of one prepared ``INSERT`` for
-  :data:`BATCH` rows at a time on the session's connection (SQLite works without the
-  GIL, so the next batch is prepared meanwhile).
+- on SQLite ``executemany`` of one prepared ``INSERT`` runs for :data:`BATCH` rows at a
+  time on the session's connection, on the command's own thread (a writer thread beside
+  it cost more CPU and memory than it saved: see :func:`_executemany`).
 
 Nothing commits here: the caller's one transaction (a savepoint of it) keeps all the rows
 or none; a unique index that refuses a row raises SQLAlchemy's ``IntegrityError`` as an
@@ -25,16 +25,12 @@ from __future__ import annotations
 
 import itertools
 import json
-import queue
-import sys
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy.exc import IntegrityError
 
 from participation.consultations.models import Consultation
@@ -59,10 +55,6 @@ BATCH = 2000
 PROGRESS_EVERY = 10_000
 #: SQLite page cache during the inserts, in KiB.
 SQLITE_CACHE_KIB = 131072
-#: Batches prepared ahead of the SQLite writer thread, at most (bounded memory).
-_QUEUED = 3
-#: Python's thread switch interval while the writer thread runs, in seconds.
-_SWITCH_INTERVAL = 0.00005
 
 
 @dataclass
@@ -122,7 +114,14 @@ def store_rows(record: OpinionImport, consultation: Consultation, rows: Iterator
                    "is_late", "submitter_kind", *derived]
         processors = [(index, process) for index, name in enumerate(columns)
                       if (process := _bind_processor(table.c[name], dialect))]
+        # The columns every row shares are processed once here (on SQLite the two
+        # timestamps are formatted as text: 2 µs a row), the others in each row.
         head = list(constant.values())
+        for index, process in processors:
+            if index < len(head):
+                head[index] = process(head[index])
+        processors = [(index, process) for index, process in processors
+                      if index >= len(head)]
         # PostgreSQL may check the foreign keys once per value (:mod:`.foreign_keys`):
         # the values of the keys that vary by row are collected as the rows are built.
         keys = foreign_keys.key_checks(table, columns) if dialect.name == "postgresql" \
@@ -210,6 +209,8 @@ def _copy(connection: sa.Connection, table: sa.Table, names: list[str],
     """PostgreSQL: every row through one ``COPY … FROM STDIN`` in the transaction; the
     foreign keys checked once per value after it when the session may
     (:mod:`.foreign_keys`), else by their triggers row by row."""
+    from psycopg.copy import QueuedLibpqWriter  # PostgreSQL only: not loaded on SQLite
+
     raw = connection.connection.driver_connection
     dbapi = connection.dialect.dbapi
     statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
@@ -234,57 +235,29 @@ def _copy(connection: sa.Connection, table: sa.Table, names: list[str],
 
 def _executemany(connection: sa.Connection, names: list[str],
                  batches: Iterator[list[tuple]]) -> None:
-    """SQLite: one prepared ``INSERT`` per batch, executed by a writer thread on the
-    session's connection while the next batch is prepared here."""
+    """SQLite: one prepared ``INSERT`` per batch on the session's connection.
+
+    The batches used to be inserted by a writer thread while the next one was prepared
+    (SQLite releases the GIL inside each row's step). Measured on 2 cores shared with
+    other work (2026-12-04, a million rows, load 1.3–2.9), the two threads hardly ever
+    ran side by side (the process's CPU time stayed about its wall time), the thread cost
+    about 10 s of CPU more, and the process stayed larger: 573–630 MB resident instead of
+    460 MB (the bar is 500 MB; probably the writer thread's own allocator arena, which
+    kept its memory apart from the main thread's)."""
     raw = connection.connection.driver_connection
     dbapi = connection.dialect.dbapi
     # The names are the table's own columns, never input.
     statement = (f"INSERT INTO opinion ({', '.join(names)}) "  # noqa: S608
                  f"VALUES ({', '.join('?' * len(names))})")
-    work: queue.Queue = queue.Queue(maxsize=_QUEUED)
-    failure: list[BaseException] = []
-
-    def write() -> None:
+    with _bulk_writes(raw):
         cursor = raw.cursor()
         try:
-            while (batch := work.get()) is not None:
-                if not failure:
-                    try:
-                        cursor.executemany(statement, batch)
-                    except BaseException as error:  # handed to the preparing thread
-                        failure.append(error)
+            for batch in batches:
+                cursor.executemany(statement, batch)
+        except dbapi.IntegrityError as error:
+            raise IntegrityError(statement, None, error) from error
         finally:
             cursor.close()
-
-    with _bulk_writes(raw), _quick_handover():
-        writer = threading.Thread(target=write, name="import-writer", daemon=True)
-        writer.start()
-        try:
-            for batch in batches:
-                if failure:
-                    break
-                work.put(batch)
-        finally:
-            work.put(None)
-            writer.join()
-    if failure:
-        error = failure[0]
-        if isinstance(error, dbapi.IntegrityError):
-            raise IntegrityError(statement, None, error) from error
-        raise error
-
-
-@contextmanager
-def _quick_handover() -> Iterator[None]:
-    """SQLite gives the GIL up for every row it inserts and the writer thread needs it
-    back to bind the next one: with Python's default switch interval (5 ms) it would wait
-    behind the preparing thread for each row. A short interval while both run."""
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(_SWITCH_INTERVAL)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(previous)
 
 
 @contextmanager
