@@ -54,6 +54,27 @@ def test_band_bytes_round_trip():
     assert np.array_equal(minhash.from_bytes(minhash.to_bytes(bands)), bands)
 
 
+def test_person_keys_in_bulk_equal_one_by_one():
+    """Each distinct sender is worked out once in bulk: the keys are those of
+    ``person_key`` row by row (accounts, contacts, names on a channel, anonymous)."""
+    from types import SimpleNamespace
+
+    from participation.opinions.grouping.normalise import person_key
+    from participation.opinions.grouping.store import person_keys
+
+    senders = [(None, "139 0000 0001", None, "hotline"), (None, None, "张伟", "letter"),
+               (None, None, "张伟", "hotline"), (7, "139 0000 0001", "张伟", "online"),
+               (None, None, None, "letter"), (None, "！", "。", "letter"),
+               (None, "+86 13900000001", None, "hotline"), (None, None, "ＺＨＡＮＧ", "email")]
+    rows = [SimpleNamespace(id=n, author_id=a, contact=c, display_name=d, channel=ch)
+            for n, (a, c, d, ch) in enumerate(senders * 3, start=1)]
+    expected = [person_key(r.id, r.author_id, r.contact, r.display_name, r.channel)
+                for r in rows]
+    assert person_keys(rows) == expected
+    assert len(set(expected)) < len(expected)  # repeated senders share a key
+    assert "o5" in expected and "o6" in expected  # anonymous: one person each
+
+
 def test_a_signature_does_not_depend_on_the_texts_beside_it():
     """Every text has the signature it has alone, short and empty ones included, and
     wherever it stands in a batch (an empty text last once fell off the end)."""

@@ -175,6 +175,7 @@ def person_key(opinion_id: int, author_id: int | None, contact: str | None,
     value = normalise(contact) if contact else ""
     if value:
         return "c" + _digest(_contact_key(contact, value))
-    if display_name and normalise(display_name):
-        return "n" + _digest(f"{channel}:{normalise(display_name)}")
+    name = normalise(display_name) if display_name else ""
+    if name:
+        return "n" + _digest(f"{channel}:{name}")
     return f"o{opinion_id}"

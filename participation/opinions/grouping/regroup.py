@@ -29,11 +29,11 @@ from participation.opinions.grouping.normalise import (
     exact_key,
     normalise,
     normalise_many,
-    person_key,
 )
 from participation.opinions.grouping.store import (
     chunks,
     move_many,
+    person_keys,
     set_fingerprint_bands,
     sqlite_page_cache,
     store_fingerprints,
@@ -329,8 +329,7 @@ class _Fingerprinting:
         ids = [r.id for r in chosen]
         write_fingerprint_rows(
             self.consultation_id, ids, keys[new].tolist(),
-            [person_key(r.id, r.author_id, r.contact, r.display_name, str(r.channel))
-             for r in chosen], bands[new], band_rows=False, connection=connection)
+            person_keys(chosen), bands[new], band_rows=False, connection=connection)
         write_band_rows(self.consultation_id, ids, bands[new], connection)
 
     def __enter__(self) -> _Fingerprinting:

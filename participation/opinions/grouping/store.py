@@ -70,12 +70,33 @@ def write_fingerprints(rows: Sequence, norms: Sequence[str], bands: np.ndarray) 
     band rows, for opinions that have none."""
     from participation.opinions.grouping import minhash
 
+    people = person_keys(rows)
+
     _bulk_insert(_FINGERPRINT.name, _FINGERPRINT_FIELDS, [
-        (r.id, r.consultation_id, exact_key(norm),
-         person_key(r.id, r.author_id, r.contact, r.display_name, str(r.channel)), False,
-         blob)
-        for r, norm, blob in zip(rows, norms, minhash.to_bytes(bands), strict=True)])
+        (r.id, r.consultation_id, exact_key(norm), people[i], False, blob)
+        for i, (r, norm, blob) in enumerate(zip(rows, norms, minhash.to_bytes(bands),
+                                                 strict=True))])
     write_band_rows([r.consultation_id for r in rows], [r.id for r in rows], bands)
+
+
+def person_keys(rows: Sequence) -> list[str]:
+    """The :func:`~.normalise.person_key` of each row (``id``, ``author_id``,
+    ``contact``, ``display_name``, ``channel``), each distinct sender worked out once: a
+    caller or letter writer often sends many."""
+    known: dict[tuple, str | None] = {}
+    keys = []
+    for r in rows:
+        if r.author_id is not None or not (r.contact or r.display_name):
+            keys.append(person_key(r.id, r.author_id, r.contact, r.display_name,
+                                   str(r.channel)))
+            continue
+        sender = (r.contact, r.display_name, str(r.channel))
+        key = known.get(sender, "")
+        if key == "":
+            key = person_key(0, None, *sender)
+            key = known[sender] = None if key == "o0" else key
+        keys.append(key or f"o{r.id}")
+    return keys
 
 
 def write_fingerprint_rows(consultation_id: int, ids: Sequence[int], exact: Sequence[int],
