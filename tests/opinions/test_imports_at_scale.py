@@ -299,6 +299,16 @@ def test_an_xlsx_workbook_goes_through_the_same_task(client, world, consultation
                                                               for n in range(5)]
 
 
+def _import_three_good_rows(runner, consultation, tmp_path):
+    """``flask opinions import`` of a valid GBK file of three rows; its result."""
+    path = tmp_path / "good.csv"
+    path.write_bytes(csv_bytes([HEADER, *good_rows(3)], "gbk"))
+    result = runner.invoke(args=["opinions", "import", "--consultation", str(consultation.id),
+                                 str(path)])
+    assert result.exit_code == 0, result.output
+    return result
+
+
 def test_the_command_line_writes_every_error_and_shows_progress(runner, consultation,
                                                                tmp_path):
     rows = [[f"T-{n}", "微博", "2026-03-02", "", "一条意见的内容。", "", ""] for n in range(1002)]
@@ -313,11 +323,7 @@ def test_the_command_line_writes_every_error_and_shows_progress(runner, consulta
     assert "Checking rows" in result.output
     with errors.open(encoding="utf-8-sig") as handle:
         assert len(list(csv.reader(handle))) == 1003
-    good = tmp_path / "good.csv"
-    good.write_bytes(csv_bytes([HEADER, *good_rows(3)], "gbk"))
-    result = runner.invoke(args=["opinions", "import", "--consultation", str(consultation.id),
-                                 str(good)])
-    assert result.exit_code == 0, result.output
+    result = _import_three_good_rows(runner, consultation, tmp_path)
     assert "Read as GBK." in result.output
     assert "Storing rows" in result.output
     assert len(_opinions(consultation)) == 3
@@ -333,11 +339,7 @@ def test_the_command_line_shows_the_preparation_for_grouping_of_a_large_import(
     from participation.opinions.grouping.models import OpinionFingerprint
 
     monkeypatch.setattr(incremental, "INLINE_IMPORT_LIMIT", 2)
-    path = tmp_path / "good.csv"
-    path.write_bytes(csv_bytes([HEADER, *good_rows(3)], "gbk"))
-    result = runner.invoke(args=["opinions", "import", "--consultation", str(consultation.id),
-                                 str(path)])
-    assert result.exit_code == 0, result.output
+    result = _import_three_good_rows(runner, consultation, tmp_path)
     assert "Preparing them for grouping" in result.output
     ids = [o.id for o in _opinions(consultation)]
     assert len(ids) == 3
