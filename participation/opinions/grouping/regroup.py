@@ -31,6 +31,7 @@ from participation.opinions.grouping.normalise import (
     normalise_many,
 )
 from participation.opinions.grouping.store import (
+    BandRows,
     chunks,
     move_many,
     person_keys,
@@ -75,20 +76,23 @@ def fingerprint_missing(consultation_id: int, first_id: int, last_id: int,
                         progress: Progress | None = None, total: int = 0) -> int:
     """Write the fingerprint and band rows of the consultation's opinions with ids
     ``first_id`` … ``last_id`` that have none, :data:`LOAD_BATCH` at a time (bounded
-    memory at a million); returns how many. ``progress(done, total)`` after each batch."""
+    memory at a million; their band rows gathered and written sorted: :class:`BandRows`);
+    returns how many. ``progress(done, total)`` after each batch."""
     connection = db.session.connection()
     done = 0
+    band_rows = BandRows(connection)
     with sqlite_page_cache(MISSING_CACHE_KIB, connection):
         while first_id <= last_id:
             rows = connection.execute(_MISSING, {"cid": consultation_id, "first": first_id,
                                                  "last": last_id, "limit": LOAD_BATCH}).all()
             if not rows:
                 break
-            store_fingerprints(rows)
+            store_fingerprints(rows, band_rows=band_rows)
             done += len(rows)
             first_id = rows[-1].id + 1
             if progress:
                 progress(done, total)
+        band_rows.flush()
     return done
 
 
