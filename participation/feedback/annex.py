@@ -16,9 +16,14 @@ from flask_babel import gettext
 from openpyxl import Workbook
 
 from participation.consultations.models import Consultation, DraftNode
-from participation.core.pii import mask_personal_data
 from participation.extensions import db
-from participation.opinions.models import Channel, Disposition, ModerationState, Opinion
+from participation.opinions.models import (
+    Channel,
+    Disposition,
+    ModerationState,
+    Opinion,
+    shown_body,
+)
 
 BATCH = 2000
 
@@ -44,6 +49,7 @@ def rows(consultation: Consultation) -> Iterator[list[str]]:
     not_reviewed = gettext("(not published)")
     query = (sa.select(Opinion.id, Opinion.display_name, Opinion.moderation_state,
                        Opinion.channel, DraftNode.label, Opinion.public_body, Opinion.body,
+                       Opinion.pii_findings,
                        Opinion.consent_to_publish, Opinion.disposition,
                        Opinion.disposition_reason)
              .outerjoin(DraftNode, DraftNode.id == Opinion.node_id)
@@ -55,7 +61,7 @@ def rows(consultation: Consultation) -> Iterator[list[str]]:
         batch = db.session.execute(query.where(Opinion.id > last)).all()
         if not batch:
             return
-        for (opinion_id, name, state, channel, article, public_body, body,
+        for (opinion_id, name, state, channel, article, public_body, body, findings,
              consent, disposition, reason) in batch:
             number += 1
             if not consent:
@@ -63,7 +69,7 @@ def rows(consultation: Consultation) -> Iterator[list[str]]:
             elif getattr(state, "value", state) != ModerationState.PUBLISHED.value:
                 text = not_reviewed
             else:
-                text = public_body if public_body is not None else mask_personal_data(body)
+                text = shown_body(public_body, body, findings)
             code = getattr(disposition, "value", disposition)
             yield [str(number), masked_name(name),
                    channels.get(getattr(channel, "value", channel), str(channel)),

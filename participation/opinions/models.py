@@ -261,6 +261,17 @@ def _filled(column: str) -> dict[str, Any]:
     return {"sqlite_where": sa.text(condition), "postgresql_where": sa.text(condition)}
 
 
+def shown_body(public_body: str | None, body: str, pii_findings: dict | None) -> str:
+    """What any page shows of an opinion's words: its stored public body; its body when
+    the public body is empty because nothing was masked (the findings were recorded);
+    masked on the fly for a row written before either was stored."""
+    if public_body is not None:
+        return public_body
+    if pii_findings is not None:
+        return body
+    return mask_personal_data(body)
+
+
 class Opinion(TimestampMixin, db.Model):
     """One opinion from one person or meeting, on a whole draft or on one of its articles.
 
@@ -447,7 +458,8 @@ class Opinion(TimestampMixin, db.Model):
     attachment_name: Mapped[str | None] = mapped_column(sa.String(200), nullable=True)
     public_body: Mapped[str | None] = mapped_column(
         sa.Text, nullable=True,
-        comment="the body with personal data masked, computed when written; null: old row")
+        comment="the body with personal data masked, computed when written; null: nothing "
+                "masked (or, without pii_findings, a row written before)")
     public_name: Mapped[str | None] = mapped_column(
         sa.String(200), nullable=True, comment="display_name with personal data masked")
     pii_findings: Mapped[dict | None] = mapped_column(
@@ -475,10 +487,9 @@ class Opinion(TimestampMixin, db.Model):
     @property
     def shown_body(self) -> str:
         """The stored public body (phone, ID-card, bank card numbers and e-mail addresses
-        masked); masked on the fly for rows written before it was stored."""
-        if self.public_body is not None:
-            return self.public_body
-        return mask_personal_data(self.body)
+        masked), or the body when nothing was masked; masked on the fly for rows written
+        before it was stored."""
+        return shown_body(self.public_body, self.body, self.pii_findings)
 
     @property
     def shown_name(self) -> str | None:

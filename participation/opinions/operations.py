@@ -98,9 +98,12 @@ def find_node(consultation: Consultation, node_id: int | None,
 def public_fields(body: str, display_name: str | None) -> dict[str, Any]:
     """The public forms of an opinion's words, computed once when it is written (every
     channel): ``public_body`` and ``public_name`` with personal data masked, and
-    ``pii_findings`` (kinds masked with counts, possible names and addresses)."""
+    ``pii_findings`` (kinds masked with counts, possible names and addresses).
+    ``public_body`` is None when nothing was masked (most opinions: the body is shown as
+    it is; a copy of every text made the table twice the size)."""
     public_body, findings = analyse(body)
-    return {"public_body": public_body, "pii_findings": findings,
+    return {"public_body": public_body if public_body != body else None,
+            "pii_findings": findings,
             "public_name": mask_personal_data(display_name) if display_name else None}
 
 

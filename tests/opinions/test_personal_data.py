@@ -85,6 +85,26 @@ def test_an_imported_opinion_stores_its_public_body(client, consultation, world)
     assert opinion.public_name == "李四 0739-****0128"
 
 
+def test_an_opinion_without_personal_data_is_stored_once_and_shown_as_written(
+        client, consultation, world):
+    plain = "建议把公示期延长到三十天，并在村务公开栏同步张贴。"
+    client.post(f"/consultations/{consultation.id}/opinions/new", data={
+        "body": plain, "node_id": "0", "consent_to_publish": "y",
+        "submission_key": "plain-1"})
+    login(client, world.editor)
+    content = ("reference,channel,received_at,article,body,consent\n"
+               f"12345-10,热线,2026-03-02 10:00,,{plain}再补充一句。,是\n")
+    factories.import_through_page(client, consultation, content.encode("gbk"), "p.csv")
+    rows = db.session.scalars(sa.select(Opinion).order_by(Opinion.id)).all()
+    assert [o.public_body for o in rows] == [None, None]  # no second copy of the text
+    assert all(o.pii_findings["masked"] == {} for o in rows)
+    assert [o.shown_body for o in rows] == [plain, plain + "再补充一句。"]
+    listed = client.get(f"/consultations/{consultation.id}/opinions").get_data(as_text=True)
+    assert plain in listed and plain + "再补充一句。" in listed
+    api = client.get(f"/api/v1/consultations/{consultation.id}/opinions").get_json()
+    assert sorted(item["body"] for item in api["items"]) == [plain, plain + "再补充一句。"]
+
+
 def test_officials_see_the_original_and_what_was_found(client, consultation, world):
     client.post(f"/consultations/{consultation.id}/opinions/new", data={
         "body": BODY, "node_id": "0", "consent_to_publish": "y", "submission_key": "pii-2"})
