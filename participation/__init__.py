@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import gc
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,6 +30,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _build_app(config: dict[str, Any] | None) -> Flask:
+    # Imported here: a process that only computes (the grouping's worker) needs no Flask.
+    from flask import Flask
+
     app = Flask(
         __name__,
         instance_path=str(ROOT / "instance"),

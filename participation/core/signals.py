@@ -32,11 +32,19 @@ account_deleted = _signals.signal("account-deleted")
 #: consultation (meeting, open day … later).
 opinion_received = _signals.signal("opinion-received")
 
+#: Before an import stores its rows. ``sender``: the source (a consultation);
+#: ``record``: the :class:`OpinionImport`. A receiver may return an observer of the rows
+#: as they are stored (``stored(texts, senders, first_id)`` per batch, ``close()`` at the
+#: end whatever happened; see ``opinions.imports.storing``), which ``opinions_imported``
+#: then carries as ``observers``.
+opinions_importing = _signals.signal("opinions-importing")
+
 #: After a whole file of opinions was stored by an import (large imports do not send
 #: ``opinion_received`` per row). ``sender``: the source (a consultation);
 #: ``opinion_ids``: the (min, max) id range the import created, inclusive, within the
 #: current transaction; ``progress``: None, or ``progress(done, total)`` to report the
-#: receivers' work on those opinions (a progress bar of the command line).
+#: receivers' work on those opinions (a progress bar of the command line);
+#: ``observers``: what the receivers of ``opinions_importing`` returned.
 opinions_imported = _signals.signal("opinions-imported")
 
 #: After a consultation's period ended early by an official's decision. Nothing is sent

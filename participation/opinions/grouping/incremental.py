@@ -195,18 +195,25 @@ def group_opinion(opinion: Opinion) -> int | None:
 
 
 def group_imported(consultation, first_id: int, last_id: int, actor_id: int | None = None,
-                   progress: Callable[[int, int], None] | None = None) -> Task | None:
+                   progress: Callable[[int, int], None] | None = None,
+                   prepared=None) -> Task | None:
     """Group the opinions an import created (ids ``first_id`` … ``last_id``): at once
     when they are few, otherwise queue a background task (returned) that does it after
     the import commits. Either way they are fingerprinted in the import's transaction
     (normalised, hashed, their band rows written): the grouping after it, the task or
     ``flask opinions group``, only reads their keys and bands (``progress(done,
-    total)`` as they are written)."""
+    total)`` as they are written). ``prepared``: the import's
+    :class:`~.prepare.ImportFingerprints`, which computed them while the rows were
+    stored; what it did not cover is fingerprinted from the rows."""
     if last_id - first_id + 1 <= INLINE_IMPORT_LIMIT:
+        if prepared is not None:
+            prepared.close()
         regroup(consultation, opinion_ids=(first_id, last_id))
         return None
-    fingerprint_missing(consultation.id, first_id, last_id, progress,
-                        last_id - first_id + 1)
+    complete = prepared is not None and prepared.finish(first_id, last_id, progress)
+    if not complete:
+        fingerprint_missing(consultation.id, first_id, last_id, progress,
+                            last_id - first_id + 1)
     return enqueue(REGROUP_TASK, {"consultation_id": consultation.id,
                                   "opinion_ids": [first_id, last_id]},
                    created_by_id=actor_id, government_id=consultation.government_id)

@@ -203,11 +203,26 @@ def run_import(record: OpinionImport, source: Path, *, actor=None,
         return RunOutcome(record)
     check = _open(record, consultation, source, resolve, progress)
     progress.phase(record, ImportState.STORING, check.info.estimated_rows if check.info else None)
+    observers = tuple(result for _receiver, result in
+                      signals.opinions_importing.send(consultation, record=record)
+                      if result is not None)
+    try:
+        return _store(record, consultation, source, resolve, progress, check, actor,
+                      observers)
+    finally:
+        for observer in observers:
+            observer.close()
+
+
+def _store(record: OpinionImport, consultation: Consultation, source: Path, resolve,
+           progress: ImportProgress, check: FileCheck, actor,
+           observers: tuple) -> RunOutcome:
+    """:func:`run_import` from the storing pass on (``observers``: of the stored rows)."""
     stored = duplicates = None
     try:
         with db.session.begin_nested():
             stored = store_rows(record, consultation, check.valid_rows(),
-                                actor_id=getattr(actor, "id", None))
+                                actor_id=getattr(actor, "id", None), observers=observers)
             if not check.ok:
                 raise _Discard
             duplicates = find_duplicates(
@@ -249,7 +264,8 @@ def run_import(record: OpinionImport, source: Path, *, actor=None,
     if stored.count:
         signals.opinions_imported.send(consultation,
                                        opinion_ids=(stored.first_id, stored.last_id),
-                                       progress=progress.follow_up(stored.count))
+                                       progress=progress.follow_up(stored.count),
+                                       observers=observers)
     return RunOutcome(record, stored)
 
 
