@@ -25,6 +25,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -120,12 +121,14 @@ class Measure:
     ok: bool
     cpu: float = 0.0  # user + system seconds of the command's process (not the server's)
     load: float = 0.0  # the machine's load average (1 min) when it ended
+    tree_mb: float = 0.0  # peak of the summed resident memory of the command's processes
 
     @property
     def meets(self) -> str:
         if self.kind != "CSV" or self.rows < 1_000_000:
             return "(no bar)"
-        good = self.ok and self.seconds <= BAR_SECONDS and self.peak_mb <= BAR_MB
+        good = self.ok and self.seconds <= BAR_SECONDS and max(self.peak_mb,
+                                                               self.tree_mb) <= BAR_MB
         return "yes" if good else "NO"
 
 
@@ -169,9 +172,14 @@ def time_import(url: str, consultation_id: int, path: Path, kind: str, rows: int
     print(f"[{database}] importing {rows:,} {kind} rows …", file=sys.stderr, flush=True)
     before = _imported(url, consultation_id)
     started = time.monotonic()
-    completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
-                               check=False)
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    tree = TreeMemory(process.pid)
+    tree.start()
+    stdout, stderr = process.communicate()
     wall = time.monotonic() - started
+    tree.stop()
+    completed = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
     elapsed, peak_kb, user, system = report.read_text().split()[-4:]
     if completed.returncode != 0:
         print(completed.stdout[-2000:], completed.stderr[-2000:], file=sys.stderr)
@@ -179,7 +187,51 @@ def time_import(url: str, consultation_id: int, path: Path, kind: str, rows: int
     return Measure(database, kind, rows, path.stat().st_size / 1e6, max(float(elapsed), wall),
                    int(peak_kb) / 1024, imported,
                    completed.returncode == 0 and imported == rows,
-                   float(user) + float(system), os.getloadavg()[0])
+                   float(user) + float(system), os.getloadavg()[0], tree.peak_kb / 1024)
+
+
+class TreeMemory(threading.Thread):
+    """The highest sum of the resident memory of a process and all its descendants (the
+    import and the grouping's worker process beside it), sampled every 0.2 s from
+    ``/proc``: ``/usr/bin/time`` reports the largest single process only."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak_kb = 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.2):
+            self.peak_kb = max(self.peak_kb, self._sample())
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join()
+
+    def _sample(self) -> int:
+        parents: dict[int, int] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
+                        parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+        family, grown = {self.pid}, True
+        while grown:
+            more = {pid for pid, parent in parents.items() if parent in family} - family
+            family |= more
+            grown = bool(more)
+        total = 0
+        for pid in family:
+            try:
+                with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as f:
+                    total += next((int(line.split()[1]) for line in f
+                                   if line.startswith("VmRSS:")), 0)
+            except OSError:
+                continue
+        return total
 
 
 def fresh_database(url: str) -> None:
@@ -192,15 +244,16 @@ def fresh_database(url: str) -> None:
 
 def render(results: list[Measure], encoding: str) -> str:
     lines = [f"Imports with `flask opinions import` (CSV in {encoding.upper()}), "
-             f"{os.cpu_count()} cores; peak RSS of the command's process.",
+             f"{os.cpu_count()} cores; peak RSS of the command's largest process, and of "
+             "all its processes together (the import and the grouping's worker).",
              "",
              "| database | file | rows | size | time | rows/s | CPU of the command | load"
-             " | peak RSS | imported | bar (≤ 120 s, ≤ 500 MB) |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+             " | peak RSS | all processes | imported | bar (≤ 120 s, ≤ 500 MB) |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in results:
         lines.append(f"| {r.database} | {r.kind} | {r.rows:,} | {r.size_mb:.0f} MB | "
                      f"{r.seconds:.1f} s | {r.rows / r.seconds:,.0f} | {r.cpu:.1f} s | "
-                     f"{r.load:.1f} | {r.peak_mb:.0f} MB | "
+                     f"{r.load:.1f} | {r.peak_mb:.0f} MB | {r.tree_mb:.0f} MB | "
                      f"{r.imported:,}{'' if r.ok else ' (FAILED)'} | {r.meets} |")
     return "\n".join(lines)
 

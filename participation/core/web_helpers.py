@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -135,13 +136,16 @@ class KeysetPage:
         return self.next_cursor is not None
 
 
-def _page_rows(query: sa.Select, order: tuple, id_key: Any, limit: int) -> list[Any]:
+def _page_rows(query: sa.Select, order: tuple, id_key: Any, limit: int,
+               ids_query: sa.Select | None = None) -> list[Any]:
     """The rows of one keyset page in two steps: the ids alone first (an index-only scan of
-    the list's own index), then those rows by primary key. Asking for whole rows at once
-    lets PostgreSQL walk the primary key backwards and filter, which at a million opinions
-    reads hundreds of thousands of rows of other consultations to find twenty."""
-    ids = list(db.session.scalars(query.with_only_columns(id_key).order_by(None)
-                                  .order_by(*order).limit(limit)))
+    the list's own index; ``ids_query`` when given), then those rows by primary key.
+    Asking for whole rows at once lets PostgreSQL walk the primary key backwards and
+    filter, which at a million opinions reads hundreds of thousands of rows of other
+    consultations to find twenty."""
+    if ids_query is None:
+        ids_query = query.with_only_columns(id_key).order_by(None).order_by(*order).limit(limit)
+    ids = list(db.session.scalars(ids_query))
     if not ids:
         return []
     # By primary key only: the list's own conditions would tempt SQLite back to its index.
@@ -187,10 +191,15 @@ def time_cursor_arg(name: str = "cursor") -> tuple[datetime, int] | None:
 
 def time_keyset_paginate(query: sa.Select, time_key: Any, id_key: Any, *,
                          cursor: tuple[datetime, int] | None, oldest_first: bool = False,
-                         per_page: int | None = None, total: int | None = None
-                         ) -> KeysetPage:
+                         per_page: int | None = None, total: int | None = None,
+                         split: tuple[Any, Sequence] | None = None) -> KeysetPage:
     """Keyset pages of a list sorted by a time column, ties broken by id (newest first, or
-    oldest first): ``WHERE (t, id) < (:t, :id) ORDER BY t DESC, id DESC LIMIT n + 1``."""
+    oldest first): ``WHERE (t, id) < (:t, :id) ORDER BY t DESC, id DESC LIMIT n + 1``.
+
+    ``split``: ``(column, values)`` when the only index in that order leads with the
+    column (``(…, channel, time, id)``): the page is then the first rows of one such
+    scan per value, merged (``UNION ALL`` of the values' ``LIMIT n + 1``, sorted, ``LIMIT
+    n + 1``), instead of a sort of every row."""
     per_page = per_page or current_app.config["PAGE_SIZE"]
     if cursor is not None:
         # A row-value comparison, which both databases answer from the (…, time, id) index.
@@ -199,7 +208,19 @@ def time_keyset_paginate(query: sa.Select, time_key: Any, id_key: Any, *,
         query = query.where(position > after if oldest_first else position < after)
     order = (time_key.asc(), id_key.asc()) if oldest_first else (time_key.desc(),
                                                                   id_key.desc())
-    rows = _page_rows(query, order, id_key, per_page + 1)
+    ids_query = None
+    if split is not None:
+        column, values = split
+        arms = [query.where(column == value).with_only_columns(time_key, id_key)
+                .order_by(None).order_by(*order).limit(per_page + 1).subquery()
+                for value in values]
+        merged = sa.union_all(*[sa.select(arm.c[time_key.key], arm.c[id_key.key])
+                                for arm in arms]).subquery()
+        moment, key = merged.c[time_key.key], merged.c[id_key.key]
+        ids_query = sa.select(key).order_by(
+            *((moment.asc(), key.asc()) if oldest_first else (moment.desc(), key.desc()))
+        ).limit(per_page + 1)
+    rows = _page_rows(query, order, id_key, per_page + 1, ids_query)
     items = rows[:per_page]
     next_cursor = None
     if len(rows) > per_page:

@@ -253,10 +253,14 @@ def list_received_opinions(consultation_id: int):
     filtered = filters != opinion_queries.ReceivedOpinionFilters(oldest_first=filters.oldest_first)
     # Counters know the unfiltered total; a filtered list is counted (bounded by its filter).
     total = None if filtered else consultation.opinion_count
+    # All channels: one scan of the (consultation, channel, received time) index per
+    # channel, merged (the consultation's index by received time alone is gone: a million
+    # imported rows in random time order cost 8 s in it).
     page = time_keyset_paginate(
         opinion_queries.received_opinions_query(consultation, filters), Opinion.received_at,
         Opinion.id, cursor=time_cursor_arg(), oldest_first=filters.oldest_first,
-        per_page=50, total=total)
+        per_page=50, total=total,
+        split=(Opinion.channel, list(Channel)) if filters.channel is None else None)
     if total is None:
         page.total = opinion_queries.count_received(consultation, filters)
     return render_template("opinions/admin_list.html", consultation=consultation, page=page,

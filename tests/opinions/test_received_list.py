@@ -16,6 +16,7 @@ from participation.consultations.models import DraftNode
 from participation.core.database import utcnow
 from participation.extensions import db
 from participation.opinions import operations
+from participation.opinions.models import Opinion
 from tests import factories
 from tests.conftest import login
 
@@ -108,3 +109,35 @@ def test_the_columns_are_labelled_and_not_one_character_wide(client, world, cons
     assert "回执编号或来件编号" in page
     stylesheet = (Path(__file__).parents[2] / "static" / "css" / "site.css").read_text()
     assert re.search(r"\.received-opinions \.col-body \{ min-width: \d+rem", stylesheet)
+
+
+def test_every_page_of_all_channels_follows_received_time_across_channels(
+        client, world, consultation):
+    """The list of every channel is merged from one scan per channel: page after page,
+    newest first or oldest first, the opinions come in received-time order (ties by id)
+    whatever their channel, none twice and none left out."""
+    now = utcnow()
+    channels = ["hotline", "letter", "email", "symposium", "poll", "field_visit"]
+    for n in range(130):
+        operations.record_offline(consultation, {
+            "channel": channels[(n * 7) % len(channels)],
+            "received_at": now - timedelta(hours=40 + (n * 37) % 97),  # ties included
+            "node_id": None, "body": f"第{n}号来件的意见内容。", "display_name": "",
+            "contact": ""})
+    db.session.commit()
+    login(client, world.moderator)
+    expected = db.session.execute(sa.select(Opinion.id).where(
+        Opinion.consultation_id == consultation.id)
+        .order_by(Opinion.received_at.desc(), Opinion.id.desc())).scalars().all()
+    for order, wanted in (("", expected), ("&order=oldest", expected[::-1])):
+        seen, cursor = [], None
+        while True:
+            query = f"?cursor={cursor}{order}" if cursor else f"?{order.lstrip('&')}"
+            response = client.get(f"/admin/consultations/{consultation.id}/opinions{query}")
+            page = response.get_data(as_text=True)
+            seen += [int(i) for i in re.findall(r'href="/admin/opinions/(\d+)"', page)]
+            found = re.search(r'cursor=([0-9]+-[0-9]+)', html.unescape(page))
+            if not found:
+                break
+            cursor = found.group(1)
+        assert seen == wanted

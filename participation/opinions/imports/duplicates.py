@@ -24,7 +24,7 @@ from participation.extensions import db
 
 # numpy is imported where it is used: every process of the app imports this module (the
 # import task is registered at start-up), few of them import a file.
-from participation.opinions.models import ImportState, Opinion, OpinionImport
+from participation.opinions.models import Channel, ImportState, Opinion, OpinionImport
 
 #: Recorded references also kept as a set of hashes, at most.
 SET_KEPT = 50_000
@@ -113,12 +113,15 @@ def _recorded_hashes(consultation_id: int, first: datetime, last: datetime, impo
     query = (
         sa.select(Opinion.channel, Opinion.received_at, Opinion.body, Opinion.display_name)
         .where(Opinion.consultation_id == consultation_id,
+               # Every channel named: a range of the (consultation, channel, received
+               # time, id) index per channel.
+               Opinion.channel.in_(list(Channel)),
                Opinion.received_at.between(first, last),
                sa.or_(Opinion.import_id.is_(None), Opinion.import_id != import_id)))
     if own_ids is not None and db.session.get_bind().dialect.name == "sqlite":
         # SQLite has one writer: from its first row to its commit the import is the only
         # one, so every id of its range is its own. The id is in the index read (consultation,
-        # received time, id): its own rows, the whole span at a million, are skipped there
+        # channel, received time, id): its own rows, the whole span at a million, are skipped there
         # instead of read from the table to test their import (2-7 s at a million).
         # PostgreSQL's ids of one COPY may interleave with another session's.
         query = query.where(sa.not_(Opinion.id.between(*own_ids)))
