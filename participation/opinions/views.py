@@ -255,12 +255,14 @@ def list_received_opinions(consultation_id: int):
     total = None if filtered else consultation.opinion_count
     # All channels: one scan of the (consultation, channel, received time) index per
     # channel, merged (the consultation's index by received time alone is gone: a million
-    # imported rows in random time order cost 8 s in it).
+    # imported rows in random time order cost 5 s in it). With a text filter too: each
+    # channel is scanned until a page of matches (at a million, 1.1 s for a rare word;
+    # 1.9 s with no split, as every match is then read and sorted; 0.3 s with the index).
+    split = filters.channel is None
     page = time_keyset_paginate(
         opinion_queries.received_opinions_query(consultation, filters), Opinion.received_at,
         Opinion.id, cursor=time_cursor_arg(), oldest_first=filters.oldest_first,
-        per_page=50, total=total,
-        split=(Opinion.channel, list(Channel)) if filters.channel is None else None)
+        per_page=50, total=total, split=(Opinion.channel, list(Channel)) if split else None)
     if total is None:
         page.total = opinion_queries.count_received(consultation, filters)
     return render_template("opinions/admin_list.html", consultation=consultation, page=page,
