@@ -49,7 +49,9 @@ def rows(consultation: Consultation) -> Iterator[list[str]]:
     not_reviewed = gettext("(not published)")
     query = (sa.select(Opinion.id, Opinion.display_name, Opinion.moderation_state,
                        Opinion.channel, DraftNode.label, Opinion.public_body, Opinion.body,
-                       Opinion.pii_findings,
+                       # Whether the findings were recorded (not the findings: no
+                       # JSON decoded per row).
+                       Opinion.pii_findings.is_not(None),
                        Opinion.consent_to_publish, Opinion.disposition,
                        Opinion.disposition_reason)
              .outerjoin(DraftNode, DraftNode.id == Opinion.node_id)
@@ -61,7 +63,7 @@ def rows(consultation: Consultation) -> Iterator[list[str]]:
         batch = db.session.execute(query.where(Opinion.id > last)).all()
         if not batch:
             return
-        for (opinion_id, name, state, channel, article, public_body, body, findings,
+        for (opinion_id, name, state, channel, article, public_body, body, recorded,
              consent, disposition, reason) in batch:
             number += 1
             if not consent:
@@ -69,7 +71,7 @@ def rows(consultation: Consultation) -> Iterator[list[str]]:
             elif getattr(state, "value", state) != ModerationState.PUBLISHED.value:
                 text = not_reviewed
             else:
-                text = shown_body(public_body, body, findings)
+                text = shown_body(public_body, body, {} if recorded else None)
             code = getattr(disposition, "value", disposition)
             yield [str(number), masked_name(name),
                    channels.get(getattr(channel, "value", channel), str(channel)),

@@ -146,6 +146,8 @@ def test_the_annex_masks_names_leaves_out_unconsented_text_and_hidden_opinions(
     assert annex.startswith("\ufeff")
     lines = annex.strip().splitlines()
     assert len(lines) == 1 + 7                       # header, six online, the hotline one
+    # Nothing was masked in the six: no public copy is stored, their text is shown.
+    assert annex.count("建议延长公示期限到三十日。") == 6
     assert "张*" in annex
     assert "张三" not in annex
     assert "朱*" in annex
