@@ -7,9 +7,6 @@ import zipfile
 from collections.abc import Iterator
 from typing import IO
 
-import docx
-from docx.oxml.ns import qn
-
 __all__ = ["DraftFileError", "MAX_UNCOMPRESSED_BYTES", "docx_lines"]
 
 MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024  # guard against zip bombs
@@ -54,6 +51,18 @@ def _check_archive(data: bytes, max_uncompressed: int) -> None:
         raise DraftFileError("docx_too_large", "the document is too large once uncompressed")
     if not any(info.filename == "word/document.xml" for info in infos):
         raise DraftFileError("docx_unreadable", "not a Word document (no word/document.xml)")
+
+
+# WordprocessingML's element names as lxml spells them (what python-docx's ``qn("w:p")``
+# returns), written out so that python-docx is loaded only when a document is read.
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def qn(name: str) -> str:
+    """``"w:p"`` → the qualified name of the element ``p`` of the ``w`` namespace."""
+    prefix, tag = name.split(":")
+    assert prefix == "w"  # noqa: S101 - the only namespace used here
+    return _W + tag
 
 
 _P, _R, _TBL, _TR, _TC = (qn(f"w:{tag}") for tag in ("p", "r", "tbl", "tr", "tc"))
@@ -115,6 +124,8 @@ def docx_lines(
     """
     data = _read(source)
     _check_archive(data, max_uncompressed)
+    import docx  # python-docx, only when a draft is read
+
     try:
         document = docx.Document(io.BytesIO(data))
         lines = [line.strip() for line in _block_lines(document.element.body)]

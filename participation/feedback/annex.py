@@ -13,7 +13,6 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 from flask_babel import gettext
-from openpyxl import Workbook
 
 from participation.consultations.models import Consultation, DraftNode
 from participation.extensions import db
@@ -98,6 +97,8 @@ def csv_rows(consultation: Consultation) -> Iterator[str]:
 def xlsx_file(consultation: Consultation) -> Iterator[bytes]:
     """The annex as an XLSX workbook written row by row to a temporary file, then sent in
     chunks."""
+    from openpyxl import Workbook  # loaded by the workbook's download alone
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(gettext("Annex"))
     sheet.append(_header())

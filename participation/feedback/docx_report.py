@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from docx import Document
 from flask_babel import gettext
 
 from participation.consultations.models import Consultation
@@ -58,6 +57,8 @@ def _heard(document, data: dict[str, Any]) -> None:
 
 def render(consultation: Consultation, report: FeedbackReport, data: dict[str, Any]) -> bytes:
     """The DOCX bytes of ``report`` (its frozen ``data``)."""
+    from docx import Document  # python-docx: loaded by the pages that make a document
+
     document = Document()
     document.add_heading(gettext("Feedback on the opinions received on “%(title)s”",
                                  title=consultation.title), level=0)

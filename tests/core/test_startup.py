@@ -12,7 +12,7 @@ from participation import ROOT
 
 # Loaded at first use, never by create_app (each costs 15–100 ms of every start-up).
 LOADED_ON_FIRST_USE = ("alembic", "flask_migrate", "cryptography", "icalendar", "zxcvbn",
-                       "bleach", "segno")
+                       "bleach", "segno", "openpyxl", "docx")
 
 
 def test_building_the_app_loads_no_library_it_does_not_need_yet(tmp_path):
