@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from participation.core.database import utcnow
 from participation.extensions import db
 from participation.opinions.grouping.models import OpinionBand, OpinionFingerprint
-from participation.opinions.grouping.normalise import exact_key, normalise_many, person_key
+from participation.opinions.grouping.normalise import person_key
 from participation.opinions.models import Opinion, OpinionGroup, OpinionMembership, in_group
 
 if TYPE_CHECKING:
@@ -38,51 +38,39 @@ FINGERPRINT_COLUMNS = (Opinion.id, Opinion.consultation_id, Opinion.body, Opinio
                        Opinion.contact, Opinion.display_name, Opinion.channel)
 
 
-def store_fingerprints(rows: Sequence, normalised: Sequence[str] | None = None, *,
-                       band_rows: BandRows | None = None) -> np.ndarray:
+def store_fingerprints(rows: Sequence, *, band_rows: BandRows | None = None) -> np.ndarray:
     """Write the fingerprint and band rows of opinions that have none, given as rows of
     :data:`FINGERPRINT_COLUMNS` or :class:`Opinion` objects; returns their band hashes
-    (len(rows), BANDS). ``band_rows``: the band rows go there (written later, sorted
-    with those of other parts) instead of at once."""
+    (len(rows), BANDS). The keys are those the import's worker computes
+    (:func:`~.worker.prepare_batch`: each distinct text hashed once). ``band_rows``: the
+    band rows go there (written later, sorted with those of other parts) instead of at
+    once."""
     import numpy as np
 
     from participation.opinions.grouping import minhash
+    from participation.opinions.grouping.worker import prepare_batch
 
     if not rows:
         return np.empty((0, minhash.BANDS), dtype=np.int64)
-    norms = list(normalised) if normalised is not None else \
-        [plain for plain, _sentences in normalise_many([r.body for r in rows])]
-    # Campaigns repeat texts: each distinct normalised text is hashed once.
-    distinct: dict[str, int] = {}
-    of = np.fromiter((distinct.setdefault(norm, len(distinct)) for norm in norms),
-                     dtype=np.int64, count=len(norms))
-    bands = minhash.band_hashes(minhash.signatures(list(distinct)))[of]
-    write_fingerprints(rows, norms, bands, band_rows=band_rows is None)
+    exact, people, bands = prepare_batch(
+        [r.body for r in rows], [(r.contact, r.display_name, str(r.channel)) for r in rows])
+    # An account's opinions are one person whatever they sign (prepare_batch's texts come
+    # from imports, which have no account).
+    people = [f"a{r.author_id}" if r.author_id is not None else key or f"o{r.id}"
+              for r, key in zip(rows, people, strict=True)]
+    _bulk_insert(_FINGERPRINT.name, _FINGERPRINT_FIELDS, list(zip(
+        [r.id for r in rows], [r.consultation_id for r in rows], exact.tolist(), people,
+        itertools.repeat(False), minhash.to_bytes(bands), strict=False)))
     if band_rows is not None:
         band_rows.add(rows[0].consultation_id, [r.id for r in rows], bands)
+    else:
+        write_band_rows([r.consultation_id for r in rows], [r.id for r in rows], bands)
     return bands
 
 
 _FINGERPRINT_FIELDS = ("opinion_id", "consultation_id", "exact_key", "person_key", "pinned",
                        "bands")
 _BAND_FIELDS = ("consultation_id", "band_hash", "opinion_id")
-
-
-def write_fingerprints(rows: Sequence, norms: Sequence[str], bands: np.ndarray, *,
-                       band_rows: bool = True) -> None:
-    """Insert the fingerprint of each row (:data:`FINGERPRINT_COLUMNS`) with its
-    normalised text and its row of band hashes (``bands``: len(rows) × BANDS), and its
-    band rows (unless ``band_rows`` is false), for opinions that have none."""
-    from participation.opinions.grouping import minhash
-
-    people = person_keys(rows)
-
-    _bulk_insert(_FINGERPRINT.name, _FINGERPRINT_FIELDS, [
-        (r.id, r.consultation_id, exact_key(norm), people[i], False, blob)
-        for i, (r, norm, blob) in enumerate(zip(rows, norms, minhash.to_bytes(bands),
-                                                 strict=True))])
-    if band_rows:
-        write_band_rows([r.consultation_id for r in rows], [r.id for r in rows], bands)
 
 
 def person_keys(rows: Sequence) -> list[str]:
@@ -109,7 +97,7 @@ def write_fingerprint_rows(consultation_id: int, ids: Sequence[int], exact: Sequ
                            people: Sequence[str], bands: np.ndarray, *,
                            band_rows: bool = True,
                            connection: sa.Connection | None = None) -> None:
-    """:func:`write_fingerprints` from what a full regrouping computed: per opinion its
+    """The fingerprint rows from what a full regrouping computed: per opinion its
     id, exact key, person key and row of band hashes (``bands``: len(ids) × BANDS); the
     band rows too unless ``band_rows`` is false (:func:`write_band_rows` then); on
     ``connection`` (default: the session's)."""
